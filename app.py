@@ -1,0 +1,75 @@
+"""sos-workforce entry point: the router. Draws shared chrome and the menu for the
+signed-in role, then runs the chosen page. Run with `sos-workforce run` (or `demo`)."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from sos_workforce.auth import ROLE_LABELS
+from sos_workforce.navigation import SIGN_IN_PAGE, SURVEY_PAGE, pages_for
+from sos_workforce.organisations import list_organisations
+from ui import ACTOR_KEY, ORGANISATION_KEY, current_actor, runtime
+
+LAST_SEEN_KEY = "last_seen"
+
+st.set_page_config(page_title="sos-workforce", page_icon=":material/diversity_3:", layout="wide")
+context = runtime()
+actor = current_actor()
+
+# Sign out after a period without interaction.
+now = time.monotonic()
+timeout = context.settings.session_timeout_minutes * 60
+if actor is not None and now - st.session_state.get(LAST_SEEN_KEY, now) > timeout:
+    st.session_state.clear()
+    st.session_state["signed_out_reason"] = "You were signed out after a period of inactivity."
+    actor = None
+st.session_state[LAST_SEEN_KEY] = now
+
+survey_page = st.Page(
+    SURVEY_PAGE, title="Staff survey", icon=":material/edit_note:", url_path="survey"
+)
+
+if actor is None:
+    # Staff open /survey?t=<token> from their link without an account; everyone else
+    # lands on sign-in. No menu is drawn for anonymous visitors.
+    sign_in = st.Page(SIGN_IN_PAGE, title="Sign in", icon=":material/login:", default=True)
+    navigation = st.navigation([sign_in, survey_page], position="hidden")
+else:
+    sections: dict[str, list[st.Page]] = {}
+    for index, spec in enumerate(pages_for(actor.role)):
+        sections.setdefault(spec.section, []).append(
+            st.Page(
+                spec.path,
+                title=spec.title,
+                icon=spec.icon,
+                url_path=spec.url_path,
+                default=index == 0,
+            )
+        )
+    navigation = st.navigation(sections)
+
+    with st.sidebar:
+        st.markdown(f"**{actor.display_name}**  \n{ROLE_LABELS[actor.role]}")
+        organisations = list_organisations(context.db, actor)
+        if organisations:
+            ids = [organisation.id for organisation in organisations]
+            names = {organisation.id: organisation.name for organisation in organisations}
+            current = st.session_state.get(ORGANISATION_KEY)
+            # A plain session key (not the widget's own) survives page switches.
+            st.session_state[ORGANISATION_KEY] = st.selectbox(
+                "Organisation",
+                ids,
+                index=ids.index(current) if current in ids else 0,
+                format_func=names.__getitem__,
+                key="organisation_picker",
+            )
+        else:
+            st.caption("No organisation yet. An administrator can add one.")
+        if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            st.session_state.pop(ACTOR_KEY, None)
+            st.session_state.pop(ORGANISATION_KEY, None)
+            st.rerun()
+
+navigation.run()

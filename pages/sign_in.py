@@ -1,0 +1,42 @@
+"""Sign in with a local account."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sos_workforce.auth import sign_in
+from sos_workforce.errors import SignInFailed
+from ui import ACTOR_KEY, runtime
+
+context = runtime()
+st.title("sos-workforce")
+st.write(
+    "Run and measure your Signs of Safety implementation: staff confidence surveys, "
+    "response rates and results your executive group can trust."
+)
+reason = st.session_state.pop("signed_out_reason", None)
+if reason:
+    st.info(reason)
+
+with st.form("sign_in"):
+    st.subheader("Sign in")
+    email = st.text_input("Email", autocomplete="username", key="email")
+    password = st.text_input(
+        "Password", type="password", autocomplete="current-password", key="password"
+    )
+    submitted = st.form_submit_button("Sign in", type="primary")
+
+if submitted:
+    try:
+        st.session_state[ACTOR_KEY] = sign_in(context.db, email, password)
+    except SignInFailed as error:
+        st.error(str(error))
+    else:
+        st.rerun()
+
+st.caption("Staff answering a survey do not need an account: use the link you were sent.")
+if context.settings.demo:
+    st.info(
+        "Demo accounts: lead@northbridge.example / demo-lead-pass, "
+        "exec@northbridge.example / demo-exec-pass, admin@northbridge.example / demo-admin-pass"
+    )

@@ -1,0 +1,106 @@
+"""Administrators: user accounts, organisations and teams."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sos_workforce.auth import ROLE_LABELS, create_user, list_users
+from sos_workforce.enums import Role
+from sos_workforce.errors import SosError
+from sos_workforce.organisations import (
+    create_organisation,
+    create_team,
+    list_organisations,
+    list_teams,
+)
+from ui import require_actor, runtime, selected_organisation
+
+context = runtime()
+actor = require_actor(Role.ADMIN)
+st.title("Users and organisations")
+users_tab, organisations_tab = st.tabs(["Users", "Organisations and teams"])
+
+with users_tab:
+    users = list_users(context.db, actor)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Email": u.email,
+                    "Name": u.display_name,
+                    "Role": ROLE_LABELS[u.role],
+                    "Organisations": u.organisations,
+                    "Active": u.is_active,
+                    "Last sign-in": u.last_login_at,
+                }
+                for u in users
+            ]
+        ),
+        hide_index=True,
+    )
+    organisations = list_organisations(context.db, actor)
+    with st.form("add_user", clear_on_submit=True):
+        st.subheader("Add a user")
+        email = st.text_input("Email", key="new_user_email")
+        name = st.text_input("Name", key="new_user_name")
+        role = st.selectbox(
+            "Role", list(Role), format_func=ROLE_LABELS.__getitem__, key="new_user_role"
+        )
+        member_of = st.multiselect(
+            "Organisations", organisations, format_func=lambda o: o.name, key="new_user_orgs"
+        )
+        password = st.text_input(
+            "Initial password (8+ characters)", type="password", key="new_user_password"
+        )
+        if st.form_submit_button("Add user"):
+            try:
+                create_user(
+                    context.db,
+                    actor=actor,
+                    email=email,
+                    display_name=name,
+                    role=role,
+                    password=password,
+                    organisation_ids=[o.id for o in member_of],
+                )
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.success(f"Added {email}.")
+
+with organisations_tab:
+    with st.form("add_organisation", clear_on_submit=True):
+        st.subheader("Add an organisation")
+        org_name = st.text_input("Name", key="new_org_name")
+        org_code = st.text_input("Short code (e.g. brent)", key="new_org_code")
+        if st.form_submit_button("Add organisation"):
+            try:
+                create_organisation(context.db, actor, org_name, org_code)
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.success(f"Added {org_name}.")
+    organisation_id = selected_organisation()
+    if organisation_id is not None:
+        teams = list_teams(context.db, actor, organisation_id)
+        st.subheader("Teams of the selected organisation")
+        if teams:
+            st.dataframe(pd.DataFrame({"Team": [t.indented_name for t in teams]}), hide_index=True)
+        with st.form("add_team", clear_on_submit=True):
+            team_name = st.text_input("Team name", key="new_team_name")
+            parent = st.selectbox(
+                "Part of",
+                [None, *teams],
+                key="new_team_parent",
+                format_func=lambda t: "— (top level)" if t is None else t.name,
+            )
+            if st.form_submit_button("Add team"):
+                try:
+                    create_team(
+                        context.db, actor, organisation_id, team_name, parent.id if parent else None
+                    )
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.success(f"Added {team_name}.")

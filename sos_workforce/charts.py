@@ -1,0 +1,70 @@
+"""Altair chart builders. Pages draw them; tests check the data behind them."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from sos_workforce.reporting import BandTable
+
+# Low bands in warm colours, high bands in cool ones; readable in greyscale and for
+# common colour-vision deficiencies (ColorBrewer RdYlBu endpoints).
+_PALETTES = {
+    2: ["#d7191c", "#2c7bb6"],
+    3: ["#d7191c", "#fdae61", "#2c7bb6"],
+    4: ["#d7191c", "#fdae61", "#abd9e9", "#2c7bb6"],
+    5: ["#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6"],
+}
+
+
+def diverging_positions(frame: pd.DataFrame, n_bands: int) -> pd.DataFrame:
+    """Add ``start``/``end`` so bands stack left to right, centred on the middle band
+    (or on the boundary between the two middle bands when their number is even)."""
+    frame = frame.sort_values(["item", "band_index"]).copy()
+    starts, ends = [], []
+    for _, group in frame.groupby("item", sort=False):
+        shares = group["percent"].tolist()
+        half = n_bands // 2
+        left = sum(shares[:half]) + (shares[half] / 2 if n_bands % 2 else 0)
+        position = -left
+        for share in shares:
+            starts.append(position)
+            position += share
+            ends.append(position)
+    frame["start"] = starts
+    frame["end"] = ends
+    return frame
+
+
+def diverging_band_chart(table: BandTable) -> alt.Chart | None:
+    """A diverging stacked bar per item; ``None`` when every item is suppressed."""
+    frame = table.long_frame()
+    if frame.empty:
+        return None
+    labels = list(table.band_labels)
+    palette = _PALETTES.get(len(labels))
+    colour_scale = alt.Scale(domain=labels, range=palette) if palette else alt.Scale(domain=labels)
+    frame = diverging_positions(frame, len(labels))
+    item_order = list(dict.fromkeys(frame["item"]))
+    chart: alt.Chart = (
+        alt.Chart(frame, title=f"{table.title}: share of answers in each band")
+        .mark_bar()
+        .encode(
+            x=alt.X("start:Q", title="% of those answering (left: low, right: high)"),
+            x2="end:Q",
+            y=alt.Y("item:N", title=None, sort=item_order),
+            color=alt.Color("band:N", scale=colour_scale, sort=labels, title="Band"),
+            order=alt.Order("band_index:Q"),
+            tooltip=[
+                alt.Tooltip("statement:N", title="Statement"),
+                alt.Tooltip("band:N", title="Band"),
+                alt.Tooltip("percent:Q", title="%", format=".1f"),
+                alt.Tooltip("count:Q", title="Answers"),
+                alt.Tooltip("n:Q", title="n answering"),
+                alt.Tooltip("ci_low:Q", title="95% CI low", format=".1f"),
+                alt.Tooltip("ci_high:Q", title="95% CI high", format=".1f"),
+            ],
+        )
+        .properties(height=alt.Step(40))
+    )
+    return chart

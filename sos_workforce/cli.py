@@ -1,0 +1,175 @@
+"""The ``sos-workforce`` command: run the app, seed the demo, migrate, manage accounts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess  # noqa: S404 - runs streamlit with fixed arguments
+import sys
+from typing import Annotated
+
+import typer
+
+from sos_workforce.config import PROJECT_ROOT, get_settings
+from sos_workforce.db import Database, current_revisions, upgrade
+from sos_workforce.errors import SosError
+
+app = typer.Typer(
+    help="sos-workforce: run and measure a Signs of Safety implementation.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations and teams.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(org_app, name="org")
+
+Port = Annotated[int, typer.Option(help="Port for the web app.")]
+
+
+def _database() -> Database:
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    return Database.from_settings(settings)
+
+
+def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
+    settings = get_settings()
+    typer.echo(f"Starting sos-workforce on http://localhost:{port}  (Ctrl+C to stop)")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    env = {**os.environ, **(extra_env or {})}
+    env.setdefault("SOS_BASE_URL", settings.base_url)
+    with contextlib.suppress(KeyboardInterrupt):
+        subprocess.run(command, check=False, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+
+
+@app.command()
+def run(port: Port = 8501) -> None:
+    """Migrate the database and start the web app."""
+    _database().dispose()
+    _serve(port)
+
+
+@app.command()
+def demo(
+    port: Port = 8501,
+    serve: Annotated[bool, typer.Option(help="Start the app after seeding.")] = True,
+) -> None:
+    """Seed the fictional Northbridge authority (once), print sign-ins, start the app."""
+    from sos_workforce.demo import seed_demo
+
+    settings = get_settings()
+    database = _database()
+    with typer.progressbar(length=1, label="Seeding demo data") as progress:
+        summary = seed_demo(database, settings)
+        progress.update(1)
+    database.dispose()
+    typer.echo("Demo data " + ("created." if summary.created else "already present."))
+    typer.echo("Sign in with:")
+    for role, (email, password) in summary.credentials.items():
+        typer.echo(f"  {role.value:<10} {email}  /  {password}")
+    links_file = settings.data_dir / "demo-open-wave-links.csv"
+    if links_file.exists():
+        typer.echo(f"Unused staff links for the open wave: {links_file}")
+    if serve:
+        _serve(port, {"SOS_DEMO": "true"})
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    revisions = ", ".join(sorted(current_revisions(settings.resolved_database_url)))
+    typer.echo(f"Database is at revision {revisions}.")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[str, typer.Option(help="admin, lead or executive.")],
+    org: Annotated[list[str] | None, typer.Option(help="Organisation code (repeatable).")] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="SOS_NEW_USER_PASSWORD",
+            help="Asked for if not given.",
+        ),
+    ] = "",
+) -> None:
+    """Create a local account."""
+    from sqlalchemy import select
+
+    from sos_workforce.auth import create_user
+    from sos_workforce.enums import Role
+    from sos_workforce.models import Organisation
+
+    database = _database()
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise typer.BadParameter("role must be admin, lead or executive") from None
+    with database.read() as session:
+        codes = org or []
+        found = dict(
+            session.execute(
+                select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))
+            ).all()
+        )
+    missing = sorted(set(codes) - set(found))
+    if missing:
+        raise typer.BadParameter(f"unknown organisation code(s): {', '.join(missing)}")
+    try:
+        create_user(
+            database,
+            email=email,
+            display_name=name,
+            role=parsed_role,
+            password=password,
+            organisation_ids=list(found.values()),
+            bootstrap=True,
+        )
+    except SosError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Created {parsed_role.value} account {email.strip().lower()}.")
+
+
+@org_app.command("add")
+def org_add(
+    name: Annotated[str, typer.Option(help="Full name of the authority.")],
+    code: Annotated[str, typer.Option(help="Short code, e.g. brent.")],
+    team: Annotated[list[str] | None, typer.Option(help="Team name (repeatable).")] = None,
+) -> None:
+    """Create an organisation, optionally with top-level teams."""
+    from sos_workforce.organisations import create_organisation, create_team
+
+    database = _database()
+    try:
+        organisation_id = create_organisation(database, None, name, code, bootstrap=True)
+        for team_name in team or []:
+            create_team(database, None, organisation_id, team_name, bootstrap=True)
+    except SosError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Created organisation {name} ({code}).")
+
+
+if __name__ == "__main__":
+    app()

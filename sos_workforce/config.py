@@ -1,0 +1,65 @@
+"""One settings object for the whole application (environment prefix ``SOS_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a placeholder, refused in production
+
+
+class Settings(BaseSettings):
+    """Application settings, read from ``SOS_*`` environment variables and ``.env``."""
+
+    model_config = SettingsConfigDict(env_prefix="SOS_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Empty means a SQLite file in the data folder.",
+    )
+    min_group_size: int = Field(default=5, ge=3, description="Smallest group ever reported.")
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    demo: bool = False
+    base_url: str = "http://localhost:8501"
+    sqlite_busy_timeout_ms: int = 10_000
+    session_timeout_minutes: int = Field(default=60, ge=1)
+    surveys_dir: Path = PROJECT_ROOT / "surveys"
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, value: str) -> str:
+        """Map plain ``postgresql://`` URLs to the psycopg 3 driver."""
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if (
+            self.environment == "production"
+            and self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
+        ):
+            raise ValueError("SOS_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'sos_workforce.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own ``Settings``)."""
+    return Settings()

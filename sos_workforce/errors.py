@@ -1,0 +1,31 @@
+"""Errors the services raise. Pages show ``str(error)``, so every message is plain language."""
+
+from __future__ import annotations
+
+
+class SosError(Exception):
+    """Base class for expected, user-facing failures."""
+
+
+class InvalidInput(SosError):
+    """Input was rejected; nothing was changed. ``problems`` lists each issue separately."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class NotFound(SosError):
+    pass
+
+
+class PermissionDenied(SosError):
+    pass
+
+
+class LinkRefused(SosError):
+    """A survey link cannot be used (unknown, spent, closed, not yet open)."""
+
+
+class SignInFailed(SosError):
+    pass

@@ -1,0 +1,283 @@
+"""SQLAlchemy models. The Alembic migrations in ``migrations/versions`` are the schema's
+source of truth; ``alembic check`` in the test suite keeps these models in step with them.
+
+Anonymity is structural: ``response`` has no column that refers to an invitation, a token
+or a roster row, stores its submission date only (no time, IP or user agent), and free
+text lives in ``text_answer`` with no link to the response that carried it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from sos_workforce.enums import Channel, Role, WaveStatus
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    sos_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="organisation")
+
+
+class Team(Base):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="teams")
+
+
+class UserAccount(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Membership(Base):
+    """Which organisations a (non-admin) user may act for."""
+
+    __tablename__ = "membership"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Instrument(Base):
+    __tablename__ = "instrument"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+
+
+class InstrumentVersion(Base):
+    """One immutable version of an instrument; ``definition`` is the validated file."""
+
+    __tablename__ = "instrument_version"
+    __table_args__ = (UniqueConstraint("instrument_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    instrument: Mapped[Instrument] = relationship()
+    items: Mapped[list[InstrumentItem]] = relationship(
+        back_populates="instrument_version", order_by="InstrumentItem.position"
+    )
+
+
+class InstrumentItem(Base):
+    """An answerable item. ``fingerprint`` hashes its wording and scale: two items are
+    comparable across waves only when code and fingerprint are both equal."""
+
+    __tablename__ = "instrument_item"
+    __table_args__ = (UniqueConstraint("instrument_version_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_version_id: Mapped[int] = mapped_column(
+        ForeignKey("instrument_version.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+
+    instrument_version: Mapped[InstrumentVersion] = relationship(back_populates="items")
+
+
+class Wave(Base):
+    __tablename__ = "wave"
+    __table_args__ = (CheckConstraint("closes_on >= opens_on", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[WaveStatus] = mapped_column(_enum(WaveStatus), default=WaveStatus.DRAFT)
+    opens_on: Mapped[dt.date] = mapped_column(Date)
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    allow_identified: Mapped[bool] = mapped_column(Boolean, default=False)
+    open_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    instrument_version: Mapped[InstrumentVersion] = relationship()
+
+
+class WaveTeam(Base):
+    """A team in a wave's audience, with the headcount response rates are measured against."""
+
+    __tablename__ = "wave_team"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    expected_headcount: Mapped[int] = mapped_column(Integer)
+
+
+class Invitation(Base):
+    """A single-use personal link. Only the SHA-256 of the token is stored, and nothing
+    records when it was spent, so it cannot be matched to a response by time."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    spent: Mapped[bool] = mapped_column(Boolean, default=False)
+    roster_ref: Mapped[str | None] = mapped_column(String(100))
+
+
+class Response(Base):
+    __tablename__ = "response"
+    __table_args__ = (Index("ix_response_wave_team", "wave_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    staff_role: Mapped[str | None] = mapped_column(String(80))
+    employment_type: Mapped[str | None] = mapped_column(String(40))
+    tenure_band: Mapped[str | None] = mapped_column(String(40))
+    # Filled only when the respondent chose to be identified (opt-in waves).
+    respondent_name: Mapped[str | None] = mapped_column(String(200))
+    respondent_email: Mapped[str | None] = mapped_column(String(320))
+
+
+class Answer(Base):
+    """Long format: one row per (response, item, value); multiple choice gives several."""
+
+    __tablename__ = "answer"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class TextAnswer(Base):
+    """Free text, kept apart from the response so it cannot be joined to scale answers."""
+
+    __tablename__ = "text_answer"
+    __table_args__ = (Index("ix_text_answer_wave_team", "wave_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ResponseDraft(Base):
+    """Unfinished answers for a personal link, so a respondent can resume; deleted when the
+    response is submitted."""
+
+    __tablename__ = "response_draft"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, object]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what and when, with counts. Never answers or tokens."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    count: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,63 @@
+"""Which pages exist and which roles see them. ``app.py`` draws the menu from this table,
+and the tests check every role's menu against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sos_workforce.enums import Role
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the folder of app.py
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    roles: frozenset[Role]
+
+
+ALL_STAFF_ROLES = frozenset(Role)
+
+PAGES: list[PageSpec] = [
+    PageSpec(
+        "pages/dashboard.py",
+        "Confidence dashboard",
+        ":material/bar_chart:",
+        "dashboard",
+        "Results",
+        frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
+    ),
+    PageSpec(
+        "pages/waves.py",
+        "Survey waves",
+        ":material/campaign:",
+        "waves",
+        "Run surveys",
+        frozenset({Role.ADMIN, Role.LEAD}),
+    ),
+    PageSpec(
+        "pages/users.py",
+        "Users and organisations",
+        ":material/group:",
+        "users",
+        "Administration",
+        frozenset({Role.ADMIN}),
+    ),
+]
+
+SIGN_IN_PAGE = "pages/sign_in.py"
+SURVEY_PAGE = "pages/survey.py"
+
+
+def pages_for(role: Role) -> list[PageSpec]:
+    return [page for page in PAGES if role in page.roles]
+
+
+def menu_for(role: Role) -> dict[str, list[str]]:
+    """Section → page titles, in menu order."""
+    menu: dict[str, list[str]] = {}
+    for page in pages_for(role):
+        menu.setdefault(page.section, []).append(page.title)
+    return menu

@@ -1,0 +1,132 @@
+"""Shared fixtures.
+
+Databases: ``db_url`` is parametrised over SQLite and PostgreSQL. SQLite tests get a copy
+of a database migrated once per session; PostgreSQL tests share one throwaway database
+(created and migrated once, dropped at the end) and start from empty tables. PostgreSQL
+runs when ``SOS_TEST_POSTGRES_URL`` is set; under ``CI=true`` a missing server fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import app_test as app_test_module
+
+from sos_workforce import config
+from sos_workforce.config import Settings
+from sos_workforce.db import Database, make_engine, upgrade
+from sos_workforce.models import Base
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with ``reason`` locally; under CI a missing dependency is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required, not skipped)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    server_url = os.environ.get("SOS_TEST_POSTGRES_URL")
+    if not server_url:
+        skip_or_fail(
+            "PostgreSQL tests need SOS_TEST_POSTGRES_URL (e.g. "
+            "postgresql://postgres@127.0.0.1:5432/postgres)"
+        )
+    assert server_url is not None
+    url = make_url(Settings(database_url=server_url).database_url)
+    name = f"sos_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    test_url = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(test_url)
+        yield test_url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, empty SQLite database (for UI tests that need only the default)."""
+    path = tmp_path / "app.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
+    return Settings(database_url=url, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database.from_settings(settings)
+    yield database
+    database.dispose()
+
+
+class _NavigationPagesManager(PagesManager):
+    """AppTest resets Streamlit's process-wide "pages/ folder means MPA v1" flag before
+    every run, so switch_page() would run a page without app.py. A server process clears
+    that flag for good the first time app.py calls st.navigation; this reproduces that
+    steady state so the router (menus, roles) is what the tests exercise."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Point the app's ``get_settings()`` at a test database (set SOS_DATABASE_URL after)."""
+    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    monkeypatch.setenv("SOS_DATA_DIR", str(tmp_path))
+    config.get_settings.cache_clear()
+    yield
+    config.get_settings.cache_clear()

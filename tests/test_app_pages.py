@@ -1,0 +1,237 @@
+"""AppTest of every page for every role, and the skeleton flow through the UI."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from sos_workforce.db import Database
+from sos_workforce.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
+from sos_workforce.enums import Role
+from sos_workforce.models import Response
+from sos_workforce.navigation import PAGES, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
+from tests.conftest import make_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@dataclass
+class DemoDatabase:
+    url: str
+    summary: DemoSummary
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> DemoDatabase:
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    settings = make_settings(f"sqlite:///{path}", folder)
+    database = Database.from_settings(settings)
+    summary = seed_demo(database, settings)
+    database.dispose()
+    return DemoDatabase(str(path), summary)
+
+
+@pytest.fixture
+def demo_app(
+    demo_template: DemoDatabase, tmp_path: Path, app_env: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Callable[[], AppTest], DemoDatabase]]:
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_template.url, path)
+    monkeypatch.setenv("SOS_DATABASE_URL", f"sqlite:///{path}")
+    copy = DemoDatabase(f"sqlite:///{path}", demo_template.summary)
+    yield (lambda: AppTest.from_file(APP, default_timeout=30)), copy
+
+
+def registered(at: AppTest) -> set[str]:
+    # AppTest keeps the pages st.navigation registered on the last run (private API,
+    # also what AppTest.switch_page resolves against).
+    return {
+        str(Path(str(info["script_path"])).resolve().relative_to(ROOT))
+        for info in at._registered_pages.values()
+        if info.get("script_path")
+    }
+
+
+def sign_in(at: AppTest, role: Role) -> AppTest:
+    email, password = DEMO_CREDENTIALS[role]
+    at.run()
+    at.text_input(key="email").input(email)
+    at.text_input(key="password").input(password)
+    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert not at.exception
+    return at
+
+
+def test_anonymous_visitor_sees_only_sign_in(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = new_app().run()
+    assert not at.exception
+    assert at.title[0].value == "sos-workforce"
+    assert registered(at) == {SIGN_IN_PAGE, SURVEY_PAGE}
+    with pytest.raises(ValueError):
+        at.switch_page("pages/dashboard.py")
+
+
+def test_wrong_password_is_refused_plainly(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = new_app().run()
+    at.text_input(key="email").input("lead@northbridge.example")
+    at.text_input(key="password").input("wrong-password")
+    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert at.error[0].value == "Email or password not recognised."
+    assert registered(at) == {SIGN_IN_PAGE, SURVEY_PAGE}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_gets_its_menu_and_every_page_renders(demo_app, role: Role) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), role)
+    allowed = {page.path for page in pages_for(role)}
+    assert registered(at) == allowed
+    for page in PAGES:
+        if page.path in allowed:
+            at.switch_page(page.path).run()
+            assert not at.exception, (page.path, at.exception)
+            assert (
+                at.title[0].value
+                == {
+                    "pages/dashboard.py": "Staff confidence",
+                    "pages/waves.py": "Survey waves",
+                    "pages/users.py": "Users and organisations",
+                }[page.path]
+            )
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(page.path)
+
+
+def test_menus_match_the_product_roles() -> None:
+    assert {p.path for p in pages_for(Role.EXECUTIVE)} == {"pages/dashboard.py"}
+    assert {p.path for p in pages_for(Role.LEAD)} == {"pages/dashboard.py", "pages/waves.py"}
+    assert {p.path for p in pages_for(Role.ADMIN)} == {p.path for p in PAGES}
+
+
+def test_executive_sees_the_band_table_for_the_closed_wave(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    at = sign_in(new_app(), Role.EXECUTIVE)
+    wave_box = at.selectbox(key="dashboard_wave")
+    closed = next(w for w in wave_box.options if "last year" in w)
+    wave_box.select(closed).run()
+    frame = at.table[0].value
+    assert frame.index.name == "Statement"
+    assert list(frame.columns) == ["1–3 %", "4–6 %", "7–10 %", "n answering"]
+    assert len(frame) == 4
+    for _, row in frame.iterrows():
+        assert row["1–3 %"] + row["4–6 %"] + row["7–10 %"] == pytest.approx(100, abs=0.2)
+        assert row["n answering"] >= 120  # the closed demo wave has 126 respondents
+
+
+def test_lead_launches_a_wave_and_downloads_links(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page("pages/waves.py").run()
+    at.text_input(key="wave_title").input("Spring survey")
+    teams = at.multiselect(key="wave_teams")
+    at = teams.select(teams.options[1]).run()
+    at.button(key="launch_wave").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Wave launched with 10 personal links."
+    assert any(w.startswith("Download the links now") for w in (x.value for x in at.warning))
+    rates_box = at.selectbox(key="rates_wave")
+    assert any(option.startswith("Spring survey") for option in rates_box.options)
+
+
+def test_lead_sees_launch_errors_in_plain_words(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page("pages/waves.py").run()
+    at.text_input(key="wave_title").input("No teams chosen")
+    at.button(key="launch_wave").click().run()
+    assert at.error[0].value == "Choose at least one team."
+
+
+def _responses(url: str) -> int:
+    database = Database.from_settings(make_settings(url, ROOT))
+    with database.read() as session:
+        count = int(session.scalar(select(func.count()).select_from(Response)) or 0)
+    database.dispose()
+    return count
+
+
+def test_staff_answer_through_their_link_once(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    token = demo.summary.open_wave_links[0].rsplit("t=", 1)[1]
+    before = _responses(demo.url)
+    at = new_app()
+    at.query_params["t"] = token
+    at.switch_page(SURVEY_PAGE)  # as /survey?t=… from the link
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Signs of Safety staff confidence"
+    at.radio(key="q_understanding").set_value(8)
+    at.radio(key="q_train_colleagues").set_value(2)  # the other two are skipped
+    at.button(key="FormSubmitter:survey-Send my answers").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Thank you"
+    assert _responses(demo.url) == before + 1
+
+    again = new_app()
+    again.query_params["t"] = token
+    again.run()  # registers the anonymous pages
+    again.switch_page(SURVEY_PAGE).run()
+    assert "already been used" in again.warning[0].value
+    assert _responses(demo.url) == before + 1
+
+
+def test_unknown_link_gets_a_clear_message(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = new_app()
+    at.query_params["t"] = "AAAAAAAAAAAAAAAAAAAAAA"
+    at.run()
+    at.switch_page(SURVEY_PAGE).run()
+    assert "This link is not valid" in at.warning[0].value
+
+
+def test_admin_adds_a_user(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.ADMIN)
+    at.switch_page("pages/users.py").run()
+    at.text_input(key="new_user_email").input("new.lead@northbridge.example")
+    at.text_input(key="new_user_name").input("New Lead")
+    at.selectbox(key="new_user_role").select(Role.LEAD)
+    at.text_input(key="new_user_password").input("password")
+    at.button(key="FormSubmitter:add_user-Add user").click().run()
+    assert at.error[0].value == "That password is too common; choose another."
+    at.text_input(key="new_user_email").input("new.lead@northbridge.example")
+    at.text_input(key="new_user_name").input("New Lead")
+    at.text_input(key="new_user_password").input("a long unusual phrase")
+    at.button(key="FormSubmitter:add_user-Add user").click().run()
+    assert at.success[0].value == "Added new.lead@northbridge.example."
+
+
+def test_sign_out_returns_to_sign_in(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.EXECUTIVE)
+    at.button(key="sign_out").click().run()
+    assert registered(at) == {SIGN_IN_PAGE, SURVEY_PAGE}
+
+
+@pytest.mark.parametrize("page", [spec.path for spec in PAGES])
+def test_pages_run_without_the_router_refuse_anonymous_visitors(  # type: ignore[no-untyped-def]
+    demo_app, page: str
+) -> None:
+    # A fresh server process runs the first request in Streamlit's legacy pages/ mode,
+    # where a page can run without app.py. Every page must still refuse on its own.
+    at = AppTest.from_file(str(ROOT / page), default_timeout=30).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Please sign in to see this page."]
+    assert not at.dataframe and not at.table and not at.title

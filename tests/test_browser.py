@@ -1,0 +1,97 @@
+"""The skeleton flow in Debian's chromium: a member of staff answers through a real link
+and the executive's table changes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from sos_workforce.db import Database
+from sos_workforce.demo import DEMO_CREDENTIALS, seed_demo
+from sos_workforce.enums import Role
+from tests.browser_support import CHROMIUM, running_app, settled, sign_in
+from tests.conftest import make_settings, skip_or_fail
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)"
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[dict]:
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"browser tests need Debian's chromium at {CHROMIUM}")
+    folder = tmp_path_factory.mktemp("browser")
+    path = folder / "app.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    settings = make_settings(url, folder)
+    database = Database.from_settings(settings)
+    summary = seed_demo(database, settings)
+    database.dispose()
+    env = {"SOS_DATABASE_URL": url, "SOS_DATA_DIR": str(folder)}
+    with running_app(env) as base_url:
+        # Links were made for the default base URL; point them at this server.
+        tokens = [link.rsplit("t=", 1)[1] for link in summary.open_wave_links]
+        yield {"base_url": base_url, "tokens": tokens}
+
+
+def _n_answering_first_statement(page: Page) -> int:
+    table = page.locator("[data-testid=stTable] table")
+    expect(table).to_be_visible()
+    first_row = table.locator("tbody tr").first
+    return int(first_row.locator("td").last.inner_text().strip())
+
+
+def test_staff_answer_through_a_link_and_the_executive_table_changes(
+    demo_server: dict, browser: Browser
+) -> None:
+    base_url, token = demo_server["base_url"], demo_server["tokens"][0]
+    executive = browser.new_context().new_page()
+    sign_in(executive, base_url, *DEMO_CREDENTIALS[Role.EXECUTIVE])
+    expect(executive.get_by_role("heading", name="Staff confidence")).to_be_visible()
+    before = _n_answering_first_statement(executive)
+
+    staff = browser.new_context().new_page()
+    staff.goto(f"{base_url}/survey?t={token}")
+    settled(staff)
+    expect(staff.get_by_role("heading", name="Signs of Safety staff confidence")).to_be_visible()
+    expect(staff.get_by_text("Page not found")).to_have_count(0)
+    staff.locator(".st-key-q_understanding").get_by_text("9", exact=True).click()
+    staff.locator(".st-key-q_integration").get_by_text("7", exact=True).click()
+    staff.get_by_role("button", name="Send my answers").click()
+    settled(staff)
+    expect(staff.get_by_role("heading", name="Thank you")).to_be_visible()
+
+    reused = browser.new_context().new_page()
+    reused.goto(f"{base_url}/survey?t={token}")
+    settled(reused)
+    expect(reused.get_by_text("This link has already been used")).to_be_visible()
+
+    executive.get_by_role("button", name="Refresh results").click()
+    settled(executive)
+    expect(
+        executive.locator("[data-testid=stTable] tbody tr").first.locator("td").last
+    ).to_have_text(str(before + 1))

@@ -1,0 +1,279 @@
+"""The skeleton's survey flow on both databases: launch, submit once, refuse the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from sos_workforce import surveys
+from sos_workforce.config import Settings
+from sos_workforce.db import Database
+from sos_workforce.enums import WaveStatus
+from sos_workforce.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
+from sos_workforce.models import Answer, AuditEvent, Invitation, Response, Wave
+from sos_workforce.reporting import wave_band_tables
+from sos_workforce.security import hash_token
+from tests.factories import World, build_world, launch, token_of
+
+
+@pytest.fixture
+def world(db: Database, settings: Settings) -> World:
+    return build_world(db, settings)
+
+
+def _count(db: Database, model: type) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_launch_issues_one_hashed_link_per_person(db: Database, world: World) -> None:
+    launched = launch(db, world)
+    assert len(launched.links) == 9
+    tokens = [token_of(link) for link in launched.links]
+    assert len(set(tokens)) == 9 and all(len(t) == 22 for t in tokens)
+    with db.read() as session:
+        stored = set(session.scalars(select(Invitation.token_hash)))
+    assert stored == {hash_token(t) for t in tokens}
+    assert not any(t in stored for t in tokens)  # only hashes are kept
+    with db.read() as session:
+        logged = session.scalars(
+            select(AuditEvent.count).where(AuditEvent.action == "wave_launched")
+        ).one()
+    assert logged == 9
+
+
+def test_staff_answer_once_and_the_link_is_spent(db: Database, world: World) -> None:
+    token = token_of(launch(db, world).links[0])
+    form = surveys.open_survey(db, token)
+    assert form.team == "Alpha" and len(form.definition.items) == 4
+    surveys.submit_response(
+        db, token, {"understanding": 8, "integration": None, "advise_colleagues": 3}
+    )
+    with pytest.raises(LinkRefused, match="already been used"):
+        surveys.submit_response(db, token, {"understanding": 1})
+    with pytest.raises(LinkRefused, match="already been used"):
+        surveys.open_survey(db, token)
+    assert _count(db, Response) == 1
+    with db.read() as session:
+        values = sorted(session.scalars(select(Answer.value)))
+    assert values == [3, 8]  # the skipped item stores nothing
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"understanding": 0}, "outside the scale"),
+        ({"understanding": 11}, "outside the scale"),
+        ({"understanding": 3.5}, "whole number"),
+        ({"understanding": "three"}, "whole number"),
+        ({"understanding": True}, "whole number"),
+        ({"bogus": 3}, "Unknown question"),
+    ],
+)
+def test_bad_answers_are_refused_and_change_nothing(
+    db: Database, world: World, answers: dict, message: str
+) -> None:
+    token = token_of(launch(db, world).links[0])
+    with pytest.raises(InvalidInput, match=message):
+        surveys.submit_response(db, token, answers)
+    assert _count(db, Response) == 0 and _count(db, Answer) == 0
+    surveys.submit_response(db, token, {"understanding": 5})  # link still usable
+    assert _count(db, Response) == 1
+
+
+@pytest.mark.parametrize("token", ["", "x" * 500, "not a token!", "A" * 22, "../../etc/passwd"])
+def test_tampered_or_unknown_links_are_refused(db: Database, world: World, token: str) -> None:
+    launch(db, world)
+    with pytest.raises(LinkRefused, match="not valid"):
+        surveys.open_survey(db, token)
+    with pytest.raises(LinkRefused, match="not valid"):
+        surveys.submit_response(db, token, {"understanding": 5})
+    assert _count(db, Response) == 0
+
+
+def test_closed_and_future_waves_refuse_responses(db: Database, world: World) -> None:
+    launched = launch(db, world)
+    surveys.close_wave(db, world.lead, launched.wave_id)
+    with pytest.raises(LinkRefused, match="closed"):
+        surveys.submit_response(db, token_of(launched.links[0]), {"understanding": 5})
+    future = launch(db, world, today=dt.date.today() + dt.timedelta(days=3))
+    with pytest.raises(LinkRefused, match="opens on"):
+        surveys.open_survey(db, token_of(future.links[0]))
+    expired = launch(db, world)
+    later = dt.date.today() + dt.timedelta(days=15)
+    with pytest.raises(LinkRefused, match="closed"):
+        surveys.submit_response(db, token_of(expired.links[0]), {"understanding": 5}, today=later)
+    assert _count(db, Response) == 0
+
+
+def test_twenty_concurrent_submissions_of_one_link_store_exactly_one(
+    db: Database, world: World
+) -> None:
+    token = token_of(launch(db, world).links[0])
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            surveys.submit_response(db, token, {"understanding": 7, "integration": 6})
+            result = "stored"
+        except LinkRefused:
+            result = "refused"
+        except Exception as error:  # noqa: BLE001 - any other outcome is a failure below
+            result = f"error: {error!r}"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 19 + ["stored"]
+    assert _count(db, Response) == 1 and _count(db, Answer) == 2
+
+
+def test_nothing_ties_a_response_to_its_link(db: Database, world: World) -> None:
+    columns = {c["name"] for c in inspect(db.engine).get_columns("response")}
+    forbidden = {
+        "invitation_id",
+        "token",
+        "token_hash",
+        "roster_ref",
+        "ip",
+        "ip_address",
+        "user_agent",
+        "submitted_at",
+    }
+    assert not columns & forbidden
+    assert "submitted_on" in columns
+    for table in inspect(db.engine).get_table_names():
+        for fk in inspect(db.engine).get_foreign_keys(table):
+            pair = {table, fk["referred_table"]}
+            assert pair != {"response", "invitation"}, f"{table} links responses and links"
+    invitation_columns = {c["name"] for c in inspect(db.engine).get_columns("invitation")}
+    assert not any(
+        "time" in c or c.endswith("_at") or c.endswith("_on") for c in invitation_columns
+    )
+
+
+def test_response_rates_band_small_counts(db: Database, world: World, settings: Settings) -> None:
+    launched = launch(db, world, {"Alpha": 6, "Beta": 3})
+    alpha = [link for link in launched.links if link.team == "Alpha"]
+    beta = [link for link in launched.links if link.team == "Beta"]
+    for link in alpha[:5] + beta[:2]:
+        surveys.submit_response(db, token_of(link), {"understanding": 5})
+    rates = surveys.response_rates(db, world.lead, launched.wave_id, min_group_size=5)
+    by_team = {rate.team: rate for rate in rates.teams}
+    assert by_team["Alpha"].responses == 5 and by_team["Alpha"].rate == pytest.approx(5 / 6)
+    assert by_team["Beta"].responses is None and by_team["Beta"].rate is None
+    assert rates.overall.responses == 7 and rates.overall.expected == 9
+
+
+def test_band_table_from_stored_answers(db: Database, world: World) -> None:
+    launched = launch(db, world, {"Alpha": 7})
+    values = [2, 5, 5, 8, 9, 10, 10]
+    for link, value in zip(launched.links, values, strict=True):
+        surveys.submit_response(db, token_of(link), {"understanding": value, "integration": 9})
+    [table] = wave_band_tables(db, world.executive, launched.wave_id, min_group_size=5)
+    understanding = table.rows[0]
+    assert understanding.n == 7
+    assert understanding.counts == (1, 2, 4)
+    assert understanding.percents == (14.3, 28.6, 57.1)
+    assert table.rows[2].suppressed  # nobody answered "advise colleagues"
+
+
+def test_other_organisations_cannot_see_or_act(
+    db: Database, world: World, settings: Settings
+) -> None:
+    other = build_world(db, settings, code="elsewhere")
+    launched = launch(db, world)
+    with pytest.raises(PermissionDenied):
+        surveys.list_waves(db, other.lead, world.organisation_id)
+    with pytest.raises(PermissionDenied):
+        surveys.close_wave(db, other.lead, launched.wave_id)
+    with pytest.raises(PermissionDenied):
+        surveys.response_rates(db, other.executive, launched.wave_id, min_group_size=5)
+    with pytest.raises(PermissionDenied):
+        wave_band_tables(db, other.executive, launched.wave_id, min_group_size=5)
+    with pytest.raises(PermissionDenied):
+        launch(
+            db,
+            World(
+                world.organisation_id,
+                world.teams,
+                other.lead,
+                other.executive,
+                other.admin,
+                world.instrument_version_id,
+            ),
+        )
+    with pytest.raises(PermissionDenied):  # executives cannot launch or close
+        surveys.close_wave(db, world.executive, launched.wave_id)
+    with pytest.raises(NotFound):
+        surveys.close_wave(db, world.lead, 999_999)
+    assert world.admin.may_access(world.organisation_id)
+
+
+def test_launch_validation(db: Database, world: World) -> None:
+    today = dt.date.today()
+    base = {
+        "organisation_id": world.organisation_id,
+        "instrument_version_id": world.instrument_version_id,
+        "title": "W",
+        "base_url": "http://x",
+        "today": today,
+    }
+    with pytest.raises(InvalidInput, match="on or after"):
+        surveys.launch_wave(
+            db,
+            world.lead,
+            opens_on=today,
+            closes_on=today - dt.timedelta(1),
+            headcounts={world.teams["Alpha"]: 3},
+            **base,
+        )  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="at least one team"):
+        surveys.launch_wave(db, world.lead, opens_on=today, closes_on=today, headcounts={}, **base)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="between 1 and"):
+        surveys.launch_wave(
+            db,
+            world.lead,
+            opens_on=today,
+            closes_on=today,
+            headcounts={world.teams["Alpha"]: 0},
+            **base,
+        )  # type: ignore[arg-type]
+    first = launch(db, world)
+    with db.read() as session:
+        title = session.scalars(select(Wave.title).where(Wave.id == first.wave_id)).one()
+    with pytest.raises(InvalidInput, match="already exists"):  # e.g. a double-clicked launch
+        surveys.launch_wave(
+            db,
+            world.lead,
+            opens_on=today,
+            closes_on=today,
+            headcounts={world.teams["Alpha"]: 3},
+            **{**base, "title": title},  # type: ignore[arg-type]
+        )
+    with pytest.raises(InvalidInput, match="belong"):
+        surveys.launch_wave(
+            db, world.lead, opens_on=today, closes_on=today, headcounts={999_999: 3}, **base
+        )  # type: ignore[arg-type]
+    assert _count(db, Invitation) == 9  # only the one good launch
+
+
+def test_waves_list_and_close(db: Database, world: World) -> None:
+    launched = launch(db, world)
+    surveys.submit_response(db, token_of(launched.links[0]), {"understanding": 5})
+    [wave] = surveys.list_waves(db, world.executive, world.organisation_id)
+    assert (wave.status, wave.responses, wave.expected) == (WaveStatus.OPEN, 1, 9)
+    surveys.close_wave(db, world.lead, launched.wave_id)
+    with pytest.raises(InvalidInput, match="already closed"):
+        surveys.close_wave(db, world.lead, launched.wave_id)
+    assert surveys.list_waves(db, world.lead, world.organisation_id)[0].status is WaveStatus.CLOSED

@@ -1,0 +1,87 @@
+"""Helpers shared by the pages: the cached runtime, the signed-in actor, messages.
+
+This module is UI code (it imports streamlit); the rules live in ``sos_workforce``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from sos_workforce.auth import Actor
+from sos_workforce.config import Settings, get_settings
+from sos_workforce.db import Database, upgrade
+from sos_workforce.enums import Role
+from sos_workforce.instruments import sync_directory
+
+ACTOR_KEY = "actor"
+ORGANISATION_KEY = "organisation_id"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    db: Database
+
+
+@st.cache_resource(show_spinner="Preparing the database…")
+def _database(url: str, busy_timeout_ms: int, surveys_dir: str) -> Database:
+    """Migrate once per process (per database), then hand out one shared engine."""
+    upgrade(url)
+    database = Database.from_settings(get_settings())
+    with database.write() as session:
+        sync_directory(session, Path(surveys_dir))
+    return database
+
+
+def _leave_legacy_multipage_mode() -> None:
+    """Streamlit treats an app with a ``pages/`` folder as a legacy (v1) multipage app until
+    ``st.navigation`` first runs in the process, so the first request after a start would
+    list every file in ``pages/`` in a sidebar and run the page without ``app.py``. Switch
+    the process to ``st.navigation`` routing and rerun through the router."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def runtime() -> Runtime:
+    """Settings and database for this run; every page (and app.py) calls it first."""
+    _leave_legacy_multipage_mode()
+    settings = get_settings()
+    db = _database(
+        settings.resolved_database_url, settings.sqlite_busy_timeout_ms, str(settings.surveys_dir)
+    )
+    return Runtime(settings, db)
+
+
+def current_actor() -> Actor | None:
+    actor = st.session_state.get(ACTOR_KEY)
+    return actor if isinstance(actor, Actor) else None
+
+
+def require_actor(*roles: Role) -> Actor:
+    """The signed-in actor, or stop the page with a plain message."""
+    actor = current_actor()
+    if actor is None:
+        st.warning("Please sign in to see this page.")
+        st.stop()
+    if roles and not actor.is_admin and actor.role not in roles:
+        st.error("Your role does not give access to this page.")
+        st.stop()
+    return actor
+
+
+def selected_organisation() -> int | None:
+    value = st.session_state.get(ORGANISATION_KEY)
+    return value if isinstance(value, int) else None
+
+
+def require_organisation() -> int:
+    organisation_id = selected_organisation()
+    if organisation_id is None:
+        st.info("Choose an organisation in the sidebar first.")
+        st.stop()
+    return organisation_id
