@@ -46,7 +46,7 @@ for table in tables:
     table_column, chart_column = st.columns([3, 2])
     with table_column:
         # A real HTML table: readable by screen readers (and browser tests).
-        st.table(frame.set_index("Statement"))
+        st.table(table.display_frame())
         st.download_button(
             "Download table (CSV)",
             csv_bytes(list(frame.columns), frame.itertuples(index=False)),

@@ -44,15 +44,19 @@ def diverging_band_chart(table: BandTable) -> alt.Chart | None:
     labels = list(table.band_labels)
     palette = _PALETTES.get(len(labels))
     colour_scale = alt.Scale(domain=labels, range=palette) if palette else alt.Scale(domain=labels)
+    item_order = [row.label for row in table.rows if not row.suppressed]  # as in the table
     frame = diverging_positions(frame, len(labels))
-    item_order = list(dict.fromkeys(frame["item"]))
     chart: alt.Chart = (
-        alt.Chart(frame, title=f"{table.title}: share of answers in each band")
+        alt.Chart(frame, title="Share of answers in each band")
         .mark_bar()
         .encode(
-            x=alt.X("start:Q", title="% of those answering (left: low, right: high)"),
+            x=alt.X(
+                "start:Q",
+                title="% of those answering (left: low, right: high)",
+                axis=alt.Axis(labelExpr="abs(datum.value) + '%'"),
+            ),
             x2="end:Q",
-            y=alt.Y("item:N", title=None, sort=item_order),
+            y=alt.Y("item:N", title=None, sort=item_order, axis=alt.Axis(labelLimit=220)),
             color=alt.Color("band:N", scale=colour_scale, sort=labels, title="Band"),
             order=alt.Order("band_index:Q"),
             tooltip=[

@@ -60,6 +60,15 @@ class BandTable:
             records.append(record)
         return pd.DataFrame.from_records(records)
 
+    def display_frame(self) -> pd.DataFrame:
+        """``to_frame`` formatted for reading: "72.3%", counts as whole numbers."""
+        frame = self.to_frame()
+        for band in self.band_labels:
+            column = f"{band} %"
+            frame[column] = [v if isinstance(v, str) else f"{v:.1f}%" for v in frame[column]]
+        frame["n answering"] = [str(v) for v in frame["n answering"]]
+        return frame.set_index("Statement")
+
     def long_frame(self) -> pd.DataFrame:
         """One row per shown (item, band): the data behind the chart."""
         records = [

@@ -93,3 +93,12 @@ def test_chart_data_matches_table_and_diverges_around_middle_band() -> None:
     assert first["end"].iloc[-1] - first["start"].iloc[0] == pytest.approx(100.0)
     assert (first["end"].iloc[:-1].to_numpy() == first["start"].iloc[1:].to_numpy()).all()
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_display_frame_reads_like_the_scrutiny_report() -> None:
+    counts = dict(BRENT_COUNTS, train_colleagues=(1, 1, 1))
+    [table] = build_band_tables(DEFINITION, _histograms(counts), 65, min_group_size=5)
+    shown = table.display_frame()
+    assert shown.index.name == "Statement"
+    assert shown.iloc[0].tolist() == ["6.2%", "21.5%", "72.3%", "65"]
+    assert shown.iloc[3].tolist() == [TOO_FEW] * 4
