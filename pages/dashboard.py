@@ -1,13 +1,15 @@
-"""Executive dashboard: the staff confidence band table (as in Brent's scrutiny report)."""
+"""Executive dashboard: the staff confidence band table (as in Brent's scrutiny report),
+by team, with every figure under disclosure control."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from sos_workforce.charts import diverging_band_chart
+from sos_workforce.charts import diverging_band_chart, team_heatmap_chart
 from sos_workforce.enums import Role
 from sos_workforce.exports import csv_bytes
-from sos_workforce.reporting import TOO_FEW, wave_band_tables
+from sos_workforce.organisations import team_tree
+from sos_workforce.reporting import TOO_FEW, WHOLE_WAVE, load_wave_counts, team_heatmap
 from sos_workforce.surveys import list_waves
 from ui import require_actor, require_organisation, runtime
 
@@ -25,22 +27,31 @@ if not waves:
     )
     st.stop()
 
-picker, refresh = st.columns([4, 1], vertical_alignment="bottom")
+picker, team_picker, refresh = st.columns([3, 2, 1], vertical_alignment="bottom")
 wave = picker.selectbox("Survey wave", waves, format_func=lambda w: w.label, key="dashboard_wave")
+counts = load_wave_counts(context.db, actor, wave.id)
+teams = team_tree([(t, counts.names[t], p or None) for t, p in counts.parents.items()])
+group_names = {WHOLE_WAVE: "All teams"} | {t.id: t.indented_name for t in teams}
+group = team_picker.selectbox(
+    "Team (with its sub-teams)",
+    list(group_names),
+    format_func=group_names.__getitem__,
+    key="dashboard_team",
+)
 # Every rerun reads fresh figures; the button lets people watch a live wave.
 refresh.button("Refresh results", icon=":material/refresh:", key="refresh_results")
-tables = wave_band_tables(context.db, actor, wave.id, min_group_size=k)
-for table in tables:
+
+for table in counts.tables_for(group, k):
     if table.respondents is None:
         st.warning(
-            f"This wave has {TOO_FEW} to show (fewer than {k}). Results appear once "
-            f"at least {k} people have answered."
+            f"{group_names[group].strip()} has {TOO_FEW} to show: fewer than {k} people, "
+            "or few enough that the figures could be worked out from the other teams'. "
+            "Choose a larger group."
         )
         continue
     st.markdown(
         f"**{table.respondents} respondents.** Percentages are of those who answered "
-        "each statement; rows with fewer than "
-        f"{k} answers show “{TOO_FEW}”."
+        f"each statement; rows with fewer than {k} answers show “{TOO_FEW}”."
     )
     frame = table.to_frame()
     table_column, chart_column = st.columns([3, 2])
@@ -63,3 +74,25 @@ for table in tables:
                 "Bars diverge from the middle band: low ratings to the left, high "
                 "to the right. Hover for counts and 95% intervals."
             )
+
+st.subheader("By team")
+heatmap = team_heatmap(counts, k)
+chart = team_heatmap_chart(heatmap)
+if chart is None:
+    st.info("This organisation has no teams yet.")
+else:
+    st.altair_chart(chart, width="stretch")
+    with st.expander("The numbers behind this chart"):
+        shown = heatmap.assign(
+            value=[
+                f"{share:.1f}% (n={n})" if status == "shown" else status
+                for share, n, status in zip(
+                    heatmap["top_share"], heatmap["n"], heatmap["status"], strict=True
+                )
+            ]
+        ).pivot_table(index="team", columns="item", values="value", aggfunc="first", sort=False)
+        st.table(shown)
+    st.caption(
+        f"Cells marked “hidden” have fewer than {k} answers, or could be worked out by "
+        "subtracting other teams from a larger group, so they are withheld."
+    )

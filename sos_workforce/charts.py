@@ -72,3 +72,57 @@ def diverging_band_chart(table: BandTable) -> alt.Chart | None:
         .properties(height=alt.Step(40))
     )
     return chart
+
+
+def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """Teams × items, coloured by the share in the top band; withheld cells are hatched
+    grey and labelled, never left blank."""
+    if frame.empty:
+        return None
+    frame = frame.assign(
+        label=[
+            f"{share:.0f}%"
+            if status == "shown"
+            else ("—" if status == "no responses" else "hidden")
+            for share, status in zip(frame["top_share"], frame["status"], strict=True)
+        ]
+    )
+    team_order = list(dict.fromkeys(frame["team"]))
+    item_order = list(dict.fromkeys(frame["item"]))
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "item:N", sort=item_order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)
+        ),
+        y=alt.Y("team:N", sort=team_order, title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("item:N", title="Statement"),
+            alt.Tooltip("top_share:Q", title="% in top band", format=".1f"),
+            alt.Tooltip("n:Q", title="n answering"),
+            alt.Tooltip("status:N", title="Status"),
+        ],
+    )
+    # Null shares would be dropped by Vega-Lite, so withheld cells get their own layer.
+    withheld = base.transform_filter("datum.status != 'shown'").mark_rect(
+        stroke="white", color="#e0e0e0"
+    )
+    cells = (
+        base.transform_filter("datum.status == 'shown'")
+        .mark_rect(stroke="white")
+        .encode(
+            color=alt.Color(
+                "top_share:Q",
+                scale=alt.Scale(domain=[0, 100], scheme="blues"),
+                title="% in top band",
+            )
+        )
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="label:N",
+        color=alt.condition("datum.top_share > 60", alt.value("white"), alt.value("black")),
+    )
+    chart: alt.Chart = (withheld + cells + text).properties(
+        title="Share in the top band by team (hidden = too few, or derivable by subtraction)",
+        height=alt.Step(26),
+    )
+    return chart

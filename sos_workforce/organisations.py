@@ -31,7 +31,8 @@ class TeamSummary:
 
     @property
     def indented_name(self) -> str:
-        return "  " * self.depth + self.name
+        """The name marked with its depth, e.g. "↳ Assessment Team North"."""
+        return ("\u2003" * (self.depth - 1) + "↳ " if self.depth else "") + self.name
 
 
 def list_organisations(db: Database, actor: Actor) -> list[OrganisationSummary]:

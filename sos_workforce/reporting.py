@@ -8,7 +8,7 @@ minimum group size shows "too few responses", never numbers.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
+from sos_workforce.disclosure import GroupCount, suppress_tree
 from sos_workforce.enums import Role
-from sos_workforce.errors import NotFound
+from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.instruments import InstrumentDefinition, ScaleItem, definition_of
-from sos_workforce.models import Answer, InstrumentItem, Response, Wave
+from sos_workforce.models import Answer, InstrumentItem, Response, Team, Wave
+from sos_workforce.organisations import team_tree
 from sos_workforce.stats import percent, wilson_interval
 
 TOO_FEW = "too few responses"
@@ -114,15 +116,17 @@ def build_band_tables(
     histograms: dict[str, dict[int, int]],
     respondents: int,
     min_group_size: int,
+    hidden_items: Collection[str] = (),
 ) -> list[BandTable]:
-    """Band tables for every scale item, one table per band scheme (e.g. 1–3/4–6/7–10)."""
+    """Band tables for every scale item, one table per band scheme (e.g. 1–3/4–6/7–10).
+    Items in ``hidden_items`` (withheld by disclosure control) show no numbers."""
     shown_respondents = None if respondents < min_group_size else respondents
     by_scheme: dict[tuple[str, ...], list[BandRow]] = defaultdict(list)
     for item in definition.items:
         if not isinstance(item, ScaleItem):
             continue
         scheme = tuple(band.label for band in item.bands)
-        if shown_respondents is None:
+        if shown_respondents is None or item.code in hidden_items:
             row = BandRow(item.code, item.label, item.text, None, None, None, None)
         else:
             row = band_row(item, histograms.get(item.code, {}), min_group_size)
@@ -133,25 +137,110 @@ def build_band_tables(
     ]
 
 
-def _histograms(
-    session: Session, wave: Wave, team_ids: Collection[int] | None
-) -> tuple[dict[str, dict[int, int]], int]:
-    response_filter = [Response.wave_id == wave.id]
-    if team_ids is not None:
-        response_filter.append(Response.team_id.in_(list(team_ids)))
+# --- per-team figures under disclosure control ------------------------------------------
+
+WHOLE_WAVE = 0  # the root of the team tree: everyone in the wave
+
+
+@dataclass(frozen=True)
+class WaveCounts:
+    """Histograms per team and item for one wave, with the team tree they sit in."""
+
+    definition: InstrumentDefinition
+    parents: dict[int, int]  # team → parent team, or WHOLE_WAVE for a top-level team
+    names: dict[int, str]
+    histograms: dict[int, dict[str, dict[int, int]]]  # team → item → value → count
+    respondents: dict[int, int]
+
+    def members(self, group: int) -> set[int]:
+        """``group`` and every team below it (WHOLE_WAVE: every team)."""
+        inside = {group}
+        changed = True
+        while changed:
+            changed = False
+            for team, parent in self.parents.items():
+                if parent in inside and team not in inside:
+                    inside.add(team)
+                    changed = True
+        return inside
+
+    def shown_groups(self, own_counts: Mapping[int, int], k: int) -> set[int]:
+        """Groups whose figure may be shown when each team holds ``own_counts`` people."""
+        tree = {WHOLE_WAVE: GroupCount(None, 0)}
+        tree.update(
+            {
+                team: GroupCount(parent, own_counts.get(team, 0))
+                for team, parent in self.parents.items()
+            }
+        )
+        return suppress_tree(tree, k)
+
+    def answering(self, item_code: str) -> dict[int, int]:
+        return {
+            team: sum(items.get(item_code, {}).values()) for team, items in self.histograms.items()
+        }
+
+    def tables_for(self, group: int, k: int) -> list[BandTable]:
+        """Band tables for one group (a team with its sub-teams, or the whole wave)."""
+        members = self.members(group)
+        respondents = sum(self.respondents.get(team, 0) for team in members)
+        if group not in self.shown_groups(self.respondents, k):
+            respondents = 0  # withheld: would reveal a small group by difference
+        merged: dict[str, dict[int, int]] = defaultdict(dict)
+        for team in members:
+            for code, histogram in self.histograms.get(team, {}).items():
+                for value, count in histogram.items():
+                    merged[code][value] = merged[code].get(value, 0) + count
+        hidden = {
+            item.code
+            for item in self.definition.items
+            if isinstance(item, ScaleItem)
+            and group not in self.shown_groups(self.answering(item.code), k)
+        }
+        return build_band_tables(self.definition, merged, respondents, k, hidden)
+
+
+def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
+    teams = session.execute(
+        select(Team.id, Team.parent_id, Team.name).where(
+            Team.organisation_id == wave.organisation_id
+        )
+    ).all()
+    parents = {team_id: parent_id or WHOLE_WAVE for team_id, parent_id, _ in teams}
     rows = session.execute(
-        select(InstrumentItem.code, Answer.value, func.count())
+        select(Response.team_id, InstrumentItem.code, Answer.value, func.count())
         .select_from(Answer)
         .join(Response, Response.id == Answer.response_id)
         .join(InstrumentItem, InstrumentItem.id == Answer.item_id)
-        .where(*response_filter)
-        .group_by(InstrumentItem.code, Answer.value)
+        .where(Response.wave_id == wave.id)
+        .group_by(Response.team_id, InstrumentItem.code, Answer.value)
+    ).all()
+    histograms: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for team_id, code, value, count in rows:
+        histograms[team_id][code][value] = count
+    respondents = dict(
+        session.execute(
+            select(Response.team_id, func.count())
+            .where(Response.wave_id == wave.id)
+            .group_by(Response.team_id)
+        ).all()
     )
-    histograms: dict[str, dict[int, int]] = defaultdict(dict)
-    for code, value, count in rows:
-        histograms[code][value] = count
-    respondents = session.scalar(select(func.count()).select_from(Response).where(*response_filter))
-    return histograms, int(respondents or 0)
+    return WaveCounts(
+        definition=definition_of(wave.instrument_version),
+        parents=parents,
+        names={team_id: name for team_id, _, name in teams},
+        histograms=histograms,
+        respondents=respondents,
+    )
+
+
+def load_wave_counts(db: Database, actor: Actor, wave_id: int) -> WaveCounts:
+    with db.read() as session:
+        wave = session.get(Wave, wave_id)
+        if wave is None:
+            raise NotFound("No such survey wave.")
+        require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=wave.organisation_id)
+        return _wave_counts(session, wave)
 
 
 def wave_band_tables(
@@ -162,12 +251,57 @@ def wave_band_tables(
     min_group_size: int,
     team_ids: Collection[int] | None = None,
 ) -> list[BandTable]:
-    """Band tables for a wave (optionally only some teams), with small groups suppressed."""
-    with db.read() as session:
-        wave = session.get(Wave, wave_id)
-        if wave is None:
-            raise NotFound("No such survey wave.")
-        require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=wave.organisation_id)
-        histograms, respondents = _histograms(session, wave, team_ids)
-        definition = definition_of(wave.instrument_version)
-    return build_band_tables(definition, histograms, respondents, min_group_size)
+    """Band tables for a wave, or for one team with its sub-teams (``team_ids`` must be
+    exactly such a set), under disclosure control: a group whose figures could be derived
+    by subtracting other shown groups shows "too few responses"."""
+    counts = load_wave_counts(db, actor, wave_id)
+    group = WHOLE_WAVE
+    if team_ids is not None:
+        chosen = set(team_ids)
+        roots = [team for team in chosen if counts.parents.get(team) not in chosen]
+        if len(roots) != 1 or counts.members(roots[0]) != chosen:
+            raise InvalidInput("Choose one team (its sub-teams are included).")
+        group = roots[0]
+    return counts.tables_for(group, min_group_size)
+
+
+SUPPRESSED = "suppressed"
+
+
+def team_heatmap(counts: WaveCounts, k: int) -> pd.DataFrame:
+    """Per team (with sub-teams) and item: the share in the top band, under disclosure
+    control. Withheld cells keep their row with ``status`` "suppressed" so a chart can
+    mark them rather than leave a blank."""
+    records = []
+    scale_items = [item for item in counts.definition.items if isinstance(item, ScaleItem)]
+    visible = {
+        item.code: counts.shown_groups(counts.answering(item.code), k) for item in scale_items
+    }
+    tree = team_tree(
+        [(team, counts.names[team], parent or None) for team, parent in counts.parents.items()]
+    )
+    for team in tree:
+        members = counts.members(team.id)
+        for item in scale_items:
+            n = sum(sum(counts.histograms.get(t, {}).get(item.code, {}).values()) for t in members)
+            top = item.bands[-1]
+            record: dict[str, object] = {
+                "team": team.indented_name,
+                "team_id": team.id,
+                "item": item.label,
+                "top_band": top.label,
+            }
+            if n == 0:
+                record.update(status="no responses", n=None, top_share=None)
+            elif team.id not in visible[item.code]:
+                record.update(status=SUPPRESSED, n=None, top_share=None)
+            else:
+                in_top = sum(
+                    count
+                    for t in members
+                    for value, count in counts.histograms.get(t, {}).get(item.code, {}).items()
+                    if top.min <= value <= top.max
+                )
+                record.update(status="shown", n=n, top_share=percent(in_top, n))
+            records.append(record)
+    return pd.DataFrame.from_records(records)

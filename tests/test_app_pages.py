@@ -236,3 +236,26 @@ def test_pages_run_without_the_router_refuse_anonymous_visitors(  # type: ignore
     assert not at.exception
     assert [w.value for w in at.warning] == ["Please sign in to see this page."]
     assert not at.dataframe and not at.table and not at.title
+
+
+def test_executive_picks_a_team_and_small_teams_are_withheld(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.EXECUTIVE)
+    wave_box = at.selectbox(key="dashboard_wave")
+    wave_box.select(next(w for w in wave_box.options if "last year" in w)).run()
+    team_box = at.selectbox(key="dashboard_team")
+    assert team_box.options[0] == "All teams"
+    qa = next(option for option in team_box.options if "Quality Assurance" in option)
+    team_box.select(qa).run()
+    assert not at.exception
+    assert "too few responses to show" in at.warning[0].value
+    assert not any(t.value.index.name == "Statement" for t in at.table)
+    team_box = at.selectbox(key="dashboard_team")
+    care = next(option for option in team_box.options if "Children's Social Care" in option)
+    team_box.select(care).run()
+    frame = at.table[0].value
+    assert frame.index.name == "Statement" and len(frame) == 4
+    # The heatmap's numbers are in a table too, with the small team marked, not blank.
+    numbers = at.table[-1].value
+    qa_row = next(index for index in numbers.index if "Quality Assurance" in index)
+    assert set(numbers.loc[qa_row]) == {"suppressed"}

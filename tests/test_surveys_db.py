@@ -277,3 +277,51 @@ def test_waves_list_and_close(db: Database, world: World) -> None:
     with pytest.raises(InvalidInput, match="already closed"):
         surveys.close_wave(db, world.lead, launched.wave_id)
     assert surveys.list_waves(db, world.lead, world.organisation_id)[0].status is WaveStatus.CLOSED
+
+
+def test_team_tables_hide_groups_derivable_by_subtraction(db: Database, world: World) -> None:
+    from sos_workforce.reporting import load_wave_counts, team_heatmap
+
+    launched = launch(db, world, {"Alpha": 6, "Beta": 3})
+    for link in launched.links:  # everyone answers: Alpha 6, Beta 3
+        surveys.submit_response(db, token_of(link), {"understanding": 9})
+    whole = wave_band_tables(db, world.executive, launched.wave_id, min_group_size=5)[0]
+    assert whole.respondents == 9 and whole.rows[0].n == 9
+    # Beta (3) is under 5; Alpha (6) would reveal Beta as 9 - 6: both withheld.
+    for team in ("Alpha", "Beta"):
+        [table] = wave_band_tables(
+            db,
+            world.executive,
+            launched.wave_id,
+            min_group_size=5,
+            team_ids=[world.teams[team]],
+        )
+        assert table.respondents is None and all(row.suppressed for row in table.rows)
+    heatmap = team_heatmap(load_wave_counts(db, world.lead, launched.wave_id), 5)
+    understanding = heatmap[heatmap["item"] == "Understanding of principles"]
+    assert set(understanding["status"]) == {"suppressed"}
+    assert understanding["top_share"].isna().all()
+    with pytest.raises(InvalidInput, match="Choose one team"):
+        wave_band_tables(
+            db,
+            world.executive,
+            launched.wave_id,
+            min_group_size=5,
+            team_ids=[world.teams["Alpha"], world.teams["Beta"]],
+        )
+
+
+def test_team_tables_show_groups_that_are_safe(db: Database, world: World) -> None:
+    from sos_workforce.reporting import load_wave_counts, team_heatmap
+
+    launched = launch(db, world, {"Alpha": 6, "Beta": 5})
+    for index, link in enumerate(launched.links):
+        surveys.submit_response(db, token_of(link), {"understanding": 9 if index % 2 else 2})
+    [alpha] = wave_band_tables(
+        db, world.executive, launched.wave_id, min_group_size=5, team_ids=[world.teams["Alpha"]]
+    )
+    assert alpha.respondents == 6 and alpha.rows[0].counts == (3, 0, 3)
+    heatmap = team_heatmap(load_wave_counts(db, world.lead, launched.wave_id), 5)
+    shown = heatmap[(heatmap["item"] == "Understanding of principles")]
+    assert set(shown["status"]) == {"shown"}
+    assert shown.set_index("team")["n"].to_dict() == {"Alpha": 6, "Beta": 5}

@@ -1,0 +1,135 @@
+"""Disclosure control: the one place that decides which group figures may be shown.
+
+Every table, chart and export of people's answers goes through these functions.
+
+Groups form a tree (organisation → teams → sub-teams). A figure for a group reveals the
+group's members' answers in aggregate, and so does any sum or difference of shown figures.
+For nested groups the smallest groups an attacker can derive are each shown group minus
+its largest shown sub-groups (its *residual*). So the rule is:
+
+1. *Primary*: a group with 0 < n < k is hidden.
+2. *Complementary*: every shown group's residual must be 0 or at least k; while it is not,
+   hide the smallest shown sub-group that still has members (the "next-smallest sibling").
+
+Filters (role, employment type, …) split a group into cells: with filters F1..Fm active a
+user can also query the group with any subset of them, so every cell of the
+inclusion–exclusion table (F1 and not F2, …) must be 0 or at least k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import product
+
+ABSOLUTE_MINIMUM = 3
+MAX_FILTERS = 2
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """One group in a tree: its parent and the count of members not in any sub-group."""
+
+    parent: int | None
+    own: int
+
+
+def _check_k(k: int) -> None:
+    if k < ABSOLUTE_MINIMUM:
+        raise ValueError(f"the minimum group size cannot be below {ABSOLUTE_MINIMUM}")
+
+
+def subtree_totals(groups: Mapping[int, GroupCount]) -> dict[int, int]:
+    """Members of each group including all its sub-groups."""
+    totals = {group_id: group.own for group_id, group in groups.items()}
+    for group_id, group in groups.items():
+        parent = group.parent
+        seen = {group_id}
+        while parent is not None:
+            if parent in seen:
+                raise ValueError("the groups form a cycle")
+            seen.add(parent)
+            totals[parent] += group.own
+            parent = groups[parent].parent
+    return totals
+
+
+def _maximal_shown_descendants(
+    group_id: int, children: Mapping[int | None, list[int]], shown: set[int]
+) -> list[int]:
+    found: list[int] = []
+    stack = list(children.get(group_id, []))
+    while stack:
+        child = stack.pop()
+        if child in shown:
+            found.append(child)
+        else:
+            stack.extend(children.get(child, []))
+    return found
+
+
+def suppress_tree(groups: Mapping[int, GroupCount], k: int) -> set[int]:
+    """The ids of groups that may be shown (primary + complementary suppression).
+
+    A virtual root (the whole organisation, id ``None`` as parent) is always checked as
+    well: its total may be shown only if the caller shows it; pass the organisation as a
+    real group to include it.
+    """
+    _check_k(k)
+    totals = subtree_totals(groups)
+    children: dict[int | None, list[int]] = {}
+    for group_id, group in groups.items():
+        children.setdefault(group.parent, []).append(group_id)
+    shown = {group_id for group_id, total in totals.items() if total == 0 or total >= k}
+    changed = True
+    while changed:
+        changed = False
+        for group_id in sorted(shown, key=lambda g: totals[g]):
+            if group_id not in shown:
+                continue
+            below = _maximal_shown_descendants(group_id, children, shown)
+            residual = totals[group_id] - sum(totals[d] for d in below)
+            if 0 < residual < k:
+                candidates = [d for d in below if totals[d] > 0]
+                if not candidates:  # cannot happen: then residual == total >= k
+                    shown.discard(group_id)
+                else:
+                    shown.discard(min(candidates, key=lambda d: (totals[d], d)))
+                changed = True
+    return shown
+
+
+def filter_cells_safe(cell_counts: Mapping[tuple[bool, ...], int], k: int) -> bool:
+    """Whether a group may be shown filtered. ``cell_counts`` maps each combination of
+    active filters (True = matches filter i) to its member count; every combination of
+    the active filters must be present (missing means 0)."""
+    _check_k(k)
+    if not cell_counts:
+        return True
+    width = len(next(iter(cell_counts)))
+    if width > MAX_FILTERS:
+        raise ValueError(f"at most {MAX_FILTERS} filters may be combined")
+    for cell in product((True, False), repeat=width):
+        count = cell_counts.get(cell, 0)
+        if 0 < count < k:
+            return False
+    return True
+
+
+def change_safe(previous_n: int, current_n: int, k: int) -> bool:
+    """Whether a change between two waves may be shown for a group: both waves must be
+    shown, and the number of respondents must not have moved by fewer than k (a change
+    caused by one or two people joining or leaving would reveal their answers)."""
+    _check_k(k)
+    if previous_n < k or current_n < k:
+        return False
+    moved = abs(current_n - previous_n)
+    return moved == 0 or moved >= k
+
+
+def shown_counts(counts: Iterable[tuple[int, int | None, int]], k: int) -> dict[int, int | None]:
+    """Convenience: ``(group_id, parent_id, own_count)`` rows → {group_id: total or None}."""
+    groups = {group_id: GroupCount(parent, own) for group_id, parent, own in counts}
+    totals = subtree_totals(groups)
+    shown = suppress_tree(groups, k)
+    return {group_id: totals[group_id] if group_id in shown else None for group_id in groups}

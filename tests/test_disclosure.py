@@ -1,0 +1,149 @@
+"""Hidden-group attack tests for disclosure control."""
+
+from __future__ import annotations
+
+from itertools import product
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sos_workforce.disclosure import (
+    GroupCount,
+    change_safe,
+    filter_cells_safe,
+    shown_counts,
+    subtree_totals,
+    suppress_tree,
+)
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> tuple[dict[int, GroupCount], int]:
+    size = draw(st.integers(1, 8))
+    groups: dict[int, GroupCount] = {}
+    for group_id in range(size):
+        parent = None if group_id == 0 else draw(st.integers(0, group_id - 1))
+        groups[group_id] = GroupCount(parent, draw(st.integers(0, 12)))
+    return groups, draw(st.integers(3, 6))
+
+
+def _members(groups: dict[int, GroupCount], group_id: int) -> set[int]:
+    """The atoms (groups' own members) inside ``group_id``'s subtree."""
+    inside = {group_id}
+    changed = True
+    while changed:
+        changed = False
+        for candidate, group in groups.items():
+            if group.parent in inside and candidate not in inside:
+                inside.add(candidate)
+                changed = True
+    return inside
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees())
+def test_no_combination_of_shown_figures_reveals_a_small_group(
+    case: tuple[dict[int, GroupCount], int],
+) -> None:
+    groups, k = case
+    shown = sorted(suppress_tree(groups, k))
+    atoms = sorted(groups)
+    vectors = [[1 if a in _members(groups, g) else 0 for a in atoms] for g in shown]
+    # The attacker adds and subtracts any shown figures (coefficients -1, 0, 1).
+    for coefficients in product((-1, 0, 1), repeat=len(shown)):
+        combined = [
+            sum(c * v[i] for c, v in zip(coefficients, vectors, strict=True))
+            for i in range(len(atoms))
+        ]
+        if all(x in (0, 1) for x in combined):
+            size = sum(groups[a].own for a, x in zip(atoms, combined, strict=True) if x)
+            assert size == 0 or size >= k, (groups, k, shown, coefficients)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees())
+def test_suppression_hides_every_small_group_and_no_more_than_needed_at_first(
+    case: tuple[dict[int, GroupCount], int],
+) -> None:
+    groups, k = case
+    totals = subtree_totals(groups)
+    shown = suppress_tree(groups, k)
+    for group_id, total in totals.items():
+        if 0 < total < k:
+            assert group_id not in shown
+    # A tree where every group is 0 or >= k and every residual is too loses nothing.
+    if all(g.own == 0 or g.own >= k for g in groups.values()):
+        assert shown == set(groups)
+
+
+def test_parent_minus_one_shown_child_is_hidden_by_complementary_suppression() -> None:
+    # Parent "Localities" (own 0) with children of 6, 7 and 2 people; k = 5.
+    groups = {
+        1: GroupCount(None, 0),
+        2: GroupCount(1, 6),
+        3: GroupCount(1, 7),
+        4: GroupCount(1, 2),
+    }
+    shown = shown_counts([(1, None, 0), (2, 1, 6), (3, 1, 7), (4, 1, 2)], 5)
+    assert shown[4] is None  # primary: 2 < 5
+    assert shown[2] is None  # complementary: 15 - 6 - 7 = 2 would reveal team 4
+    assert shown[1] == 15 and shown[3] == 7
+    assert suppress_tree(groups, 5) == {1, 3}
+
+
+@pytest.mark.parametrize(("n", "shown"), [(4, False), (5, True), (6, True), (0, True)])
+def test_groups_of_k_minus_1_k_and_k_plus_1(n: int, shown: bool) -> None:
+    groups = {1: GroupCount(None, 0), 2: GroupCount(1, n), 3: GroupCount(1, 10)}
+    assert (2 in suppress_tree(groups, 5)) == shown
+
+
+def test_minimum_below_three_is_refused() -> None:
+    with pytest.raises(ValueError):
+        suppress_tree({1: GroupCount(None, 5)}, 2)
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.booleans(), st.booleans()), st.integers(0, 15), min_size=4, max_size=4
+    ),
+    st.integers(3, 6),
+)
+def test_two_filters_never_reveal_a_small_cell(cells: dict[tuple[bool, bool], int], k: int) -> None:
+    if filter_cells_safe(cells, k):
+        # Everything a user can query: the group, each filter alone, both filters.
+        total = sum(cells.values())
+        first = cells[(True, True)] + cells[(True, False)]
+        second = cells[(True, True)] + cells[(False, True)]
+        both = cells[(True, True)]
+        for derived in (
+            total - first,
+            total - second,
+            first - both,
+            second - both,
+            total - first - second + both,
+            both,
+        ):
+            assert derived == 0 or derived >= k
+
+
+def test_three_filters_are_refused() -> None:
+    with pytest.raises(ValueError, match="at most 2"):
+        filter_cells_safe({(True, True, True): 9}, 5)
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "safe"),
+    [
+        (10, 10, True),
+        (10, 11, False),
+        (10, 14, False),
+        (10, 15, True),
+        (4, 10, False),
+        (10, 4, False),
+    ],
+)
+def test_changes_between_waves_need_stable_or_large_moves(
+    previous: int, current: int, safe: bool
+) -> None:
+    assert change_safe(previous, current, 5) is safe
