@@ -59,7 +59,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
 
 
 def _n_answering_first_statement(page: Page) -> int:
-    table = page.locator("[data-testid=stTable] table")
+    table = page.locator("[data-testid=stTable] table").first
     expect(table).to_be_visible()
     first_row = table.locator("tbody tr").first
     return int(first_row.locator("td").last.inner_text().strip())
