@@ -9,7 +9,13 @@ from sos_workforce.charts import diverging_band_chart, team_heatmap_chart
 from sos_workforce.enums import Role
 from sos_workforce.exports import csv_bytes
 from sos_workforce.organisations import team_tree
-from sos_workforce.reporting import TOO_FEW, WHOLE_WAVE, load_wave_counts, team_heatmap
+from sos_workforce.reporting import (
+    TOO_FEW,
+    WHOLE_WAVE,
+    load_wave_counts,
+    team_heatmap,
+    wave_workbook,
+)
 from sos_workforce.surveys import list_waves
 from ui import require_actor, require_organisation, runtime
 
@@ -65,6 +71,14 @@ for table in counts.tables_for(group, k):
             mime="text/csv",
             key="download_band_table",
             icon=":material/download:",
+        )
+        st.download_button(
+            "Download tables (Excel)",
+            wave_workbook(counts, group, k),
+            file_name=f"confidence-wave-{wave.id}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="download_workbook",
+            icon=":material/table_view:",
         )
     with chart_column:
         chart = diverging_band_chart(table)

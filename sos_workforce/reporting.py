@@ -20,6 +20,7 @@ from sos_workforce.db import Database
 from sos_workforce.disclosure import GroupCount, suppress_tree
 from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, NotFound
+from sos_workforce.exports import frame_codebook, xlsx_bytes
 from sos_workforce.instruments import InstrumentDefinition, ScaleItem, definition_of
 from sos_workforce.models import Answer, InstrumentItem, Response, Team, Wave
 from sos_workforce.organisations import team_tree
@@ -305,3 +306,38 @@ def team_heatmap(counts: WaveCounts, k: int) -> pd.DataFrame:
                 record.update(status="shown", n=n, top_share=percent(in_top, n))
             records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+BAND_TABLE_MEANINGS = {
+    "Statement": "The statement staff rated.",
+    "n answering": "Respondents who answered this statement (skipped answers are excluded).",
+    "team": "Team, with its sub-teams.",
+    "item": "Short label of the statement.",
+    "top_band": "The highest band of the scale (e.g. 7–10).",
+    "top_share": "% of those answering who chose a value in the top band.",
+    "n": "Respondents answering, for shown cells.",
+    "status": "shown; suppressed (fewer than the minimum, or derivable by subtraction); "
+    "no responses.",
+}
+
+
+def wave_workbook(counts: WaveCounts, group: int, k: int) -> bytes:
+    """The dashboard's tables as XLSX, with a codebook and the suppression rules stated."""
+    sheets: dict[str, pd.DataFrame] = {}
+    for index, table in enumerate(counts.tables_for(group, k), 1):
+        sheets[f"Bands {index}"] = table.to_frame()
+    heatmap = team_heatmap(counts, k).drop(columns=["team_id"])
+    sheets["By team"] = heatmap
+    meanings = dict(BAND_TABLE_MEANINGS)
+    for frame in sheets.values():
+        for column in frame.columns:
+            if str(column).endswith(" %"):
+                meanings[str(column)] = f"% of those answering who chose {column[:-2]}."
+    codebook = [entry for frame in sheets.values() for entry in frame_codebook(frame, meanings)]
+    unique = list({entry.column: entry for entry in codebook}.values())
+    notes = [
+        f"No group smaller than {k} is shown. A group is also withheld when its figures "
+        "could be worked out by subtracting other shown groups from a larger one.",
+        "Percentages are rounded half-up to one decimal place.",
+    ]
+    return xlsx_bytes(sheets, unique, notes)

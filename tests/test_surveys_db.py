@@ -325,3 +325,27 @@ def test_team_tables_show_groups_that_are_safe(db: Database, world: World) -> No
     shown = heatmap[(heatmap["item"] == "Understanding of principles")]
     assert set(shown["status"]) == {"shown"}
     assert shown.set_index("team")["n"].to_dict() == {"Alpha": 6, "Beta": 5}
+
+
+def test_workbook_export_applies_the_same_suppression(db: Database, world: World) -> None:
+    import io
+
+    import openpyxl
+
+    from sos_workforce.reporting import WHOLE_WAVE, load_wave_counts, wave_workbook
+
+    launched = launch(db, world, {"Alpha": 6, "Beta": 3})
+    for link in launched.links:
+        surveys.submit_response(db, token_of(link), {"understanding": 9})
+    data = wave_workbook(load_wave_counts(db, world.lead, launched.wave_id), WHOLE_WAVE, 5)
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    by_team = list(workbook["By team"].iter_rows(values_only=True))
+    header = by_team[0]
+    status, share, item = (header.index(c) for c in ("status", "top_share", "item"))
+    answered = [row for row in by_team[1:] if row[item] == "Understanding of principles"]
+    assert {row[status] for row in answered} == {"suppressed"}
+    assert all(row[share] is None for row in answered)
+    assert {row[status] for row in by_team[1:] if row not in answered} == {"no responses"}
+    bands = list(workbook["Bands 1"].iter_rows(values_only=True))
+    assert bands[1][-1] == 9  # the whole wave (9) is shown
+    assert "Codebook" in workbook.sheetnames
