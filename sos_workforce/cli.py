@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess  # noqa: S404 - runs streamlit with fixed arguments
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -94,6 +95,21 @@ def db_upgrade() -> None:
     upgrade(settings.resolved_database_url)
     revisions = ", ".join(sorted(current_revisions(settings.resolved_database_url)))
     typer.echo(f"Database is at revision {revisions}.")
+
+
+@db_app.command("backup")
+def db_backup(
+    destination: Annotated[Path, typer.Argument(help="New file to write the backup to.")],
+) -> None:
+    """Take a consistent copy of the SQLite database while the app runs."""
+    from sos_workforce.maintenance import backup_sqlite
+
+    try:
+        written = backup_sqlite(get_settings().resolved_database_url, destination)
+    except SosError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Backup written to {written} (integrity check ok).")
 
 
 @user_app.command("add")
