@@ -5,8 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sos_workforce.charts import diverging_band_chart, team_heatmap_chart
+from sos_workforce.benchmarks import (
+    all_organisations,
+    benchmark_wave,
+    list_neighbours,
+    set_neighbours,
+)
+from sos_workforce.charts import (
+    benchmark_chart,
+    benchmark_frame,
+    diverging_band_chart,
+    team_heatmap_chart,
+)
 from sos_workforce.enums import Role
+from sos_workforce.errors import SosError
 from sos_workforce.exports import csv_bytes
 from sos_workforce.organisations import team_tree
 from sos_workforce.reporting import (
@@ -110,3 +122,39 @@ else:
         f"Cells marked “hidden” have fewer than {k} answers, or could be worked out by "
         "subtracting other teams from a larger group, so they are withheld."
     )
+
+st.subheader("How we compare")
+comparison = benchmark_wave(context.db, actor, wave.id, k)
+chart = benchmark_chart(comparison)
+if chart is None:
+    st.info(
+        "No comparison yet: other authorities' figures are shown only when at least three "
+        "of them have used the same version of this survey."
+    )
+else:
+    st.altair_chart(chart, width="stretch")
+st.table(benchmark_frame(comparison))
+st.caption(
+    "Other authorities appear only as a median and middle half (quartiles), never by name, "
+    "and only where at least three contribute; each uses its latest wave of the same "
+    "survey version."
+)
+if actor.is_admin or actor.role is Role.LEAD:
+    with st.expander("Statistical neighbours"):
+        names = {o.id: o.name for o in all_organisations(context.db, actor)}
+        names.pop(organisation_id, None)
+        current = [n for n in list_neighbours(context.db, actor, organisation_id) if n in names]
+        chosen = st.multiselect(
+            "Our statistical neighbours",
+            list(names),
+            default=current,
+            format_func=names.__getitem__,
+            key="neighbours",
+        )
+        if st.button("Save neighbours", key="save_neighbours"):
+            try:
+                set_neighbours(context.db, actor, organisation_id, chosen)
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.success("Saved.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from sos_workforce.benchmarks import BenchmarkRow
 from sos_workforce.reporting import BandTable
 
 # Low bands in warm colours, high bands in cool ones; readable in greyscale and for
@@ -124,5 +125,71 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
     chart: alt.Chart = (withheld + cells + text).properties(
         title="Share in the top band by team (hidden = too few, or derivable by subtraction)",
         height=alt.Step(26),
+    )
+    return chart
+
+
+def benchmark_frame(rows: list[BenchmarkRow]) -> pd.DataFrame:
+    """One row per item: this authority's top-band share beside the others' spread."""
+
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1f}%"
+
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Statement": row.label,
+                f"Us (% {row.top_band})": fmt(row.own_share),
+                "n": "too few" if row.own_n is None else str(row.own_n),
+                "Other authorities: median": fmt(row.others.median),
+                "Other authorities: middle half": "–"
+                if row.others.lower_quartile is None
+                else f"{row.others.lower_quartile:.1f}–{row.others.upper_quartile:.1f}%",
+                "Authorities compared": str(row.others.contributors),
+                "Statistical neighbours: median": fmt(row.neighbours.median),
+            }
+            for row in rows
+        ]
+    ).set_index("Statement")
+
+
+def benchmark_chart(rows: list[BenchmarkRow]) -> alt.Chart | None:
+    """Dots for this authority against a bar for the others' middle half and a tick at
+    their median; ``None`` when no comparison can be shown."""
+    records = [
+        {
+            "item": row.label,
+            "own": row.own_share,
+            "median": row.others.median,
+            "q1": row.others.lower_quartile,
+            "q3": row.others.upper_quartile,
+        }
+        for row in rows
+        if row.others.median is not None
+    ]
+    if not records:
+        return None
+    frame = pd.DataFrame.from_records(records)
+    order = list(frame["item"])
+    y = alt.Y("item:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    x_scale = alt.Scale(domain=[0, 100])
+    middle = (
+        alt.Chart(frame)
+        .mark_bar(color="#c6dbef", height=14)
+        .encode(x=alt.X("q1:Q", scale=x_scale, title="% in the top band"), x2="q3:Q", y=y)
+    )
+    median = (
+        alt.Chart(frame)
+        .mark_tick(color="#08519c", thickness=2, size=18)
+        .encode(x="median:Q", y=y, tooltip=[alt.Tooltip("median:Q", title="Others' median")])
+    )
+    own = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=90, color="#d94801")
+        .encode(x="own:Q", y=y, tooltip=[alt.Tooltip("own:Q", title="Us")])
+    )
+    chart: alt.Chart = (middle + median + own).properties(
+        title="Us (orange) against other authorities (bar: middle half, tick: median)",
+        height=alt.Step(34),
     )
     return chart

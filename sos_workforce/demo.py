@@ -60,10 +60,14 @@ BRENT_2017_SHARES = {
 _BAND_VALUES = ((1, 2, 3), (4, 5, 6), (7, 8, 9, 10))
 
 
-def draw_confidence_answers(rng: random.Random, skip_rate: float = 0.03) -> dict[str, AnswerValue]:
+def draw_confidence_answers(
+    rng: random.Random,
+    skip_rate: float = 0.03,
+    profile: dict[str, tuple[float, float, float]] = BRENT_2017_SHARES,
+) -> dict[str, AnswerValue]:
     """One plausible set of answers to the four confidence statements."""
     answers: dict[str, AnswerValue] = {}
-    for code, shares in BRENT_2017_SHARES.items():
+    for code, shares in profile.items():
         if rng.random() < skip_rate:
             continue
         band = rng.choices(range(3), weights=shares)[0]
@@ -176,12 +180,85 @@ def seed_demo(
     halfway = {name: n // 2 for name, _, _, n in DEMO_TEAMS}
     unused = _answer(db, current.links, halfway, rng, today)
     _write_links(settings.data_dir / "demo-open-wave-links.csv", unused)
+    _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
     return DemoSummary(
         organisation_id,
         closed.wave_id,
         current.wave_id,
         open_wave_links=[link.url for link in unused],
     )
+
+
+# Other fictional authorities using the same instrument, for benchmarks: (name, code,
+# respondents, confidence multiplier for the top band, statistical neighbour of Northbridge).
+COMPARATORS = [
+    ("Eastmoor County Council", "eastmoor", 48, 0.85, True),
+    ("Riverside Metropolitan Borough Council", "riverside", 62, 1.10, True),
+    ("Westhaven City Council", "westhaven", 40, 0.95, True),
+    ("Kingsford Borough Council", "kingsford", 55, 0.75, False),
+]
+
+
+def _scaled(shares: tuple[float, float, float], factor: float) -> tuple[float, float, float]:
+    top = min(0.9, shares[2] * factor)
+    rest = 1 - top
+    low_share = shares[0] / (shares[0] + shares[1])
+    return (rest * low_share, rest * (1 - low_share), top)
+
+
+def _seed_comparator_authorities(
+    db: Database,
+    settings: Settings,
+    northbridge_id: int,
+    version_id: int,
+    rng: random.Random,
+    today: dt.date,
+) -> None:
+    """A closed confidence wave in each comparator authority, and Northbridge's neighbours."""
+    from sos_workforce.benchmarks import set_neighbours
+
+    neighbours = []
+    for name, code, respondents, factor, is_neighbour in COMPARATORS:
+        organisation_id = organisations.create_organisation(db, None, name, code, bootstrap=True)
+        teams = [
+            organisations.create_team(db, None, organisation_id, team, bootstrap=True)
+            for team in ("Assessment", "Child Protection", "Children in Care")
+        ]
+        email = f"lead@{code}.example"
+        auth.create_user(
+            db,
+            email=email,
+            display_name=f"{name} lead",
+            role=Role.LEAD,
+            password=f"demo-{code}-pass",
+            organisation_ids=[organisation_id],
+            bootstrap=True,
+        )
+        lead = auth.sign_in(db, email, f"demo-{code}-pass")
+        opened = today - dt.timedelta(days=60)
+        per_team = respondents // len(teams) + 1
+        launched = surveys.launch_wave(
+            db,
+            lead,
+            organisation_id=organisation_id,
+            instrument_version_id=version_id,
+            title="Confidence survey",
+            opens_on=opened,
+            closes_on=opened + dt.timedelta(days=21),
+            headcounts=dict.fromkeys(teams, per_team),
+            base_url=settings.base_url,
+            today=opened,
+        )
+        profile = {item: _scaled(shares, factor) for item, shares in BRENT_2017_SHARES.items()}
+        for link in launched.links[:respondents]:
+            token = link.url.rsplit("t=", 1)[1]
+            answers = draw_confidence_answers(rng, profile=profile)
+            surveys.submit_response(db, token, answers, today=opened)
+        surveys.close_wave(db, lead, launched.wave_id)
+        if is_neighbour:
+            neighbours.append(organisation_id)
+    lead = auth.sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])
+    set_neighbours(db, lead, northbridge_id, neighbours)
 
 
 def _answer(

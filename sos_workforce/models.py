@@ -281,3 +281,17 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     count: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class StatisticalNeighbour(Base):
+    """An authority's statistical neighbours (DfE publishes 10 per authority), for
+    benchmarks; editable by administrators and the authority's leads."""
+
+    __tablename__ = "statistical_neighbour"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    neighbour_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )

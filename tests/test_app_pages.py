@@ -249,13 +249,25 @@ def test_executive_picks_a_team_and_small_teams_are_withheld(demo_app) -> None: 
     team_box.select(qa).run()
     assert not at.exception
     assert "too few responses to show" in at.warning[0].value
-    assert not any(t.value.index.name == "Statement" for t in at.table)
+    assert not any("n answering" in t.value.columns for t in at.table)
     team_box = at.selectbox(key="dashboard_team")
     care = next(option for option in team_box.options if "Children's Social Care" in option)
     team_box.select(care).run()
     frame = at.table[0].value
     assert frame.index.name == "Statement" and len(frame) == 4
     # The heatmap's numbers are in a table too, with the small team marked, not blank.
-    numbers = at.table[-1].value
+    numbers = next(t.value for t in at.table if t.value.index.name == "team")
     qa_row = next(index for index in numbers.index if "Quality Assurance" in index)
     assert set(numbers.loc[qa_row]) == {"suppressed"}
+
+
+def test_executive_compares_with_other_authorities(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.EXECUTIVE)
+    comparison = next(t.value for t in at.table if "Authorities compared" in t.value.columns)
+    assert len(comparison) == 4
+    # The demo has four comparator authorities, three of them Northbridge's neighbours.
+    assert set(comparison["Authorities compared"]) == {"4"}
+    assert all(value.endswith("%") for value in comparison["Other authorities: median"])
+    assert all(value.endswith("%") for value in comparison["Statistical neighbours: median"])
+    assert "Statistical neighbours" not in [e.label for e in at.expander]  # leads edit them
