@@ -16,6 +16,8 @@ from sos_workforce.charts import (
     benchmark_frame,
     diverging_band_chart,
     team_heatmap_chart,
+    trend_chart,
+    trend_frame,
 )
 from sos_workforce.enums import Role
 from sos_workforce.errors import SosError
@@ -29,6 +31,7 @@ from sos_workforce.reporting import (
     wave_workbook,
 )
 from sos_workforce.surveys import list_waves
+from sos_workforce.trends import instrument_trend
 from ui import require_actor, require_organisation, runtime
 
 context = runtime()
@@ -122,6 +125,37 @@ else:
         f"Cells marked “hidden” have fewer than {k} answers, or could be worked out by "
         "subtracting other teams from a larger group, so they are withheld."
     )
+
+st.subheader("Over time")
+trend = instrument_trend(context.db, actor, organisation_id, counts.definition.code, k)
+chart = trend_chart(trend)
+if chart is None:
+    st.info("A trend appears once there are two waves of this survey with enough answers.")
+else:
+    trend_column, ranking_column = st.columns([3, 2])
+    trend_column.altair_chart(chart, width="stretch")
+    with ranking_column:
+        st.markdown("**Greatest progress** (change since the first wave)")
+        st.table(
+            {
+                "Statement": [p.label for p in trend.greatest_progress],
+                "Change (points)": [f"{p.change:+.1f}" for p in trend.greatest_progress],
+            }
+        )
+        st.markdown("**Weakest areas** (current share in the top band)")
+        st.table(
+            {
+                "Statement": [p.label for p in trend.weakest],
+                "Now": [f"{p.latest_share:.1f}%" for p in trend.weakest],
+            }
+        )
+st.table(trend_frame(trend))
+for note in trend.notes:
+    st.warning(note)
+st.caption(
+    f"Changes are shown in brackets only where both waves had at least {k} answers and the "
+    f"number answering moved by none or by {k} or more."
+)
 
 st.subheader("How we compare")
 comparison = benchmark_wave(context.db, actor, wave.id, k)

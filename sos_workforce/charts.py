@@ -7,6 +7,7 @@ import pandas as pd
 
 from sos_workforce.benchmarks import BenchmarkRow
 from sos_workforce.reporting import BandTable
+from sos_workforce.trends import Trend
 
 # Low bands in warm colours, high bands in cool ones; readable in greyscale and for
 # common colour-vision deficiencies (ColorBrewer RdYlBu endpoints).
@@ -191,5 +192,57 @@ def benchmark_chart(rows: list[BenchmarkRow]) -> alt.Chart | None:
     chart: alt.Chart = (middle + median + own).properties(
         title="Us (orange) against other authorities (bar: middle half, tick: median)",
         height=alt.Step(34),
+    )
+    return chart
+
+
+def trend_frame(trend: Trend) -> pd.DataFrame:
+    """Waves × items: "72.3% (+5.1)" where a change may be shown."""
+    records = []
+    for point in trend.points:
+        if point.top_share is None:
+            value = "too few"
+        elif point.change is None:
+            value = f"{point.top_share:.1f}%"
+        else:
+            value = f"{point.top_share:.1f}% ({point.change:+.1f})"
+        records.append(
+            {"Wave": f"{point.wave_title} (v{point.version})", "item": point.label, "value": value}
+        )
+    if not records:
+        return pd.DataFrame()
+    frame = pd.DataFrame.from_records(records)
+    return frame.pivot_table(
+        index="Wave", columns="item", values="value", aggfunc="first", sort=False
+    )
+
+
+def trend_chart(trend: Trend) -> alt.Chart | None:
+    """Top-band share per item across waves; a reworded item is a separate line."""
+    records = [
+        {
+            "date": point.opens_on.isoformat(),
+            "wave": point.wave_title,
+            "series": point.label if point.version == 1 else f"{point.label} (v{point.version})",
+            "series_key": f"{point.item_code}:{point.fingerprint[:8]}",
+            "share": point.top_share,
+            "n": point.n,
+        }
+        for point in trend.points
+        if point.top_share is not None
+    ]
+    if len({r["date"] for r in records}) < 2:
+        return None
+    frame = pd.DataFrame.from_records(records)
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Share in the top band, wave by wave")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="Wave opened"),
+            y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 100]), title="% in the top band"),
+            color=alt.Color("series:N", title="Statement"),
+            detail="series_key:N",
+            tooltip=["wave:N", "series:N", alt.Tooltip("share:Q", format=".1f"), "n:Q"],
+        )
     )
     return chart

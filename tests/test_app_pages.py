@@ -271,3 +271,13 @@ def test_executive_compares_with_other_authorities(demo_app) -> None:  # type: i
     assert all(value.endswith("%") for value in comparison["Other authorities: median"])
     assert all(value.endswith("%") for value in comparison["Statistical neighbours: median"])
     assert "Statistical neighbours" not in [e.label for e in at.expander]  # leads edit them
+
+
+def test_executive_sees_the_trend_across_waves(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.EXECUTIVE)
+    trend = next(t.value for t in at.table if t.value.index.name == "Wave")
+    assert len(trend) == 2  # last year's wave and this year's
+    assert trend.columns.tolist()[0] == "Understanding of principles"
+    ranking = next(t.value for t in at.table if "Change (points)" in t.value.columns)
+    assert len(ranking) == 4
