@@ -15,7 +15,9 @@ from sos_workforce.auth import Actor
 from sos_workforce.config import Settings, get_settings
 from sos_workforce.db import Database, upgrade
 from sos_workforce.enums import Role
+from sos_workforce.errors import PermissionDenied
 from sos_workforce.instruments import sync_directory
+from sos_workforce.reporting import WaveCounts, load_wave_counts, wave_data_stamp
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
@@ -85,3 +87,20 @@ def require_organisation() -> int:
         st.info("Choose an organisation in the sidebar first.")
         st.stop()
     return organisation_id
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
+def _wave_counts(
+    _db: Database, actor: Actor, wave_id: int, stamp: tuple[int, int], url: str
+) -> WaveCounts:
+    return load_wave_counts(_db, actor, wave_id)
+
+
+def wave_counts(wave_id: int) -> WaveCounts:
+    """A wave's counts, cached per user until a new response arrives (or ten minutes)."""
+    context = runtime()
+    actor = current_actor()
+    if actor is None:
+        raise PermissionDenied("Please sign in first.")
+    stamp = wave_data_stamp(context.db, wave_id)
+    return _wave_counts(context.db, actor, wave_id, stamp, context.settings.resolved_database_url)

@@ -1,5 +1,5 @@
-"""Executive dashboard: the staff confidence band table (as in Brent's scrutiny report),
-by team, with every figure under disclosure control."""
+"""Executive dashboard: staff confidence (as in Brent's scrutiny report) by team, over
+time and against other authorities, with every figure under disclosure control."""
 
 from __future__ import annotations
 
@@ -23,16 +23,11 @@ from sos_workforce.enums import Role
 from sos_workforce.errors import SosError
 from sos_workforce.exports import csv_bytes
 from sos_workforce.organisations import team_tree
-from sos_workforce.reporting import (
-    TOO_FEW,
-    WHOLE_WAVE,
-    load_wave_counts,
-    team_heatmap,
-    wave_workbook,
-)
-from sos_workforce.surveys import list_waves
+from sos_workforce.report import scrutiny_report
+from sos_workforce.reporting import TOO_FEW, WHOLE_WAVE, WaveCounts, team_heatmap, wave_workbook
+from sos_workforce.surveys import WaveSummary, list_waves
 from sos_workforce.trends import instrument_trend
-from ui import require_actor, require_organisation, runtime
+from ui import require_actor, require_organisation, runtime, wave_counts
 
 context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
@@ -48,64 +43,84 @@ if not waves:
     )
     st.stop()
 
-picker, team_picker, refresh = st.columns([3, 2, 1], vertical_alignment="bottom")
-wave = picker.selectbox("Survey wave", waves, format_func=lambda w: w.label, key="dashboard_wave")
-counts = load_wave_counts(context.db, actor, wave.id)
-teams = team_tree([(t, counts.names[t], p or None) for t, p in counts.parents.items()])
-group_names = {WHOLE_WAVE: "All teams"} | {t.id: t.indented_name for t in teams}
-group = team_picker.selectbox(
-    "Team (with its sub-teams)",
-    list(group_names),
-    format_func=group_names.__getitem__,
-    key="dashboard_team",
+picker, report_column = st.columns([4, 1], vertical_alignment="bottom")
+wave: WaveSummary = picker.selectbox(
+    "Survey wave", waves, format_func=lambda w: w.label, key="dashboard_wave"
 )
-# Every rerun reads fresh figures; the button lets people watch a live wave.
-refresh.button("Refresh results", icon=":material/refresh:", key="refresh_results")
+report_column.download_button(
+    "Scrutiny report",
+    lambda: scrutiny_report(context.db, actor, organisation_id, wave.id, k).encode("utf-8"),
+    file_name=f"scrutiny-report-wave-{wave.id}.html",
+    mime="text/html",
+    key="download_report",
+    icon=":material/description:",
+    help="An accessible HTML report of this wave: tables, charts with alt text, trends, "
+    "benchmarks and what was withheld.",
+)
 
-for table in counts.tables_for(group, k):
-    if table.respondents is None:
-        st.warning(
-            f"{group_names[group].strip()} has {TOO_FEW} to show: fewer than {k} people, "
-            "or few enough that the figures could be worked out from the other teams'. "
-            "Choose a larger group."
-        )
-        continue
-    st.markdown(
-        f"**{table.respondents} respondents.** Percentages are of those who answered "
-        f"each statement; rows with fewer than {k} answers show “{TOO_FEW}”."
+
+@st.fragment
+def confidence_block(wave: WaveSummary) -> None:
+    """Team picker, band table and chart: changing the team reruns only this block."""
+    counts: WaveCounts = wave_counts(wave.id)
+    teams = team_tree([(t, counts.names[t], p or None) for t, p in counts.parents.items()])
+    group_names = {WHOLE_WAVE: "All teams"} | {t.id: t.indented_name for t in teams}
+    team_picker, refresh = st.columns([4, 1], vertical_alignment="bottom")
+    group = team_picker.selectbox(
+        "Team (with its sub-teams)",
+        list(group_names),
+        format_func=group_names.__getitem__,
+        key="dashboard_team",
     )
-    frame = table.to_frame()
-    table_column, chart_column = st.columns([3, 2])
-    with table_column:
-        # A real HTML table: readable by screen readers (and browser tests).
-        st.table(table.display_frame())
-        st.download_button(
-            "Download table (CSV)",
-            csv_bytes(list(frame.columns), frame.itertuples(index=False)),
-            file_name=f"confidence-wave-{wave.id}.csv",
-            mime="text/csv",
-            key="download_band_table",
-            icon=":material/download:",
-        )
-        st.download_button(
-            "Download tables (Excel)",
-            wave_workbook(counts, group, k),
-            file_name=f"confidence-wave-{wave.id}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key="download_workbook",
-            icon=":material/table_view:",
-        )
-    with chart_column:
-        chart = diverging_band_chart(table)
-        if chart is not None:
-            st.altair_chart(chart, width="stretch")
-            st.caption(
-                "Bars diverge from the middle band: low ratings to the left, high "
-                "to the right. Hover for counts and 95% intervals."
+    # Every rerun checks for new responses; the button lets people watch a live wave.
+    refresh.button("Refresh results", icon=":material/refresh:", key="refresh_results")
+    for table in counts.tables_for(group, k):
+        if table.respondents is None:
+            st.warning(
+                f"{group_names[group].strip()} has {TOO_FEW} to show: fewer than {k} people, "
+                "or few enough that the figures could be worked out from the other teams'. "
+                "Choose a larger group."
             )
+            continue
+        st.markdown(
+            f"**{table.respondents} respondents.** Percentages are of those who answered "
+            f"each statement; rows with fewer than {k} answers show “{TOO_FEW}”."
+        )
+        frame = table.to_frame()
+        table_column, chart_column = st.columns([3, 2])
+        with table_column:
+            # A real HTML table: readable by screen readers (and browser tests).
+            st.table(table.display_frame())
+            st.download_button(
+                "Download table (CSV)",
+                csv_bytes(list(frame.columns), frame.itertuples(index=False)),
+                file_name=f"confidence-wave-{wave.id}.csv",
+                mime="text/csv",
+                key="download_band_table",
+                icon=":material/download:",
+            )
+            st.download_button(
+                "Download tables (Excel)",
+                lambda: wave_workbook(counts, group, k),
+                file_name=f"confidence-wave-{wave.id}.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                key="download_workbook",
+                icon=":material/table_view:",
+            )
+        with chart_column:
+            chart = diverging_band_chart(table)
+            if chart is not None:
+                st.altair_chart(chart, width="stretch")
+                st.caption(
+                    "Bars diverge from the middle band: low ratings to the left, high "
+                    "to the right. Hover for counts and 95% intervals."
+                )
+
+
+confidence_block(wave)
 
 st.subheader("By team")
-heatmap = team_heatmap(counts, k)
+heatmap = team_heatmap(wave_counts(wave.id), k)
 chart = team_heatmap_chart(heatmap)
 if chart is None:
     st.info("This organisation has no teams yet.")
@@ -114,7 +129,7 @@ else:
     with st.expander("The numbers behind this chart"):
         shown = heatmap.assign(
             value=[
-                f"{share:.1f}% (n={n})" if status == "shown" else status
+                f"{share:.1f}% (n={n:.0f})" if status == "shown" else status
                 for share, n, status in zip(
                     heatmap["top_share"], heatmap["n"], heatmap["status"], strict=True
                 )
@@ -127,7 +142,9 @@ else:
     )
 
 st.subheader("Over time")
-trend = instrument_trend(context.db, actor, organisation_id, counts.definition.code, k)
+trend = instrument_trend(
+    context.db, actor, organisation_id, wave_counts(wave.id).definition.code, k
+)
 chart = trend_chart(trend)
 if chart is None:
     st.info("A trend appears once there are two waves of this survey with enough answers.")
@@ -157,38 +174,44 @@ st.caption(
     f"number answering moved by none or by {k} or more."
 )
 
-st.subheader("How we compare")
-comparison = benchmark_wave(context.db, actor, wave.id, k)
-chart = benchmark_chart(comparison)
-if chart is None:
-    st.info(
-        "No comparison yet: other authorities' figures are shown only when at least three "
-        "of them have used the same version of this survey."
-    )
-else:
-    st.altair_chart(chart, width="stretch")
-st.table(benchmark_frame(comparison))
-st.caption(
-    "Other authorities appear only as a median and middle half (quartiles), never by name, "
-    "and only where at least three contribute; each uses its latest wave of the same "
-    "survey version."
-)
-if actor.is_admin or actor.role is Role.LEAD:
-    with st.expander("Statistical neighbours"):
-        names = {o.id: o.name for o in all_organisations(context.db, actor)}
-        names.pop(organisation_id, None)
-        current = [n for n in list_neighbours(context.db, actor, organisation_id) if n in names]
-        chosen = st.multiselect(
-            "Our statistical neighbours",
-            list(names),
-            default=current,
-            format_func=names.__getitem__,
-            key="neighbours",
+
+@st.fragment
+def comparison_block(wave: WaveSummary) -> None:
+    st.subheader("How we compare")
+    comparison = benchmark_wave(context.db, actor, wave.id, k)
+    chart = benchmark_chart(comparison)
+    if chart is None:
+        st.info(
+            "No comparison yet: other authorities' figures are shown only when at least "
+            "three of them have used the same version of this survey."
         )
-        if st.button("Save neighbours", key="save_neighbours"):
-            try:
-                set_neighbours(context.db, actor, organisation_id, chosen)
-            except SosError as error:
-                st.error(str(error))
-            else:
-                st.success("Saved.")
+    else:
+        st.altair_chart(chart, width="stretch")
+    st.table(benchmark_frame(comparison))
+    st.caption(
+        "Other authorities appear only as a median and middle half (quartiles), never by "
+        "name, and only where at least three contribute; each uses its latest wave of the "
+        "same survey version."
+    )
+    if actor.is_admin or actor.role is Role.LEAD:
+        with st.expander("Statistical neighbours"):
+            names = {o.id: o.name for o in all_organisations(context.db, actor)}
+            names.pop(organisation_id, None)
+            current = [n for n in list_neighbours(context.db, actor, organisation_id) if n in names]
+            chosen = st.multiselect(
+                "Our statistical neighbours",
+                list(names),
+                default=current,
+                format_func=names.__getitem__,
+                key="neighbours",
+            )
+            if st.button("Save neighbours", key="save_neighbours"):
+                try:
+                    set_neighbours(context.db, actor, organisation_id, chosen)
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.rerun(scope="fragment")
+
+
+comparison_block(wave)

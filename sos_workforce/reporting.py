@@ -230,9 +230,22 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
         definition=definition_of(wave.instrument_version),
         parents=parents,
         names={team_id: name for team_id, _, name in teams},
-        histograms=histograms,
+        # Plain dicts, so the counts can be cached (pickled) by the UI.
+        histograms={team: dict(items) for team, items in histograms.items()},
         respondents=respondents,
     )
+
+
+def wave_data_stamp(db: Database, wave_id: int) -> tuple[int, int]:
+    """(responses, highest response id) for a wave: changes whenever a response arrives,
+    so a cache keyed on it is invalidated by new data."""
+    with db.read() as session:
+        count, highest = session.execute(
+            select(func.count(), func.coalesce(func.max(Response.id), 0)).where(
+                Response.wave_id == wave_id
+            )
+        ).one()
+        return int(count), int(highest)
 
 
 def load_wave_counts(db: Database, actor: Actor, wave_id: int) -> WaveCounts:

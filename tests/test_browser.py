@@ -3,6 +3,7 @@ and the executive's table changes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,3 +96,32 @@ def test_staff_answer_through_a_link_and_the_executive_table_changes(
     expect(
         executive.locator("[data-testid=stTable] tbody tr").first.locator("td").last
     ).to_have_text(str(before + 1))
+
+
+def test_executive_filters_the_dashboard_and_downloads_the_report(
+    demo_server: dict, browser: Browser
+) -> None:
+    base_url = demo_server["base_url"]
+    page = browser.new_context(accept_downloads=True).new_page()
+    sign_in(page, base_url, *DEMO_CREDENTIALS[Role.EXECUTIVE])
+    expect(page.get_by_role("heading", name="Staff confidence")).to_be_visible()
+    # Filter to a team too small to show: the table gives way to a plain warning.
+    page.locator(".st-key-dashboard_team").get_by_role("combobox").click()
+    page.get_by_role("option", name="Quality Assurance and Conferencing").click()
+    settled(page)
+    expect(page.get_by_text("too few responses to show")).to_be_visible()
+    # A larger team shows its own table.
+    page.locator(".st-key-dashboard_team").get_by_role("combobox").click()
+    page.get_by_role("option", name="Children's Social Care").click()
+    settled(page)
+    first_n = page.locator("[data-testid=stTable]").first.locator("tbody tr").first
+    expect(first_n.locator("td").last).to_have_text(re.compile(r"^\d+$"))
+
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="Scrutiny report").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("scrutiny-report-wave-")
+    html = Path(download.path()).read_text(encoding="utf-8")
+    assert "<h1>Signs of Safety implementation:" in html
+    assert "Northbridge Borough Council" in html
+    assert 'role="img" aria-label=' in html and "<caption>" in html

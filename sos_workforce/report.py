@@ -1,0 +1,281 @@
+"""The scrutiny report: one accessible HTML document in the shape of Brent's report
+(seed 004, section 3.35 onwards). Every chart has alt text and its data table; every
+suppression is disclosed. Text is autoescaped: nothing anyone typed is rendered as HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import altair as alt
+import jinja2
+import vl_convert
+
+from sos_workforce.auth import Actor
+from sos_workforce.benchmarks import benchmark_wave
+from sos_workforce.charts import (
+    benchmark_chart,
+    diverging_band_chart,
+    team_heatmap_chart,
+    trend_chart,
+)
+from sos_workforce.db import Database
+from sos_workforce.organisations import list_organisations
+from sos_workforce.reporting import SUPPRESSED, TOO_FEW, WHOLE_WAVE, load_wave_counts, team_heatmap
+from sos_workforce.surveys import list_waves
+from sos_workforce.trends import instrument_trend
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("sos_workforce", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@dataclass
+class ReportTable:
+    caption: str
+    headings: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class ReportFigure:
+    svg: str
+    alt: str
+    caption: str
+
+
+@dataclass
+class ReportSection:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    figures: list[ReportFigure] = field(default_factory=list)
+    tables: list[ReportTable] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
+
+
+def chart_svg(chart: alt.Chart | alt.LayerChart) -> str:
+    """The chart as inline SVG (rendered offline by the Vega project's converter)."""
+    return str(vl_convert.vegalite_to_svg(chart.to_json()))
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return TOO_FEW
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> ReportSection:
+    counts = load_wave_counts(db, actor, wave_id)
+    section = ReportSection("Staff confidence in Signs of Safety")
+    for table in counts.tables_for(WHOLE_WAVE, k):
+        if table.respondents is None:
+            section.withheld.append(
+                f"The results are withheld: fewer than {k} people answered this survey."
+            )
+            continue
+        section.paragraphs.append(
+            f"{table.respondents} members of staff answered. Each statement was rated from "
+            "1 to 10; the table shows the share of those who answered in each band."
+        )
+        rows = []
+        for row in table.rows:
+            if row.percents is None or row.intervals is None or row.n is None:
+                rows.append([row.text] + [TOO_FEW] * (len(table.band_labels) + 2))
+                section.withheld.append(
+                    f"“{row.label}”: withheld because fewer than {k} people answered it."
+                )
+                continue
+            top_low, top_high = row.intervals[-1]
+            rows.append(
+                [
+                    row.text,
+                    *(f"{p:.1f}%" for p in row.percents),
+                    str(row.n),
+                    f"{top_low:.1f}–{top_high:.1f}%",
+                ]
+            )
+        section.tables.append(
+            ReportTable(
+                "Staff confidence: % of those answering in each band",
+                [
+                    "Statement",
+                    *(f"{b}" for b in table.band_labels),
+                    "n answering",
+                    f"95% interval ({table.band_labels[-1]})",
+                ],
+                rows,
+            )
+        )
+        chart = diverging_band_chart(table)
+        if chart is not None:
+            top = table.band_labels[-1]
+            summary = "; ".join(
+                f"{row.label}: {row.percents[-1]:.1f}% rated {top}"
+                for row in table.rows
+                if row.percents
+            )
+            section.figures.append(
+                ReportFigure(
+                    chart_svg(chart),
+                    f"Diverging bar chart. {summary}.",
+                    "Share of answers in each band, low ratings to the left.",
+                )
+            )
+    heatmap = team_heatmap(counts, k)
+    if not heatmap.empty:
+        shown = heatmap[heatmap["status"] == "shown"]
+        hidden_teams = sorted(set(heatmap.loc[heatmap["status"] == SUPPRESSED, "team"]))
+        section.tables.append(
+            ReportTable(
+                "Share in the top band by team",
+                ["Team", "Statement", "% in top band", "n answering"],
+                [
+                    [str(team).strip(), str(item), f"{share:.1f}%", f"{n:.0f}"]
+                    for team, item, share, n in zip(
+                        shown["team"], shown["item"], shown["top_share"], shown["n"], strict=True
+                    )
+                ],
+            )
+        )
+        chart = team_heatmap_chart(heatmap)
+        if chart is not None:
+            section.figures.append(
+                ReportFigure(
+                    chart_svg(chart),
+                    f"Heat map of the share in the top band for {shown['team'].nunique()} "
+                    "teams by statement.",
+                    "Share in the top band by team.",
+                )
+            )
+        if hidden_teams:
+            section.withheld.append(
+                f"Figures for {len(hidden_teams)} team(s) are withheld, for some or all "
+                f"statements, because they had fewer than {k} answers or could be worked out "
+                "by subtraction: " + ", ".join(t.strip() for t in hidden_teams) + "."
+            )
+    return section
+
+
+def _trend_section(
+    db: Database, actor: Actor, organisation_id: int, instrument_code: str, k: int
+) -> ReportSection:
+    trend = instrument_trend(db, actor, organisation_id, instrument_code, k)
+    section = ReportSection("Progress over time")
+    if not trend.points:
+        section.paragraphs.append("No earlier waves of this survey.")
+        return section
+    section.tables.append(
+        ReportTable(
+            "Share in the top band, wave by wave (change since the previous wave)",
+            ["Wave", "Statement", "% in top band", "Change (points)", "n answering"],
+            [
+                [
+                    f"{p.wave_title} ({p.opens_on:%b %Y})",
+                    p.label,
+                    _fmt(p.top_share),
+                    "–" if p.change is None else f"{p.change:+.1f}",
+                    _fmt(p.n),
+                ]
+                for p in trend.points
+            ],
+        )
+    )
+    if trend.greatest_progress:
+        section.paragraphs.append(
+            "Greatest progress: "
+            + "; ".join(f"{p.label} ({p.change:+.1f} points)" for p in trend.greatest_progress[:3])
+            + "."
+        )
+        section.paragraphs.append(
+            "Weakest areas: "
+            + "; ".join(f"{p.label} ({p.latest_share:.1f}%)" for p in trend.weakest[:3])
+            + "."
+        )
+    chart = trend_chart(trend)
+    if chart is not None:
+        section.figures.append(
+            ReportFigure(
+                chart_svg(chart),
+                "Line chart of the share in the top band per statement across waves.",
+                "Share in the top band over time.",
+            )
+        )
+    section.withheld.extend(trend.notes)
+    return section
+
+
+def _benchmark_section(db: Database, actor: Actor, wave_id: int, k: int) -> ReportSection:
+    rows = benchmark_wave(db, actor, wave_id, k)
+    section = ReportSection("Benchmarks against other authorities")
+    section.tables.append(
+        ReportTable(
+            "Share in the top band: us beside other authorities using the same survey",
+            [
+                "Statement",
+                "Us",
+                "Others: median",
+                "Others: quartiles",
+                "Authorities",
+                "Statistical neighbours: median",
+            ],
+            [
+                [
+                    r.label,
+                    _fmt(r.own_share),
+                    _fmt(r.others.median),
+                    "–"
+                    if r.others.lower_quartile is None
+                    else f"{r.others.lower_quartile:.1f}–{r.others.upper_quartile:.1f}",
+                    str(r.others.contributors),
+                    _fmt(r.neighbours.median),
+                ]
+                for r in rows
+            ],
+        )
+    )
+    if any(r.others.median is None for r in rows):
+        section.withheld.append(
+            "Comparisons are withheld where fewer than three other authorities contribute."
+        )
+    chart = benchmark_chart(rows)
+    if chart is not None:
+        section.figures.append(
+            ReportFigure(
+                chart_svg(chart),
+                "Dot plot of our share in the top band against the "
+                "other authorities' median and quartiles.",
+                "How we compare.",
+            )
+        )
+    return section
+
+
+def scrutiny_report(
+    db: Database,
+    actor: Actor,
+    organisation_id: int,
+    wave_id: int,
+    k: int,
+    today: dt.date | None = None,
+) -> str:
+    """The report for one wave as a standalone HTML document."""
+    organisation = next(o.name for o in list_organisations(db, actor) if o.id == organisation_id)
+    wave = next(w for w in list_waves(db, actor, organisation_id) if w.id == wave_id)
+    counts = load_wave_counts(db, actor, wave_id)
+    sections = [
+        _confidence_section(db, actor, wave_id, k),
+        _trend_section(db, actor, organisation_id, counts.definition.code, k),
+        _benchmark_section(db, actor, wave_id, k),
+    ]
+    return _templates.get_template("scrutiny_report.html.j2").render(
+        title=f"Signs of Safety implementation: {wave.title}",
+        organisation=organisation,
+        period=f"{wave.opens_on:%d %B %Y} to {wave.closes_on:%d %B %Y}",
+        produced=f"{today or dt.date.today():%d %B %Y}",
+        k=k,
+        sections=sections,
+    )

@@ -1,0 +1,50 @@
+"""The scrutiny report: accessible structure, disclosure, escaping."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from sos_workforce import organisations, surveys
+from sos_workforce.config import Settings
+from sos_workforce.db import Database
+from sos_workforce.report import scrutiny_report
+from tests.factories import build_world, launch, token_of
+
+
+class _Structure(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self.scripts += 1
+
+
+def test_report_is_accessible_discloses_suppression_and_escapes_text(
+    db: Database, settings: Settings
+) -> None:
+    world = build_world(db, settings)
+    hostile = organisations.create_team(
+        db, world.lead, world.organisation_id, "<script>alert(1)</script>"
+    )
+    world.teams["hostile"] = hostile
+    launched = launch(db, world, {"Alpha": 7, "Beta": 6, "hostile": 2})
+    for index, link in enumerate(launched.links):
+        surveys.submit_response(db, token_of(link), {"understanding": 9 if index % 3 else 3})
+    html = scrutiny_report(db, world.executive, world.organisation_id, launched.wave_id, 5)
+    parsed = _Structure()
+    parsed.feed(html)
+    assert parsed.scripts == 0
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert ("html", {"lang": "en-GB"}) in parsed.tags
+    images = [attrs for tag, attrs in parsed.tags if attrs.get("role") == "img"]
+    assert images and all(attrs.get("aria-label") for attrs in images)
+    assert sum(1 for tag, _ in parsed.tags if tag == "caption") >= 3
+    assert ("th", {"scope": "row"}) in parsed.tags
+    assert "15 members of staff answered" in html
+    # The hostile team has 2 answers: withheld, and its sibling too, and the report says so.
+    assert "withheld" in html and "fewer than 5" in html
+    assert "Integrated into my work”: withheld" in html  # nobody answered it
