@@ -17,10 +17,9 @@ from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.instruments import ScaleItem, definition_of
 from sos_workforce.models import (
-    Answer,
+    AnswerTally,
     InstrumentItem,
     Organisation,
-    Response,
     StatisticalNeighbour,
     Wave,
 )
@@ -63,12 +62,12 @@ def _top_shares(
         return {}
     with db.read() as session:
         rows = session.execute(
-            select(Response.wave_id, InstrumentItem.code, Answer.value, func.count())
-            .select_from(Answer)
-            .join(Response, Response.id == Answer.response_id)
-            .join(InstrumentItem, InstrumentItem.id == Answer.item_id)
-            .where(Response.wave_id.in_(wave_ids))
-            .group_by(Response.wave_id, InstrumentItem.code, Answer.value)
+            select(
+                AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value, func.sum(AnswerTally.n)
+            )
+            .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
+            .where(AnswerTally.wave_id.in_(wave_ids))
+            .group_by(AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value)
         ).all()
         definitions = {
             wave.id: definition_of(wave.instrument_version)
@@ -76,7 +75,7 @@ def _top_shares(
         }
     histograms: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for wave_id, code, value, count in rows:
-        histograms[wave_id][code][value] = count
+        histograms[wave_id][code][value] = int(count)
     shares: dict[int, dict[str, tuple[float, int]]] = {}
     for wave_id, items in histograms.items():
         shares[wave_id] = {}

@@ -295,3 +295,42 @@ class StatisticalNeighbour(Base):
     neighbour_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class AnswerTally(Base):
+    """Pre-aggregated answers: how many respondents in a team and grouping chose ``value``
+    for an item. Kept in step with ``answer`` in the submitting transaction, so reports
+    never scan raw rows and raw rows can be purged (retention) without losing results.
+    Empty strings stand for "not asked / not answered" in the grouping columns."""
+
+    __tablename__ = "answer_tally"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    staff_role: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+    employment_type: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    tenure_band: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class RespondentTally(Base):
+    """Respondents per wave, team and grouping (the denominators of response rates)."""
+
+    __tablename__ = "respondent_tally"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_role: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+    employment_type: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    tenure_band: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    n: Mapped[int] = mapped_column(Integer)

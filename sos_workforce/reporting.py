@@ -22,7 +22,14 @@ from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.exports import frame_codebook, xlsx_bytes
 from sos_workforce.instruments import InstrumentDefinition, ScaleItem, definition_of
-from sos_workforce.models import Answer, InstrumentItem, Response, Team, Wave
+from sos_workforce.models import (
+    AnswerTally,
+    InstrumentItem,
+    RespondentTally,
+    Response,
+    Team,
+    Wave,
+)
 from sos_workforce.organisations import team_tree
 from sos_workforce.stats import percent, wilson_interval
 
@@ -209,23 +216,22 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
     ).all()
     parents = {team_id: parent_id or WHOLE_WAVE for team_id, parent_id, _ in teams}
     rows = session.execute(
-        select(Response.team_id, InstrumentItem.code, Answer.value, func.count())
-        .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .join(InstrumentItem, InstrumentItem.id == Answer.item_id)
-        .where(Response.wave_id == wave.id)
-        .group_by(Response.team_id, InstrumentItem.code, Answer.value)
+        select(AnswerTally.team_id, InstrumentItem.code, AnswerTally.value, func.sum(AnswerTally.n))
+        .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
+        .where(AnswerTally.wave_id == wave.id)
+        .group_by(AnswerTally.team_id, InstrumentItem.code, AnswerTally.value)
     ).all()
     histograms: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for team_id, code, value, count in rows:
-        histograms[team_id][code][value] = count
-    respondents = dict(
-        session.execute(
-            select(Response.team_id, func.count())
-            .where(Response.wave_id == wave.id)
-            .group_by(Response.team_id)
+        histograms[team_id][code][value] = int(count)
+    respondents = {
+        team_id: int(count)
+        for team_id, count in session.execute(
+            select(RespondentTally.team_id, func.sum(RespondentTally.n))
+            .where(RespondentTally.wave_id == wave.id)
+            .group_by(RespondentTally.team_id)
         ).all()
-    )
+    }
     return WaveCounts(
         definition=definition_of(wave.instrument_version),
         parents=parents,
@@ -240,12 +246,15 @@ def wave_data_stamp(db: Database, wave_id: int) -> tuple[int, int]:
     """(responses, highest response id) for a wave: changes whenever a response arrives,
     so a cache keyed on it is invalidated by new data."""
     with db.read() as session:
-        count, highest = session.execute(
-            select(func.count(), func.coalesce(func.max(Response.id), 0)).where(
-                Response.wave_id == wave_id
+        count = session.scalar(
+            select(func.coalesce(func.sum(RespondentTally.n), 0)).where(
+                RespondentTally.wave_id == wave_id
             )
-        ).one()
-        return int(count), int(highest)
+        )
+        highest = session.scalar(
+            select(func.coalesce(func.max(Response.id), 0)).where(Response.wave_id == wave_id)
+        )
+        return int(count or 0), int(highest or 0)
 
 
 def load_wave_counts(db: Database, actor: Actor, wave_id: int) -> WaveCounts:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from sos_workforce import audit
+from sos_workforce import audit, tallies
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
 from sos_workforce.enums import Channel, Role, WaveStatus
@@ -33,6 +33,7 @@ from sos_workforce.models import (
     InstrumentVersion,
     Invitation,
     Organisation,
+    RespondentTally,
     Response,
     ResponseDraft,
     Team,
@@ -303,7 +304,9 @@ def list_waves(db: Database, actor: Actor, organisation_id: int) -> list[WaveSum
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:
         responses = (
-            select(Response.wave_id, func.count().label("n")).group_by(Response.wave_id).subquery()
+            select(RespondentTally.wave_id, func.sum(RespondentTally.n).label("n"))
+            .group_by(RespondentTally.wave_id)
+            .subquery()
         )
         expected = (
             select(WaveTeam.wave_id, func.sum(WaveTeam.expected_headcount).label("n"))
@@ -545,14 +548,22 @@ def _store_response(
     )
     session.add(response)
     session.flush()
-    if validated.values:
+    item_values = [(item_ids[code], value) for code, value in validated.values]
+    if item_values:
         session.execute(
             insert(Answer),
             [
-                {"response_id": response.id, "item_id": item_ids[code], "value": value}
-                for code, value in validated.values
+                {"response_id": response.id, "item_id": item_id, "value": value}
+                for item_id, value in item_values
             ],
         )
+    tallies.add_response(
+        session,
+        wave.id,
+        team_id,
+        tallies.grouping_of(response.staff_role, response.employment_type, response.tenure_band),
+        item_values,
+    )
     if validated.texts:
         session.execute(
             insert(TextAnswer),
@@ -601,9 +612,9 @@ def response_rates(
         _wave_for(session, actor, wave_id, Role.LEAD, Role.EXECUTIVE)
         counts = dict(
             session.execute(
-                select(Response.team_id, func.count())
-                .where(Response.wave_id == wave_id)
-                .group_by(Response.team_id)
+                select(RespondentTally.team_id, func.sum(RespondentTally.n))
+                .where(RespondentTally.wave_id == wave_id)
+                .group_by(RespondentTally.team_id)
             ).all()
         )
         audience = session.execute(

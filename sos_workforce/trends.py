@@ -18,14 +18,7 @@ from sos_workforce.db import Database
 from sos_workforce.disclosure import change_safe
 from sos_workforce.enums import Role
 from sos_workforce.instruments import ScaleItem, definition_of
-from sos_workforce.models import (
-    Answer,
-    Instrument,
-    InstrumentItem,
-    InstrumentVersion,
-    Response,
-    Wave,
-)
+from sos_workforce.models import AnswerTally, Instrument, InstrumentItem, InstrumentVersion, Wave
 from sos_workforce.stats import percent
 
 
@@ -93,24 +86,25 @@ def instrument_trend(
         wave_ids = [wave.id for wave, _, _ in waves]
         rows = session.execute(
             select(
-                Response.wave_id,
+                AnswerTally.wave_id,
                 InstrumentItem.code,
                 InstrumentItem.fingerprint,
-                Answer.value,
-                func.count(),
+                AnswerTally.value,
+                func.sum(AnswerTally.n),
             )
-            .select_from(Answer)
-            .join(Response, Response.id == Answer.response_id)
-            .join(InstrumentItem, InstrumentItem.id == Answer.item_id)
-            .where(Response.wave_id.in_(wave_ids))
+            .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
+            .where(AnswerTally.wave_id.in_(wave_ids))
             .group_by(
-                Response.wave_id, InstrumentItem.code, InstrumentItem.fingerprint, Answer.value
+                AnswerTally.wave_id,
+                InstrumentItem.code,
+                InstrumentItem.fingerprint,
+                AnswerTally.value,
             )
         ).all()
     histograms: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
     fingerprints: dict[tuple[int, str], str] = {}
     for wave_id, code, fingerprint, value, count in rows:
-        histograms[(wave_id, code)][value] = count
+        histograms[(wave_id, code)][value] = int(count)
         fingerprints[(wave_id, code)] = fingerprint
 
     points: list[TrendPoint] = []

@@ -1,0 +1,81 @@
+"""Maintenance of the pre-aggregated ``answer_tally`` and ``respondent_tally`` tables.
+
+They change in the same transaction as the raw rows they summarise (submission, erasure),
+so they are exactly as durable and as current. Rows are upserted in primary-key order,
+so concurrent submissions to one team lock tally rows in the same order (no deadlocks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sos_workforce.models import AnswerTally, RespondentTally
+
+Grouping = tuple[str, str, str]  # staff_role, employment_type, tenure_band ("" = none)
+_GROUPING_COLUMNS = ("staff_role", "employment_type", "tenure_band")
+
+
+def grouping_of(
+    staff_role: str | None, employment_type: str | None, tenure: str | None
+) -> Grouping:
+    return (staff_role or "", employment_type or "", tenure or "")
+
+
+def _upsert(
+    session: Session,
+    model: type[AnswerTally] | type[RespondentTally],
+    keys: list[str],
+    rows: list[dict[str, object]],
+) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys, set_={"n": model.n + statement.excluded.n}
+        )
+    )
+
+
+def add_response(
+    session: Session,
+    wave_id: int,
+    team_id: int,
+    grouping: Grouping,
+    item_values: Iterable[tuple[int, int]],
+    delta: int = 1,
+) -> None:
+    """Count one response (``delta=-1`` removes one, e.g. on erasure)."""
+    group = dict(zip(_GROUPING_COLUMNS, grouping, strict=True))
+    _upsert(
+        session,
+        RespondentTally,
+        ["wave_id", "team_id", *_GROUPING_COLUMNS],
+        [{"wave_id": wave_id, "team_id": team_id, **group, "n": delta}],
+    )
+    _upsert(
+        session,
+        AnswerTally,
+        ["wave_id", "team_id", "item_id", "value", *_GROUPING_COLUMNS],
+        [
+            {
+                "wave_id": wave_id,
+                "team_id": team_id,
+                "item_id": item_id,
+                "value": value,
+                **group,
+                "n": delta,
+            }
+            for item_id, value in item_values
+        ],
+    )
+    if delta < 0:
+        session.execute(delete(RespondentTally).where(RespondentTally.n <= 0))
+        session.execute(delete(AnswerTally).where(AnswerTally.n <= 0))
