@@ -246,3 +246,34 @@ def trend_chart(trend: Trend) -> alt.Chart | None:
         )
     )
     return chart
+
+
+def measure_trend_chart(
+    points: list[tuple[str, float]], label: str, references: dict[str, float]
+) -> alt.LayerChart | None:
+    """One measure over snapshots, with England values as labelled dashed reference lines."""
+    if not points:
+        return None
+    frame = pd.DataFrame.from_records([{"date": d, "value": v} for d, v in points])
+    line = (
+        alt.Chart(frame, title=f"{label} over time")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="Snapshot"),
+            y=alt.Y("value:Q", title=label),
+            tooltip=[alt.Tooltip("date:T"), alt.Tooltip("value:Q", format=".1f")],
+        )
+    )
+    layers: list[alt.Chart] = [line]
+    if references:
+        refs = pd.DataFrame.from_records(
+            [{"reference": name, "value": value} for name, value in references.items()]
+        )
+        rules = alt.Chart(refs).mark_rule(strokeDash=[6, 4], color="#6f777b").encode(y="value:Q")
+        text = (
+            alt.Chart(refs)
+            .mark_text(align="left", dx=4, dy=-6, color="#505a5f")
+            .encode(y="value:Q", text="reference:N", x=alt.value(0))
+        )
+        layers += [rules, text]
+    return alt.LayerChart(layer=layers)

@@ -181,6 +181,7 @@ def seed_demo(
     unused = _answer(db, current.links, halfway, rng, today)
     _write_links(settings.data_dir / "demo-open-wave-links.csv", unused)
     _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
+    _seed_workforce(db, organisation_id, lead, rng, today)
     return DemoSummary(
         organisation_id,
         closed.wave_id,
@@ -259,6 +260,103 @@ def _seed_comparator_authorities(
             neighbours.append(organisation_id)
     lead = auth.sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])
     set_neighbours(db, lead, northbridge_id, neighbours)
+
+
+@dataclass
+class _DemoStaff:
+    ref: str
+    team: str
+    role: str
+    agency: bool
+    fte: float
+    start: dt.date
+    cases: int
+    sickness: int
+
+
+def _census_dates(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last two 30 September census dates on or before ``today``."""
+    latest = dt.date(today.year if today >= dt.date(today.year, 9, 30) else today.year - 1, 9, 30)
+    return latest.replace(year=latest.year - 1), latest
+
+
+def _seed_workforce(
+    db: Database, organisation_id: int, lead: auth.Actor, rng: random.Random, today: dt.date
+) -> None:
+    """Two yearly roster snapshots (imported through the real import) and establishment."""
+    from sos_workforce.exports import csv_bytes
+    from sos_workforce.workforce import ROSTER_COLUMNS, import_roster, set_establishment
+
+    roles = [
+        "Social worker",
+        "Social worker",
+        "Social worker",
+        "Senior practitioner",
+        "Team manager",
+    ]
+    staff: list[_DemoStaff] = []
+    for name, _, headcount, _ in DEMO_TEAMS:
+        for _ in range(headcount):
+            staff.append(
+                _DemoStaff(
+                    ref=f"NB{len(staff) + 1:04d}",
+                    team=name,
+                    role=rng.choice(roles),
+                    agency=rng.random() < 0.15,
+                    fte=rng.choice([1.0, 1.0, 1.0, 0.8, 0.6]),
+                    start=today - dt.timedelta(days=rng.randint(60, 3000)),
+                    cases=rng.randint(8, 22),
+                    sickness=rng.choice([0, 0, 0, 2, 5, 12]),
+                )
+            )
+    for as_of in _census_dates(today):
+        rows: list[list[object]] = []
+        for person in staff:
+            if person.start > as_of:
+                continue
+            leave, reason = "", ""
+            if rng.random() < 0.12 and not person.agency:
+                leave_day = as_of - dt.timedelta(days=rng.randint(1, 360))
+                if leave_day > person.start:
+                    leave = f"{leave_day:%d/%m/%Y}"
+                    reason = rng.choice(
+                        ["resignation", "resignation", "retirement", "end of contract"]
+                    )
+            rows.append(
+                [
+                    person.ref,
+                    person.team,
+                    person.role,
+                    "agency" if person.agency else "permanent",
+                    person.fte,
+                    f"{person.start:%d/%m/%Y}",
+                    leave,
+                    reason,
+                    "" if leave else person.cases,
+                    person.sickness,
+                ]
+            )
+        data = csv_bytes([c.label for c in ROSTER_COLUMNS], rows)
+        import_roster(
+            db,
+            lead,
+            organisation_id,
+            data=data,
+            filename=f"hr-{as_of}.csv",
+            as_of=as_of,
+            today=today,
+        )
+        set_establishment(
+            db,
+            lead,
+            organisation_id,
+            as_of,
+            [
+                (name, float(headcount + 2), float(rng.randint(0, 2)))
+                for name, _, headcount, _ in DEMO_TEAMS
+                if headcount
+            ],
+        )
 
 
 def _answer(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -334,3 +335,76 @@ class RespondentTally(Base):
     employment_type: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
     tenure_band: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
     n: Mapped[int] = mapped_column(Integer)
+
+
+class RosterSnapshot(Base):
+    """A staff roster as at one date, imported from an HR extract. ``checksum`` (of the
+    file and date) makes importing the same file twice a no-op."""
+
+    __tablename__ = "roster_snapshot"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "as_of"),
+        UniqueConstraint("organisation_id", "checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))
+    checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RosterMember(Base):
+    """One member of staff in a roster snapshot, by pseudonymous staff id."""
+
+    __tablename__ = "roster_member"
+    __table_args__ = (UniqueConstraint("snapshot_id", "staff_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("roster_snapshot.id", ondelete="CASCADE"))
+    staff_ref: Mapped[str] = mapped_column(String(100))
+    team_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80))
+    employment_type: Mapped[str] = mapped_column(String(20))  # permanent | agency
+    fte: Mapped[float] = mapped_column(Float)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    leave_date: Mapped[dt.date | None] = mapped_column(Date)
+    leave_reason: Mapped[str | None] = mapped_column(String(60))
+    case_count: Mapped[int | None] = mapped_column(Integer)
+    sickness_days: Mapped[float | None] = mapped_column(Float)
+
+
+class Establishment(Base):
+    """Funded posts and vacancies (FTE) for a team at a date."""
+
+    __tablename__ = "establishment"
+    __table_args__ = (UniqueConstraint("organisation_id", "team_name", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    team_name: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    posts_fte: Mapped[float] = mapped_column(Float)
+    vacancies_fte: Mapped[float] = mapped_column(Float)
+
+
+class WorkforceSummary(Base):
+    """Counts only, for authorities without row-level HR data (e.g. a scrutiny report's
+    "97 permanent social workers of an establishment of 124")."""
+
+    __tablename__ = "workforce_summary"
+    __table_args__ = (UniqueConstraint("organisation_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    establishment_posts: Mapped[float | None] = mapped_column(Float)
+    permanent_headcount: Mapped[int | None] = mapped_column(Integer)
+    employed_fte: Mapped[float | None] = mapped_column(Float)
+    agency_fte: Mapped[float | None] = mapped_column(Float)
+    vacancy_fte: Mapped[float | None] = mapped_column(Float)
+    leavers_fte: Mapped[float | None] = mapped_column(Float)
+    cases: Mapped[int | None] = mapped_column(Integer)
+    case_holder_fte: Mapped[float | None] = mapped_column(Float)
+    sickness_fte_days: Mapped[float | None] = mapped_column(Float)

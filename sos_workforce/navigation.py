@@ -30,6 +30,14 @@ PAGES: list[PageSpec] = [
         frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
     ),
     PageSpec(
+        "pages/workforce.py",
+        "Workforce and retention",
+        ":material/badge:",
+        "workforce",
+        "Results",
+        frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
+    ),
+    PageSpec(
         "pages/waves.py",
         "Survey waves",
         ":material/campaign:",

@@ -29,6 +29,20 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at production cost takes ~70 ms a hash; tests that are not about passwords
+    use the same algorithm at minimum cost. Mark a test ``real_password_cost`` to keep it."""
+    if "real_password_cost" not in request.keywords:
+        from argon2 import PasswordHasher
+
+        from sos_workforce import security
+
+        monkeypatch.setattr(
+            security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip with ``reason`` locally; under CI a missing dependency is a failure."""
     if IN_CI:

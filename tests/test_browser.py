@@ -125,3 +125,36 @@ def test_executive_filters_the_dashboard_and_downloads_the_report(
     assert "<h1>Signs of Safety implementation:" in html
     assert "Northbridge Borough Council" in html
     assert 'role="img" aria-label=' in html and "<caption>" in html
+
+
+def test_lead_imports_a_roster_and_sees_its_measures(
+    demo_server: dict, browser: Browser, tmp_path: Path
+) -> None:
+    from tests.test_workforce import ROSTER
+
+    base_url = demo_server["base_url"]
+    page = browser.new_context().new_page()
+    sign_in(page, base_url, *DEMO_CREDENTIALS[Role.LEAD])
+    page.get_by_role("link", name="Workforce and retention").click()
+    settled(page)
+    page.get_by_role("tab", name="Import a roster").click()
+    upload = tmp_path / "hr extract.csv"
+    extra = "".join(f"X{n},South,Social worker,permanent,1.0,01/02/2022,,,12,1\n" for n in range(4))
+    upload.write_text(ROSTER + extra, encoding="utf-8")
+    page.locator(".st-key-roster_file input[type=file]").set_input_files(str(upload))
+    settled(page)
+    expect(page.get_by_text("9 rows.")).to_be_visible()
+    # The mapping step proposed "Employee ID" for the staff id from its synonyms.
+    expect(page.locator(".st-key-map_staff_ref").get_by_role("combobox")).to_have_value(
+        "Employee ID"
+    )
+    page.get_by_role("button", name="Import").click()
+    settled(page)
+    expect(page.get_by_text("Imported 9 staff as at")).to_be_visible()
+
+    page.get_by_role("tab", name="Measures").click()
+    page.reload()  # a new session: sign in again and open the page afresh
+    sign_in(page, base_url, *DEMO_CREDENTIALS[Role.LEAD])
+    page.get_by_role("link", name="Workforce and retention").click()
+    settled(page)
+    expect(page.get_by_text("8 staff in post")).to_be_visible()  # 9 rows, one leaver

@@ -1,0 +1,246 @@
+"""Reading CSV/XLSX uploads: encodings, delimiters, header mapping and typed values.
+
+Errors are collected for every row and column and raised together as ``InvalidInput``
+("Row 4, column 'Start date': 31/04/2024 is not a real date"), before anything is
+written, so imports are all-or-nothing. Dates are UK day/month/year; ISO dates and Excel
+serial numbers are accepted too; a date that only makes sense as month/day is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import openpyxl
+
+from sos_workforce.errors import InvalidInput
+
+MAX_PROBLEMS_LISTED = 50
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 in the 1900 date system
+Progress = Callable[[float], None]
+Kind = Literal["text", "date", "number", "integer", "choice"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field an import expects, with the header names it is recognised by."""
+
+    name: str
+    label: str
+    kind: Kind = "text"
+    required: bool = True
+    synonyms: tuple[str, ...] = ()
+    choices: Mapping[str, str] = field(default_factory=dict)  # normalised input → value
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int = 200
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[list[object]]  # cell values as read (str from CSV; typed from XLSX)
+
+
+def normalise_header(header: str) -> str:
+    return re.sub(r"[\s_\-./()]+", " ", header.strip().lower()).strip()
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")  # Excel's "CSV" on Windows
+
+
+def _read_csv(data: bytes) -> list[list[object]]:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+def _read_xlsx(data: bytes) -> list[list[object]]:
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise InvalidInput(f"The Excel file could not be read ({type(error).__name__}).") from error
+    sheet = workbook.worksheets[0]
+    rows: list[list[object]] = [list(row) for row in sheet.iter_rows(values_only=True)]
+    workbook.close()
+    return rows
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """Read the first sheet (XLSX) or the CSV; drop blank rows; refuse an empty file,
+    a header with no data, or repeated headers."""
+    if not data.strip():
+        raise InvalidInput(f"{filename} is empty.")
+    is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx")
+    raw = _read_xlsx(data) if is_xlsx else _read_csv(data)
+    rows = [r for r in raw if any(c is not None and str(c).strip() for c in r)]
+    if not rows:
+        raise InvalidInput(f"{filename} is empty.")
+    headers = ["" if c is None else str(c).strip() for c in rows[0]]
+    while headers and not headers[-1]:
+        headers.pop()
+    seen: dict[str, str] = {}
+    for header in headers:
+        key = normalise_header(header)
+        if not key:
+            continue
+        if key in seen:
+            raise InvalidInput(f"The column '{header}' appears twice in the header row.")
+        seen[key] = header
+    if len(rows) == 1:
+        raise InvalidInput(f"{filename} has a header row but no data rows.")
+    return Table(headers, rows[1:])
+
+
+def propose_mapping(headers: Sequence[str], columns: Sequence[Column]) -> dict[str, str | None]:
+    """For each expected column, the file header that matches its name, label or a
+    synonym (ignoring case, spaces and punctuation), or ``None``."""
+    by_key = {normalise_header(h): h for h in headers if h}
+    mapping: dict[str, str | None] = {}
+    for column in columns:
+        candidates = [column.name, column.label, *column.synonyms]
+        mapping[column.name] = next(
+            (by_key[normalise_header(c)] for c in candidates if normalise_header(c) in by_key),
+            None,
+        )
+    return mapping
+
+
+# --- values ---------------------------------------------------------------------------
+
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _excel_serial(float(value))
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4,5}(\.0+)?", text):
+        return _excel_serial(float(text))
+    if match := _ISO.match(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _DMY.match(text):
+        day, month, year = (int(part) for part in match.groups())
+        if year < 100:
+            raise ValueError(f"{text}: use a four-digit year (e.g. 2024)")
+        if month > 12 and day <= 12:
+            raise ValueError(f"{text} looks like month/day/year; dates must be day/month/year")
+    else:
+        raise ValueError(f"{text!r} is not a date; use day/month/year, e.g. 30/09/2024")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{text} is not a real date") from None
+
+
+def _excel_serial(serial: float) -> dt.date:
+    if not 1 <= serial <= 80_000 or serial != int(serial):
+        raise ValueError(f"{serial:g} is not a date")
+    return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def parse_number(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # decimal comma (e.g. from a ';'-separated file)
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def _convert(column: Column, value: object) -> object:
+    if column.kind == "date":
+        return parse_date(value)
+    if column.kind in ("number", "integer"):
+        number = parse_number(value)
+        if column.kind == "integer" and number != int(number):
+            raise ValueError(f"{number:g} is not a whole number")
+        if column.minimum is not None and number < column.minimum:
+            raise ValueError(f"{number:g} is below the minimum of {column.minimum:g}")
+        if column.maximum is not None and number > column.maximum:
+            raise ValueError(f"{number:g} is above the maximum of {column.maximum:g}")
+        return int(number) if column.kind == "integer" else number
+    text = " ".join(str(value).split())
+    if column.kind == "choice":
+        key = text.lower()
+        if key not in column.choices:
+            allowed = ", ".join(sorted(set(column.choices.values())))
+            raise ValueError(f"{text!r} is not one of: {allowed}")
+        return column.choices[key]
+    if len(text) > column.max_length:
+        raise ValueError(f"longer than {column.max_length} characters")
+    return text
+
+
+def parse_rows(
+    table: Table,
+    mapping: Mapping[str, str | None],
+    columns: Sequence[Column],
+    progress: Progress | None = None,
+) -> list[dict[str, object]]:
+    """Typed rows keyed by column name. Raises ``InvalidInput`` listing every problem
+    (by file row number, counting the header as row 1) if any value is wrong."""
+    problems: list[str] = []
+    for column in columns:
+        if column.required and not mapping.get(column.name):
+            problems.append(f"The file has no column for '{column.label}'.")
+        header = mapping.get(column.name)
+        if header and header not in table.headers:
+            problems.append(f"The column '{header}' is not in the file.")
+    if problems:
+        raise InvalidInput("\n".join(problems), problems)
+    positions = {name: table.headers.index(header) for name, header in mapping.items() if header}
+    parsed: list[dict[str, object]] = []
+    total = len(table.rows)
+    for index, row in enumerate(table.rows):
+        line = index + 2
+        record: dict[str, object] = {}
+        for column in columns:
+            position = positions.get(column.name)
+            raw = row[position] if position is not None and position < len(row) else None
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if column.required:
+                    problems.append(f"Row {line}, column '{mapping[column.name]}': missing.")
+                record[column.name] = None
+                continue
+            try:
+                record[column.name] = _convert(column, raw)
+            except ValueError as error:
+                problems.append(f"Row {line}, column '{mapping[column.name]}': {error}.")
+        parsed.append(record)
+        if progress is not None and (index % 500 == 0 or index == total - 1):
+            progress((index + 1) / total)
+    if problems:
+        listed = problems[:MAX_PROBLEMS_LISTED]
+        if len(problems) > MAX_PROBLEMS_LISTED:
+            listed.append(f"… and {len(problems) - MAX_PROBLEMS_LISTED} more problems.")
+        raise InvalidInput(
+            f"Nothing was imported: {len(problems)} problem(s) found.\n" + "\n".join(listed),
+            listed,
+        )
+    return parsed
