@@ -10,6 +10,7 @@ import streamlit as st
 from sos_workforce.charts import measure_trend_chart
 from sos_workforce.enums import Role
 from sos_workforce.errors import SosError
+from sos_workforce.reporting import latest_item_result
 from sos_workforce.workforce import (
     ENGLAND,
     NOT_AVAILABLE,
@@ -144,10 +145,22 @@ with tabs[0]:
                 ).set_index("Reason")
             )
         st.subheader("Intention to stay")
-        st.info(
-            "None of this organisation's surveys asks about intention to stay yet; when "
-            "one does (item code intention_to_stay), its answers appear here."
-        )
+        stay = latest_item_result(context.db, actor, organisation_id, "intention_to_stay", k)
+        if stay is None:
+            st.info(
+                "None of this organisation's surveys asks about intention to stay yet; when "
+                "one does (item code intention_to_stay), its answers appear here."
+            )
+        elif stay.row.percents is None:
+            st.warning(f"{stay.wave_title}: too few answers to show (fewer than {k}).")
+        else:
+            st.markdown(f"“{stay.row.text}” — {stay.wave_title}, n = {stay.row.n}")
+            st.table(
+                {
+                    band: [f"{share:.1f}%"]
+                    for band, share in zip(stay.band_labels, stay.row.percents, strict=True)
+                }
+            )
 
 if can_edit:
     with tabs[1]:

@@ -7,6 +7,7 @@ minimum group size shows "too few responses", never numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -363,3 +364,37 @@ def wave_workbook(counts: WaveCounts, group: int, k: int) -> bytes:
         "Percentages are rounded half-up to one decimal place.",
     ]
     return xlsx_bytes(sheets, unique, notes)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    wave_title: str
+    opens_on: dt.date
+    band_labels: tuple[str, ...]
+    row: BandRow
+
+
+def latest_item_result(
+    db: Database, actor: Actor, organisation_id: int, item_code: str, k: int
+) -> ItemResult | None:
+    """The organisation-wide band row for ``item_code`` (e.g. ``intention_to_stay``) from
+    the latest wave whose survey asks it; ``None`` when no survey asks it."""
+    require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
+    with db.read() as session:
+        found = session.execute(
+            select(Wave.id, Wave.title, Wave.opens_on)
+            .join(
+                InstrumentItem, InstrumentItem.instrument_version_id == Wave.instrument_version_id
+            )
+            .where(Wave.organisation_id == organisation_id, InstrumentItem.code == item_code)
+            .order_by(Wave.opens_on.desc(), Wave.id.desc())
+            .limit(1)
+        ).first()
+    if found is None:
+        return None
+    wave_id, title, opens_on = found
+    for table in load_wave_counts(db, actor, wave_id).tables_for(WHOLE_WAVE, k):
+        for row in table.rows:
+            if row.item_code == item_code:
+                return ItemResult(title, opens_on, table.band_labels, row)
+    return None

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from sos_workforce.auth import Actor
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
+from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, PermissionDenied
 from sos_workforce.models import RosterMember, RosterSnapshot
 from sos_workforce.workforce import (
@@ -296,3 +298,46 @@ def test_workforce_services_refuse_other_organisations(
             filename="hr.csv",
             as_of=dt.date.today() + dt.timedelta(days=1),
         )
+
+
+def test_intention_to_stay_comes_from_the_latest_survey_that_asks_it(
+    db: Database, world: World
+) -> None:
+    from sos_workforce import surveys
+    from sos_workforce.instruments import parse_instrument, register
+    from sos_workforce.reporting import latest_item_result
+    from tests.factories import token_of
+
+    assert (
+        latest_item_result(db, world.executive, world.organisation_id, "intention_to_stay", 5)
+        is None
+    )
+    stay = parse_instrument(
+        "code: stay_check\nversion: 1\ntitle: Staying\nsections:\n- code: s\n  title: S\n"
+        "  items:\n  - code: intention_to_stay\n    kind: scale\n"
+        "    text: I intend to be working here in a year's time\n    min: 1\n    max: 5\n"
+        "    bands:\n    - {label: Disagree, min: 1, max: 2}\n"
+        "    - {label: Neither, min: 3, max: 3}\n    - {label: Agree, min: 4, max: 5}\n"
+    )
+    with db.write() as session:
+        version_id = register(session, stay).id
+    today = dt.date.today()
+    launched = surveys.launch_wave(
+        db,
+        world.lead,
+        organisation_id=world.organisation_id,
+        instrument_version_id=version_id,
+        title="Stay",
+        opens_on=today,
+        closes_on=today,
+        headcounts={world.teams["Alpha"]: 6},
+        base_url="http://x",
+    )
+    for value, link in zip([5, 4, 4, 3, 1, 2], launched.links, strict=True):
+        surveys.submit_response(db, token_of(link), {"intention_to_stay": value})
+    result = latest_item_result(db, world.executive, world.organisation_id, "intention_to_stay", 5)
+    assert result is not None and result.band_labels == ("Disagree", "Neither", "Agree")
+    assert result.row.percents == (33.3, 16.7, 50.0) and result.row.n == 6
+    outsider = Actor(99, "x@y.example", "X", Role.EXECUTIVE, frozenset())
+    with pytest.raises(PermissionDenied):
+        latest_item_result(db, outsider, world.organisation_id, "intention_to_stay", 5)
