@@ -97,6 +97,47 @@ def db_upgrade() -> None:
     typer.echo(f"Database is at revision {revisions}.")
 
 
+@app.command()
+def generate(
+    preset: Annotated[
+        str, typer.Option(help="small or national; other options override it.")
+    ] = "small",
+    orgs: Annotated[int | None, typer.Option(help="Synthetic authorities to add.")] = None,
+    staff: Annotated[int | None, typer.Option(help="Staff across all of them.")] = None,
+    waves: Annotated[int | None, typer.Option(help="Closed waves per authority.")] = None,
+    items: Annotated[int | None, typer.Option(help="Statements in the survey.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """Add synthetic authorities, waves and answers (for benchmarks and load tests)."""
+    from sos_workforce.generate import PRESETS
+    from sos_workforce.generate import generate as run_generation
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"preset must be one of {', '.join(PRESETS)}")
+    chosen = dict(PRESETS[preset])
+    for name, value in (("orgs", orgs), ("staff", staff), ("waves", waves), ("items", items)):
+        if value is not None:
+            if value < 1:
+                raise typer.BadParameter(f"--{name} must be at least 1")
+            chosen[name] = value
+    database = _database()
+    with typer.progressbar(length=100, label="Generating") as bar:
+        done = 0
+
+        def advance(share: float) -> None:
+            nonlocal done
+            step = int(share * 100) - done
+            bar.update(step)
+            done += step
+
+        report = run_generation(database, seed=seed, progress=advance, **chosen)
+    typer.echo(
+        f"Added {report.organisations} authorities, {report.teams} teams, {report.waves} "
+        f"waves, {report.responses} responses and {report.answers} answers in "
+        f"{report.seconds:.1f} s."
+    )
+
+
 @db_app.command("backup")
 def db_backup(
     destination: Annotated[Path, typer.Argument(help="New file to write the backup to.")],

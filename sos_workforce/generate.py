@@ -1,0 +1,243 @@
+"""Synthetic data at any scale, for benchmarks and load tests.
+
+Everything is bulk-inserted (executemany of plain tuples, one transaction per authority),
+not through the ORM one row at a time; tallies are then built with one INSERT … SELECT.
+Authorities are named "Synthetic Authority 001" etc. and never mixed with real data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from sos_workforce.db import Database
+from sos_workforce.instruments import InstrumentDefinition, register
+from sos_workforce.models import (
+    Answer,
+    InstrumentItem,
+    Invitation,
+    Organisation,
+    Response,
+    Team,
+    Wave,
+    WaveTeam,
+)
+from sos_workforce.security import hash_token
+
+SYNTHETIC_INSTRUMENT = "synthetic_staff_survey"
+PRESETS = {
+    "small": {"orgs": 4, "staff": 400, "waves": 2, "items": 12},
+    "national": {"orgs": 150, "staff": 60_000, "waves": 4, "items": 60},
+}
+
+
+def synthetic_instrument(items: int) -> InstrumentDefinition:
+    """A 1–10 scale survey with ``items`` statements (banded 1–3 / 4–6 / 7–10)."""
+    bands = [
+        {"label": "1–3", "min": 1, "max": 3},
+        {"label": "4–6", "min": 4, "max": 6},
+        {"label": "7–10", "min": 7, "max": 10},
+    ]
+    return InstrumentDefinition.model_validate(
+        {
+            "code": SYNTHETIC_INSTRUMENT,
+            "version": items,  # one version per size, so presets never collide
+            "title": f"Synthetic staff survey ({items} items)",
+            "sections": [
+                {
+                    "code": "all",
+                    "title": "Statements",
+                    "items": [
+                        {
+                            "code": f"s{n:02d}",
+                            "kind": "scale",
+                            "text": f"Synthetic statement {n}",
+                            "min": 1,
+                            "max": 10,
+                            "bands": bands,
+                        }
+                        for n in range(1, items + 1)
+                    ],
+                }
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class GenerationReport:
+    organisations: int
+    teams: int
+    waves: int
+    responses: int
+    answers: int
+    seconds: float
+
+
+def generate(
+    db: Database,
+    *,
+    orgs: int,
+    staff: int,
+    waves: int,
+    items: int,
+    seed: int = 1,
+    progress: Callable[[float], None] | None = None,
+) -> GenerationReport:
+    """Add ``orgs`` synthetic authorities sharing ``staff`` staff, each with ``waves``
+    closed waves of a ``items``-item survey answered by about 85% of staff."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    with db.write() as session:
+        version = register(session, synthetic_instrument(items))
+        version_id = version.id
+        item_ids = list(
+            session.scalars(
+                select(InstrumentItem.id)
+                .where(InstrumentItem.instrument_version_id == version_id)
+                .order_by(InstrumentItem.position)
+            )
+        )
+        first = int(session.scalar(select(func.count()).select_from(Organisation)) or 0) + 1
+    per_org = max(1, staff // orgs)
+    totals = {"teams": 0, "waves": 0, "responses": 0, "answers": 0}
+    today = dt.date.today()
+    for number in range(first, first + orgs):
+        # Each authority has its own confidence level, each team a small offset from it.
+        level = rng.uniform(0.35, 0.8)
+        with db.write() as session:
+            org = Organisation(
+                name=f"Synthetic Authority {number:03d}", code=f"synthetic-{number:03d}"
+            )
+            session.add(org)
+            session.flush()
+            team_sizes = []
+            remaining = per_org
+            while remaining > 0:
+                size = min(remaining, rng.randint(4, 12))
+                team_sizes.append(size)
+                remaining -= size
+            team_ids = []
+            for index, _ in enumerate(team_sizes):
+                team = Team(organisation_id=org.id, name=f"Team {index + 1:03d}")
+                session.add(team)
+                team_ids.append(team)
+            session.flush()
+            ids = [team.id for team in team_ids]
+            totals["teams"] += len(ids)
+            for wave_number in range(waves):
+                opens = today - dt.timedelta(days=365 * (waves - wave_number))
+                wave = Wave(
+                    organisation_id=org.id,
+                    instrument_version_id=version_id,
+                    title=f"Synthetic wave {wave_number + 1}",
+                    status="closed",
+                    opens_on=opens,
+                    closes_on=opens + dt.timedelta(days=21),
+                )
+                session.add(wave)
+                session.flush()
+                totals["waves"] += 1
+                session.execute(
+                    insert(WaveTeam),
+                    [
+                        {"wave_id": wave.id, "team_id": t, "expected_headcount": s}
+                        for t, s in zip(ids, team_sizes, strict=True)
+                    ],
+                )
+                drift = wave_number * 0.03
+                responses: list[dict[str, object]] = []
+                invitations: list[dict[str, object]] = []
+                for team_id, size in zip(ids, team_sizes, strict=True):
+                    offset = rng.uniform(-0.1, 0.1)
+                    for _ in range(size):
+                        answered = rng.random() < 0.85
+                        invitations.append(
+                            {
+                                "wave_id": wave.id,
+                                "team_id": team_id,
+                                "spent": answered,
+                                "token_hash": hash_token(f"{rng.getrandbits(128):032x}"),
+                            }
+                        )
+                        if answered:
+                            responses.append(
+                                {
+                                    "wave_id": wave.id,
+                                    "team_id": team_id,
+                                    "submitted_on": opens,
+                                    "channel": "personal_link",
+                                    "_p": min(0.95, max(0.05, level + offset + drift)),
+                                }
+                            )
+                session.execute(insert(Invitation), invitations)
+                first_response = (
+                    int(session.scalar(select(func.coalesce(func.max(Response.id), 0))) or 0) + 1
+                )
+                session.execute(
+                    insert(Response),
+                    [
+                        {**{k: v for k, v in r.items() if k != "_p"}, "id": first_response + i}
+                        for i, r in enumerate(responses)
+                    ],
+                )
+                answers: list[dict[str, int]] = []
+                for i, response in enumerate(responses):
+                    p_top = float(response["_p"])  # type: ignore[arg-type]
+                    for item_id in item_ids:
+                        if rng.random() < 0.03:
+                            continue  # skipped
+                        draw = rng.random()
+                        value = (
+                            rng.randint(7, 10)
+                            if draw < p_top
+                            else rng.randint(4, 6)
+                            if draw < p_top + (1 - p_top) * 0.6
+                            else rng.randint(1, 3)
+                        )
+                        answers.append(
+                            {"response_id": first_response + i, "item_id": item_id, "value": value}
+                        )
+                session.execute(insert(Answer), answers)
+                totals["responses"] += len(responses)
+                totals["answers"] += len(answers)
+                rebuild_tallies(session, wave.id)
+        if progress is not None:
+            progress((number - first + 1) / orgs)
+    return GenerationReport(
+        orgs,
+        totals["teams"],
+        totals["waves"],
+        totals["responses"],
+        totals["answers"],
+        time.perf_counter() - started,
+    )
+
+
+def rebuild_tallies(session: Session, wave_id: int) -> None:
+    """Recompute one wave's tallies from its raw rows (used after bulk loads)."""
+    for statement in (
+        "DELETE FROM answer_tally WHERE wave_id = :w",
+        "DELETE FROM respondent_tally WHERE wave_id = :w",
+        """INSERT INTO answer_tally (wave_id, team_id, item_id, value, staff_role,
+               employment_type, tenure_band, n)
+           SELECT r.wave_id, r.team_id, a.item_id, a.value, COALESCE(r.staff_role, ''),
+                  COALESCE(r.employment_type, ''), COALESCE(r.tenure_band, ''), COUNT(*)
+           FROM answer a JOIN response r ON r.id = a.response_id WHERE r.wave_id = :w
+           GROUP BY r.wave_id, r.team_id, a.item_id, a.value, COALESCE(r.staff_role, ''),
+                    COALESCE(r.employment_type, ''), COALESCE(r.tenure_band, '')""",
+        """INSERT INTO respondent_tally (wave_id, team_id, staff_role, employment_type,
+               tenure_band, n)
+           SELECT wave_id, team_id, COALESCE(staff_role, ''), COALESCE(employment_type, ''),
+                  COALESCE(tenure_band, ''), COUNT(*)
+           FROM response WHERE wave_id = :w
+           GROUP BY wave_id, team_id, COALESCE(staff_role, ''), COALESCE(employment_type, ''),
+                    COALESCE(tenure_band, '')""",
+    ):
+        session.execute(text(statement), {"w": wave_id})
