@@ -39,7 +39,7 @@ NATIONAL_SQL_TALLY = """
 SELECT w.organisation_id, t.item_id,
        CASE WHEN t.value <= 3 THEN 0 WHEN t.value <= 6 THEN 1 ELSE 2 END AS band,
        SUM(t.n)
-FROM answer_tally t JOIN wave w ON w.id = t.wave_id
+FROM closed_wave_tally t JOIN wave w ON w.id = t.wave_id
 GROUP BY w.organisation_id, t.item_id, band
 """
 TEAM_MEAN_SQL_TALLY = """
@@ -98,7 +98,7 @@ def national_aggregates(path: Path) -> None:
     warm_band, rows = timed(lambda: connection.execute(NATIONAL_SQL_TALLY).fetchall(), 5)
     warm_mean, _ = timed(lambda: connection.execute(TEAM_MEAN_SQL_TALLY).fetchall(), 5)
     answers = connection.execute("SELECT COUNT(*) FROM answer").fetchone()[0]
-    tally_rows = connection.execute("SELECT COUNT(*) FROM answer_tally").fetchone()[0]
+    tally_rows = connection.execute("SELECT COUNT(*) FROM closed_wave_tally").fetchone()[0]
     raw_band, _ = timed(lambda: connection.execute(NATIONAL_SQL_RAW).fetchall(), 1)
 
     # DuckDB (2 threads) over the same raw rows, loaded into memory first.
@@ -162,8 +162,21 @@ def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) 
         ).id
     code = f"load-{int(time.time() * 1000) % 10_000_000}"
     org = organisations.create_organisation(database, None, f"Load {code}", code, bootstrap=True)
-    team = organisations.create_team(database, None, org, "Team", bootstrap=True)
-    lead = Actor(0, "l@x", "L", Role.ADMIN)
+    teams = [
+        organisations.create_team(database, None, org, f"Team {n}", bootstrap=True)
+        for n in range(4)
+    ]
+    from sos_workforce.auth import create_user, sign_in
+
+    create_user(
+        database,
+        email=f"{code}@bench.example",
+        display_name="Bench",
+        role=Role.ADMIN,
+        password="bench-password-long",
+        bootstrap=True,
+    )
+    lead = sign_in(database, f"{code}@bench.example", "bench-password-long")
     today = dt.date.today()
     launched = surveys.launch_wave(
         database,
@@ -173,7 +186,7 @@ def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) 
         title="Load",
         opens_on=today,
         closes_on=today,
-        headcounts={team: writers * per_writer},
+        headcounts=dict.fromkeys(teams, writers * per_writer // len(teams)),
         base_url="http://x",
     )
     tokens = [link.url.rsplit("t=", 1)[1] for link in launched.links]
@@ -257,13 +270,15 @@ def import_speed(rows: int = 200_000) -> None:
 def export_speed(path: Path, rows: int = 1_000_000) -> None:
     print(f"\n== Export: {rows:,} answer rows to CSV, streamed")
     code = (
-        "import sqlite3,sys,time,resource;sys.path.insert(0,sys.argv[2])\n"
+        "import sqlite3,sys,time;sys.path.insert(0,sys.argv[2])\n"
         "from sos_workforce.exports import iter_csv\n"
         "c=sqlite3.connect(sys.argv[1]);t=time.perf_counter();n=0\n"
         f"cur=c.execute('SELECT response_id,item_id,value FROM answer LIMIT {rows}')\n"
         "out=open('/dev/null','wb')\n"
         "for chunk in iter_csv(['response','item','value'], cur): out.write(chunk); n+=len(chunk)\n"
-        "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, n)"
+        # VmHWM (peak RSS) is reset by exec, unlike ru_maxrss, which keeps the parent's.
+        "hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print(time.perf_counter()-t, int(hwm)/1024, n)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(path), str(ROOT)],

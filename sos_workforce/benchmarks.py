@@ -18,7 +18,9 @@ from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.instruments import ScaleItem, definition_of
 from sos_workforce.models import (
     AnswerTally,
+    ClosedWaveTally,
     InstrumentItem,
+    InstrumentVersion,
     Organisation,
     StatisticalNeighbour,
     Wave,
@@ -61,18 +63,47 @@ def _top_shares(
     if not wave_ids:
         return {}
     with db.read() as session:
-        rows = session.execute(
-            select(
-                AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value, func.sum(AnswerTally.n)
+        # Closed waves have sealed whole-wave tallies (a few hundred rows each); only
+        # open waves need their team tallies summed.
+        rows = list(
+            session.execute(
+                select(
+                    ClosedWaveTally.wave_id,
+                    InstrumentItem.code,
+                    ClosedWaveTally.value,
+                    ClosedWaveTally.n,
+                )
+                .join(InstrumentItem, InstrumentItem.id == ClosedWaveTally.item_id)
+                .where(ClosedWaveTally.wave_id.in_(wave_ids))
+            ).all()
+        )
+        sealed = {row[0] for row in rows}
+        unsealed = [w for w in wave_ids if w not in sealed]
+        if unsealed:
+            rows += session.execute(
+                select(
+                    AnswerTally.wave_id,
+                    InstrumentItem.code,
+                    AnswerTally.value,
+                    func.sum(AnswerTally.n),
+                )
+                .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
+                .where(AnswerTally.wave_id.in_(unsealed))
+                .group_by(AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value)
+            ).all()
+        # Parse each instrument version once, however many waves use it.
+        versions = dict(
+            session.execute(
+                select(Wave.id, Wave.instrument_version_id).where(Wave.id.in_(wave_ids))
+            ).all()
+        )
+        parsed = {
+            version.id: definition_of(version)
+            for version in session.scalars(
+                select(InstrumentVersion).where(InstrumentVersion.id.in_(set(versions.values())))
             )
-            .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
-            .where(AnswerTally.wave_id.in_(wave_ids))
-            .group_by(AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value)
-        ).all()
-        definitions = {
-            wave.id: definition_of(wave.instrument_version)
-            for wave in session.scalars(select(Wave).where(Wave.id.in_(wave_ids)))
         }
+        definitions = {wave_id: parsed[version_id] for wave_id, version_id in versions.items()}
     histograms: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for wave_id, code, value, count in rows:
         histograms[wave_id][code][value] = int(count)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from sos_workforce import tallies
 from sos_workforce.db import Database
 from sos_workforce.instruments import InstrumentDefinition, register
 from sos_workforce.models import (
@@ -208,6 +209,7 @@ def generate(
                 totals["responses"] += len(responses)
                 totals["answers"] += len(answers)
                 rebuild_tallies(session, wave.id)
+                tallies.seal_wave(session, wave.id)
         if progress is not None:
             progress((number - first + 1) / orgs)
     return GenerationReport(

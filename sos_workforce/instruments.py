@@ -312,8 +312,17 @@ def register(session: Session, definition: InstrumentDefinition) -> InstrumentVe
     return version
 
 
+_definitions: dict[tuple[int, str], InstrumentDefinition] = {}
+
+
 def definition_of(version: InstrumentVersion) -> InstrumentDefinition:
-    return InstrumentDefinition.model_validate(version.definition)
+    """The parsed definition of a stored version. Versions are immutable, so each is parsed
+    once per process (keyed by id and checksum) rather than on every submission."""
+    key = (version.id, version.checksum)
+    definition = _definitions.get(key)
+    if definition is None:
+        definition = _definitions[key] = InstrumentDefinition.model_validate(version.definition)
+    return definition
 
 
 def sync_directory(session: Session, directory: Path) -> list[InstrumentVersion]:

@@ -408,3 +408,17 @@ class WorkforceSummary(Base):
     cases: Mapped[int | None] = mapped_column(Integer)
     case_holder_fte: Mapped[float | None] = mapped_column(Float)
     sickness_fte_days: Mapped[float | None] = mapped_column(Float)
+
+
+class ClosedWaveTally(Base):
+    """Whole-wave answer counts per item and value, written when a wave closes: national
+    aggregates and benchmarks read these few rows instead of every team's tallies."""
+
+    __tablename__ = "closed_wave_tally"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

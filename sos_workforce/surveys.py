@@ -358,6 +358,7 @@ def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
         if wave.status is WaveStatus.CLOSED:
             raise InvalidInput("This wave is already closed.")
         wave.status = WaveStatus.CLOSED
+        tallies.seal_wave(session, wave.id)
         audit.record(
             session,
             actor,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sos_workforce.models import AnswerTally, RespondentTally
+from sos_workforce.models import AnswerTally, ClosedWaveTally, RespondentTally
 
 Grouping = tuple[str, str, str]  # staff_role, employment_type, tenure_band ("" = none)
 _GROUPING_COLUMNS = ("staff_role", "employment_type", "tenure_band")
@@ -79,3 +79,18 @@ def add_response(
     if delta < 0:
         session.execute(delete(RespondentTally).where(RespondentTally.n <= 0))
         session.execute(delete(AnswerTally).where(AnswerTally.n <= 0))
+
+
+def seal_wave(session: Session, wave_id: int) -> None:
+    """Write the whole-wave tallies of a wave that has just closed (idempotent)."""
+    session.execute(delete(ClosedWaveTally).where(ClosedWaveTally.wave_id == wave_id))
+    session.execute(
+        insert(ClosedWaveTally).from_select(
+            ["wave_id", "item_id", "value", "n"],
+            select(
+                AnswerTally.wave_id, AnswerTally.item_id, AnswerTally.value, func.sum(AnswerTally.n)
+            )
+            .where(AnswerTally.wave_id == wave_id)
+            .group_by(AnswerTally.wave_id, AnswerTally.item_id, AnswerTally.value),
+        )
+    )
