@@ -16,6 +16,7 @@ from sos_workforce.config import Settings, get_settings
 from sos_workforce.db import Database, upgrade
 from sos_workforce.enums import Role
 from sos_workforce.instruments import sync_directory
+from sos_workforce.profile_instrument import sync_profiles
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
@@ -34,6 +35,7 @@ def _database(url: str, busy_timeout_ms: int, surveys_dir: str) -> Database:
     database = Database.from_settings(get_settings())
     with database.write() as session:
         sync_directory(session, Path(surveys_dir))
+        sync_profiles(session, Path(surveys_dir))
     return database
 
 
