@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sos_workforce import auth, organisations, surveys
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
+from sos_workforce.demo_profiling import seed_profiling
 from sos_workforce.enums import Role
 from sos_workforce.instruments import sync_directory
 from sos_workforce.models import InstrumentVersion, Organisation, Team, Wave
@@ -79,6 +80,8 @@ class DemoSummary:
     credentials: dict[Role, tuple[str, str]] = field(default_factory=lambda: dict(DEMO_CREDENTIALS))
     open_wave_links: list[str] = field(default_factory=list)
     created: bool = True
+    # Unused rater links of Northbridge's open self-profiling round.
+    profile_rater_links: list[str] = field(default_factory=list)
 
 
 def _existing(db: Database) -> DemoSummary | None:
@@ -176,11 +179,21 @@ def seed_demo(
     halfway = {name: n // 2 for name, _, _, n in DEMO_TEAMS}
     unused = _answer(db, current.links, halfway, rng, today)
     _write_links(settings.data_dir / "demo-open-wave-links.csv", unused)
+    rater_links = seed_profiling(
+        db,
+        settings,
+        organisation_id=organisation_id,
+        lead=lead,
+        admin=auth.sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN]),
+        today=today,
+        rng=rng,
+    )
     return DemoSummary(
         organisation_id,
         closed.wave_id,
         current.wave_id,
         open_wave_links=[link.url for link in unused],
+        profile_rater_links=rater_links,
     )
 
 

@@ -90,6 +90,15 @@ def list_profile_versions(db: Database, actor: Actor) -> list[ProfileVersionSumm
         ]
 
 
+def profile_definition(db: Database, actor: Actor, version_id: int) -> ProfileDefinition:
+    require(actor)
+    with db.read() as session:
+        version = session.get(ProfileInstrumentVersion, version_id)
+        if version is None:
+            raise NotFound("No such self-profile version.")
+        return profile_definition_of(version)
+
+
 # --- rounds ---------------------------------------------------------------------------------
 
 
