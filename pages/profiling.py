@@ -154,6 +154,23 @@ with agree_tab:
     if not rounds:
         st.info("No rounds yet. Open one in the first tab.")
         st.stop()
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Round": r.title,
+                    "Date": r.held_on,
+                    "Status": r.status.value,
+                    "Instrument": r.instrument,
+                    "Rater links": r.links_issued,
+                    "Agreed items": f"{r.agreed} of {r.items}",
+                }
+                for r in rounds
+            ]
+        ),
+        hide_index=True,
+        key="rounds_table",
+    )
     chosen = st.selectbox("Round", rounds, format_func=lambda r: r.label, key="profile_round")
     st.button("Refresh scores", icon=":material/refresh:", key="refresh_round")
     consolidation = round_consolidation(context.db, actor, chosen.id, min_group_size=k)

@@ -42,6 +42,7 @@ from sos_workforce.models import (
 )
 from sos_workforce.organisations import list_teams
 from sos_workforce.profile_instrument import ProfileDefinition, profile_definition_of
+from sos_workforce.profiling import fewer_than
 from sos_workforce.reporting import TOO_FEW, wave_band_tables
 from sos_workforce.timeline import Timeline, experience_band, get_timeline
 
@@ -307,7 +308,7 @@ def readiness(
         )
         respondents = tables[0].respondents if tables else None
         record["Respondents"] = (
-            str(respondents) if respondents is not None else f"fewer than {min_group_size}"
+            str(respondents) if respondents is not None else fewer_than(min_group_size)
         )
         for table in tables:
             bands = " / ".join(table.band_labels)

@@ -198,10 +198,8 @@ class RoundSummary:
     title: str
     held_on: dt.date
     status: RoundStatus
-    instrument_version_id: int
     instrument: str
     links_issued: int
-    raters_submitted: int
     agreed: int
     items: int
 
@@ -214,21 +212,19 @@ def list_rounds(db: Database, actor: Actor, organisation_id: int) -> list[RoundS
     """Rounds, newest first."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:
+        own_rounds = select(ProfileRound.id).where(ProfileRound.organisation_id == organisation_id)
         issued = dict(
             session.execute(
-                select(RaterLink.round_id, func.count()).group_by(RaterLink.round_id)
-            ).all()
-        )
-        spent = dict(
-            session.execute(
                 select(RaterLink.round_id, func.count())
-                .where(RaterLink.spent.is_(True))
+                .where(RaterLink.round_id.in_(own_rounds))
                 .group_by(RaterLink.round_id)
             ).all()
         )
         agreed = dict(
             session.execute(
-                select(AgreedScore.round_id, func.count()).group_by(AgreedScore.round_id)
+                select(AgreedScore.round_id, func.count())
+                .where(AgreedScore.round_id.in_(own_rounds))
+                .group_by(AgreedScore.round_id)
             ).all()
         )
         rounds = session.scalars(
@@ -245,10 +241,8 @@ def list_rounds(db: Database, actor: Actor, organisation_id: int) -> list[RoundS
                     title=profile_round.title,
                     held_on=profile_round.held_on,
                     status=profile_round.status,
-                    instrument_version_id=version.id,
                     instrument=f"{version.title} (v{version.version})",
                     links_issued=int(issued.get(profile_round.id, 0)),
-                    raters_submitted=int(spent.get(profile_round.id, 0)),
                     agreed=int(agreed.get(profile_round.id, 0)),
                     items=len(profile_definition_of(version).items),
                 )
