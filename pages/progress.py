@@ -8,6 +8,7 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from sos_workforce.charts import domain_timeline_chart, latest_vs_previous_chart
 from sos_workforce.enums import Role
@@ -22,6 +23,12 @@ from sos_workforce.profile_reporting import (
 from sos_workforce.surveys import list_waves
 from sos_workforce.timeline import get_timeline
 from ui import require_actor, require_organisation, runtime
+
+
+def one_decimal(frame: pd.DataFrame) -> Styler:
+    """Scores as people read them: one decimal place."""
+    return frame.style.format(precision=1, na_rep="–")
+
 
 context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
@@ -91,7 +98,7 @@ with progress_tab:
                     "Shaded bands are the implementation phases; dashed lines are milestones."
                 )
         with table_column:
-            st.dataframe(report.wide().loc[chosen], key="domain_scores_table")
+            st.dataframe(one_decimal(report.wide().loc[chosen]), key="domain_scores_table")
 
         progress_column, weakest_column = st.columns(2)
         with progress_column:
@@ -100,11 +107,11 @@ with progress_tab:
                 st.info("Progress needs at least two closed rounds.")
             else:
                 st.caption("Change since the first round, largest first.")
-                st.table(report.greatest_progress().set_index("Rank"))
+                st.table(one_decimal(report.greatest_progress().set_index("Rank")))
         with weakest_column:
             st.subheader("Weakest areas")
             st.caption("Latest score, lowest first.")
-            st.table(report.weakest_areas().set_index("Rank"))
+            st.table(one_decimal(report.weakest_areas().set_index("Rank")))
 
         st.subheader("Latest round against the previous one")
         dots = report.latest_vs_previous()
@@ -117,7 +124,7 @@ with progress_tab:
                 if dot_chart is not None:
                     st.altair_chart(dot_chart, width="stretch")
             with dot_table:
-                st.dataframe(dots, hide_index=True, key="latest_vs_previous_table")
+                st.dataframe(one_decimal(dots), hide_index=True, key="latest_vs_previous_table")
 
 with readiness_tab:
     st.write(
@@ -145,7 +152,7 @@ with readiness_tab:
                 st.info("No closed self-profiling round yet.")
             else:
                 st.markdown(f"**Organisation profile** ({result.profile_round})")
-                st.dataframe(result.profile, hide_index=True, key="readiness_profile")
+                st.dataframe(one_decimal(result.profile), hide_index=True, key="readiness_profile")
 
 with comparison_tab:
     comparison = experience_comparison(context.db, actor, organisation_id)
@@ -165,7 +172,7 @@ with comparison_tab:
         for band, n in comparison.organisations_by_band.items():
             if n < MIN_ORGANISATIONS:
                 table[band.label] = hidden
-        st.table(table.fillna("–"))
+        st.table(one_decimal(table))
         st.caption(
             f"A group's medians show only when at least {MIN_ORGANISATIONS} authorities "
             "contribute."

@@ -102,7 +102,8 @@ class ProgressReport:
         """Domains down, rounds across: the table beside the timeline chart."""
         table = self.scores.pivot(index="domain", columns="round", values="score")
         titles = [title for _, title in self.domains]
-        return table.reindex(index=titles, columns=[r.title for r in self.rounds])
+        table = table.reindex(index=titles, columns=[r.title for r in self.rounds])
+        return table.rename_axis(index="Domain", columns=None)
 
     def _series(self) -> dict[str, list[float]]:
         by_domain: dict[str, list[float]] = defaultdict(list)
