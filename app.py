@@ -8,8 +8,9 @@ import time
 import streamlit as st
 
 from sos_workforce.auth import ROLE_LABELS
-from sos_workforce.navigation import SIGN_IN_PAGE, SURVEY_PAGE, pages_for
+from sos_workforce.navigation import RATING_PAGE, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
 from sos_workforce.organisations import list_organisations
+from sos_workforce.profiling import RATING_PATH
 from ui import ACTOR_KEY, ORGANISATION_KEY, current_actor, runtime
 
 LAST_SEEN_KEY = "last_seen"
@@ -31,11 +32,16 @@ survey_page = st.Page(
     SURVEY_PAGE, title="Staff survey", icon=":material/edit_note:", url_path="survey"
 )
 
+rating_page = st.Page(
+    RATING_PAGE, title="Self-profile scoring", icon=":material/fact_check:", url_path=RATING_PATH
+)
+
 if actor is None:
-    # Staff open /survey?t=<token> from their link without an account; everyone else
-    # lands on sign-in. No menu is drawn for anonymous visitors.
+    # Staff open /survey?t=<token> and self-profile raters /rate-profile?t=<token> from
+    # their links without an account; everyone else lands on sign-in. No menu is drawn
+    # for anonymous visitors.
     sign_in = st.Page(SIGN_IN_PAGE, title="Sign in", icon=":material/login:", default=True)
-    navigation = st.navigation([sign_in, survey_page], position="hidden")
+    navigation = st.navigation([sign_in, survey_page, rating_page], position="hidden")
 else:
     sections: dict[str, list[st.Page]] = {}
     for index, spec in enumerate(pages_for(actor.role)):

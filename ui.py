@@ -17,6 +17,7 @@ from sos_workforce.db import Database, upgrade
 from sos_workforce.enums import Role
 from sos_workforce.errors import PermissionDenied
 from sos_workforce.instruments import sync_directory
+from sos_workforce.profile_instrument import sync_profiles
 from sos_workforce.reporting import WaveCounts, load_wave_counts, wave_data_stamp
 
 ACTOR_KEY = "actor"
@@ -36,6 +37,7 @@ def _database(url: str, busy_timeout_ms: int, surveys_dir: str) -> Database:
     database = Database.from_settings(get_settings())
     with database.write() as session:
         sync_directory(session, Path(surveys_dir))
+        sync_profiles(session, Path(surveys_dir))
     return database
 
 

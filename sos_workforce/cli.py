@@ -70,6 +70,7 @@ def demo(
 ) -> None:
     """Seed the fictional Northbridge authority (once), print sign-ins, start the app."""
     from sos_workforce.demo import seed_demo
+    from sos_workforce.demo_profiling import RATER_LINKS_FILE
 
     settings = get_settings()
     database = _database()
@@ -84,6 +85,9 @@ def demo(
     links_file = settings.data_dir / "demo-open-wave-links.csv"
     if links_file.exists():
         typer.echo(f"Unused staff links for the open wave: {links_file}")
+    rater_links_file = settings.data_dir / RATER_LINKS_FILE
+    if rater_links_file.exists():
+        typer.echo(f"Unused rater links for the open self-profiling round: {rater_links_file}")
     if serve:
         _serve(port, {"SOS_DEMO": "true"})
 

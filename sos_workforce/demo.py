@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sos_workforce import auth, organisations, surveys
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
+from sos_workforce.demo_profiling import seed_profiling
 from sos_workforce.enums import Role
 from sos_workforce.instruments import sync_directory
 from sos_workforce.models import InstrumentVersion, Organisation, Team, Wave
@@ -83,6 +84,8 @@ class DemoSummary:
     credentials: dict[Role, tuple[str, str]] = field(default_factory=lambda: dict(DEMO_CREDENTIALS))
     open_wave_links: list[str] = field(default_factory=list)
     created: bool = True
+    # Unused rater links of Northbridge's open self-profiling round.
+    profile_rater_links: list[str] = field(default_factory=list)
 
 
 def _existing(db: Database) -> DemoSummary | None:
@@ -182,21 +185,32 @@ def seed_demo(
     _write_links(settings.data_dir / "demo-open-wave-links.csv", unused)
     _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
     _seed_workforce(db, organisation_id, lead, rng, today)
+    rater_links = seed_profiling(
+        db,
+        settings,
+        organisation_id=organisation_id,
+        lead=lead,
+        admin=auth.sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN]),
+        today=today,
+        rng=rng,
+    )
     return DemoSummary(
         organisation_id,
         closed.wave_id,
         current.wave_id,
         open_wave_links=[link.url for link in unused],
+        profile_rater_links=rater_links,
     )
 
 
-# Other fictional authorities using the same instrument, for benchmarks: (name, code,
+# Other fictional authorities using the same instrument, for benchmarks (named to sort
+# after Northbridge, which an administrator sees first): (name, code,
 # respondents, confidence multiplier for the top band, statistical neighbour of Northbridge).
 COMPARATORS = [
-    ("Eastmoor County Council", "eastmoor", 48, 0.85, True),
+    ("Southmoor County Council", "southmoor", 48, 0.85, True),
     ("Riverside Metropolitan Borough Council", "riverside", 62, 1.10, True),
     ("Westhaven City Council", "westhaven", 40, 0.95, True),
-    ("Kingsford Borough Council", "kingsford", 55, 0.75, False),
+    ("Yardley Heath Council", "yardley-heath", 55, 0.75, False),
 ]
 
 

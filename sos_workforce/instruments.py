@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -25,6 +25,7 @@ from sos_workforce.models import Instrument, InstrumentItem, InstrumentVersion
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,79}$"
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
 GroupingField = Literal["staff_role", "employment_type", "tenure_band"]
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 
 class _Strict(BaseModel):
@@ -226,6 +227,11 @@ def _format_location(location: Sequence[int | str]) -> str:
 def parse_instrument(text: str, source: str = "<upload>") -> InstrumentDefinition:
     """Parse and validate instrument YAML. Raises ``InvalidInput`` with one line per problem,
     each naming the source, the line, the field and why."""
+    return parse_yaml_model(text, source, InstrumentDefinition)
+
+
+def parse_yaml_model(text: str, source: str, model: type[ModelT]) -> ModelT:
+    """Parse YAML into ``model``; ``InvalidInput`` lists each problem with its line."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -236,7 +242,7 @@ def parse_instrument(text: str, source: str = "<upload>") -> InstrumentDefinitio
     if not isinstance(data, dict):
         raise InvalidInput(f"{source}: an instrument file must be a mapping of fields")
     try:
-        return InstrumentDefinition.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -257,8 +263,17 @@ def dump_instrument(definition: InstrumentDefinition) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
+# Self-profile instruments live beside the surveys but have their own schema
+# (``profile_instrument.py``); they are not surveys.
+SELF_PROFILE_PREFIX = "self_profile"
+
+
 def instrument_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+    return sorted(
+        p
+        for p in directory.glob("*.y*ml")
+        if p.suffix in {".yaml", ".yml"} and not p.name.startswith(SELF_PROFILE_PREFIX)
+    )
 
 
 # --- registry --------------------------------------------------------------------------

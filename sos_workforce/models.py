@@ -30,7 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from sos_workforce.enums import Channel, Role, WaveStatus
+from sos_workforce.enums import (
+    Channel,
+    ImplementationPhase,
+    RaterRole,
+    Role,
+    RoundStatus,
+    WaveStatus,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -422,3 +429,119 @@ class ClosedWaveTally(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
     value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+# --- implementation timeline and self-profiling ------------------------------------------
+
+
+class PhaseStart(Base):
+    """When an organisation entered an implementation phase; a phase ends where the next
+    recorded one starts (the last runs on)."""
+
+    __tablename__ = "phase_start"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    phase: Mapped[ImplementationPhase] = mapped_column(_enum(ImplementationPhase), primary_key=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class Milestone(Base):
+    """Something the implementation achieved (training delivered, forms aligned…)."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("organisation_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    achieved_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class ProfileInstrumentVersion(Base):
+    """One immutable version of a self-profile instrument (``surveys/self_profile*.yaml``)."""
+
+    __tablename__ = "profile_instrument_version"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    checksum: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProfileRound(Base):
+    """An organisation profiling itself on one date with one instrument version."""
+
+    __tablename__ = "profile_round"
+    __table_args__ = (UniqueConstraint("organisation_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("profile_instrument_version.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus), default=RoundStatus.OPEN)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    instrument_version: Mapped[ProfileInstrumentVersion] = relationship()
+
+
+class RaterLink(Base):
+    """A rater's single-use link: only the token's SHA-256 and the rater's role are kept."""
+
+    __tablename__ = "rater_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_round.id", ondelete="CASCADE"), index=True
+    )
+    rater_role: Mapped[RaterRole] = mapped_column(_enum(RaterRole))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    spent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RaterScore(Base):
+    """One rater's score for one item. No link to the rater's link: scores are grouped by
+    role only, like anonymous survey answers."""
+
+    __tablename__ = "rater_score"
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
+        Index("ix_rater_score_round_item", "round_id", "item_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("profile_round.id", ondelete="CASCADE"))
+    rater_role: Mapped[RaterRole] = mapped_column(_enum(RaterRole))
+    item_code: Mapped[str] = mapped_column(String(80))
+    score: Mapped[int] = mapped_column(SmallInteger)
+
+
+class AgreedScore(Base):
+    """The score a round agreed for an item, with the evidence behind it."""
+
+    __tablename__ = "agreed_score"
+    __table_args__ = (CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),)
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_round.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    evidence: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

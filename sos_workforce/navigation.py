@@ -38,11 +38,35 @@ PAGES: list[PageSpec] = [
         frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
     ),
     PageSpec(
+        "pages/progress.py",
+        "Implementation progress",
+        ":material/trending_up:",
+        "progress",
+        "Results",
+        frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
+    ),
+    PageSpec(
         "pages/waves.py",
         "Survey waves",
         ":material/campaign:",
         "waves",
         "Run surveys",
+        frozenset({Role.ADMIN, Role.LEAD}),
+    ),
+    PageSpec(
+        "pages/profiling.py",
+        "Self-profiling rounds",
+        ":material/fact_check:",
+        "profiling",
+        "Self-profiling",
+        frozenset({Role.ADMIN, Role.LEAD}),
+    ),
+    PageSpec(
+        "pages/timeline.py",
+        "Implementation timeline",
+        ":material/timeline:",
+        "timeline",
+        "Self-profiling",
         frozenset({Role.ADMIN, Role.LEAD}),
     ),
     PageSpec(
@@ -57,6 +81,7 @@ PAGES: list[PageSpec] = [
 
 SIGN_IN_PAGE = "pages/sign_in.py"
 SURVEY_PAGE = "pages/survey.py"
+RATING_PAGE = "pages/rate_profile.py"
 
 
 def pages_for(role: Role) -> list[PageSpec]:

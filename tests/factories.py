@@ -14,6 +14,7 @@ from sos_workforce.db import Database
 from sos_workforce.enums import Role
 from sos_workforce.instruments import sync_directory
 from sos_workforce.models import Instrument, InstrumentVersion
+from sos_workforce.profile_instrument import sync_profiles
 
 PASSWORD = "correct horse battery"
 _wave_numbers = itertools.count(1)
@@ -44,6 +45,7 @@ def confidence_version(db: Database) -> int:
 def build_world(db: Database, settings: Settings, code: str = "testshire") -> World:
     with db.write() as session:
         sync_directory(session, settings.surveys_dir)
+        sync_profiles(session, settings.surveys_dir)
     organisation_id = organisations.create_organisation(
         db, None, f"{code.title()} Council", code, bootstrap=True
     )

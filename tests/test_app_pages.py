@@ -15,11 +15,12 @@ from sos_workforce.db import Database
 from sos_workforce.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
 from sos_workforce.enums import Role
 from sos_workforce.models import Response
-from sos_workforce.navigation import PAGES, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
+from sos_workforce.navigation import PAGES, RATING_PAGE, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
+ANONYMOUS_PAGES = {SIGN_IN_PAGE, SURVEY_PAGE, RATING_PAGE}
 
 
 @dataclass
@@ -76,7 +77,7 @@ def test_anonymous_visitor_sees_only_sign_in(demo_app) -> None:  # type: ignore[
     at = new_app().run()
     assert not at.exception
     assert at.title[0].value == "sos-workforce"
-    assert registered(at) == {SIGN_IN_PAGE, SURVEY_PAGE}
+    assert registered(at) == ANONYMOUS_PAGES
     with pytest.raises(ValueError):
         at.switch_page("pages/dashboard.py")
 
@@ -88,7 +89,7 @@ def test_wrong_password_is_refused_plainly(demo_app) -> None:  # type: ignore[no
     at.text_input(key="password").input("wrong-password")
     at.button(key="FormSubmitter:sign_in-Sign in").click().run()
     assert at.error[0].value == "Email or password not recognised."
-    assert registered(at) == {SIGN_IN_PAGE, SURVEY_PAGE}
+    assert registered(at) == ANONYMOUS_PAGES
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -108,6 +109,9 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app, role: Role) ->
                     "pages/waves.py": "Survey waves",
                     "pages/users.py": "Users and organisations",
                     "pages/workforce.py": "Workforce and retention",
+                    "pages/progress.py": "Implementation progress",
+                    "pages/profiling.py": "Self-profiling rounds",
+                    "pages/timeline.py": "Implementation timeline",
                 }[page.path]
             )
         else:
@@ -116,9 +120,13 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app, role: Role) ->
 
 
 def test_menus_match_the_product_roles() -> None:
-    results = {"pages/dashboard.py", "pages/workforce.py"}
+    results = {"pages/dashboard.py", "pages/workforce.py", "pages/progress.py"}
     assert {p.path for p in pages_for(Role.EXECUTIVE)} == results
-    assert {p.path for p in pages_for(Role.LEAD)} == results | {"pages/waves.py"}
+    assert {p.path for p in pages_for(Role.LEAD)} == results | {
+        "pages/waves.py",
+        "pages/profiling.py",
+        "pages/timeline.py",
+    }
     assert {p.path for p in pages_for(Role.ADMIN)} == {p.path for p in PAGES}
 
 
@@ -225,7 +233,7 @@ def test_sign_out_returns_to_sign_in(demo_app) -> None:  # type: ignore[no-untyp
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     at.button(key="sign_out").click().run()
-    assert registered(at) == {SIGN_IN_PAGE, SURVEY_PAGE}
+    assert registered(at) == ANONYMOUS_PAGES
 
 
 @pytest.mark.parametrize("page", [spec.path for spec in PAGES])

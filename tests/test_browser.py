@@ -56,7 +56,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
     with running_app(env) as base_url:
         # Links were made for the default base URL; point them at this server.
         tokens = [link.rsplit("t=", 1)[1] for link in summary.open_wave_links]
-        yield {"base_url": base_url, "tokens": tokens}
+        rater_tokens = [link.rsplit("t=", 1)[1] for link in summary.profile_rater_links]
+        yield {"base_url": base_url, "tokens": tokens, "rater_tokens": rater_tokens}
 
 
 def _n_answering_first_statement(page: Page) -> int:
@@ -158,3 +159,34 @@ def test_lead_imports_a_roster_and_sees_its_measures(
     page.get_by_role("link", name="Workforce and retention").click()
     settled(page)
     expect(page.get_by_text("8 staff in post")).to_be_visible()  # 9 rows, one leaver
+
+
+def test_a_rater_scores_a_round_and_the_lead_sees_it_counted(
+    demo_server: dict, browser: Browser
+) -> None:
+    base_url, token = demo_server["base_url"], demo_server["rater_tokens"][0]
+    rater = browser.new_context().new_page()
+    rater.goto(f"{base_url}/rate-profile?t={token}")
+    settled(rater)
+    expect(
+        rater.get_by_role("heading", name="Signs of Safety organisational self-profile")
+    ).to_be_visible()
+    expect(rater.get_by_text("Page not found")).to_have_count(0)
+    rater.locator(".st-key-r_principles_used").get_by_text("6", exact=True).click()
+    rater.locator(".st-key-r_admin_support").get_by_text("3", exact=True).click()
+    rater.get_by_role("button", name="Send my scores").click()
+    settled(rater)
+    expect(rater.get_by_role("heading", name="Thank you")).to_be_visible()
+
+    reused = browser.new_context().new_page()
+    reused.goto(f"{base_url}/rate-profile?t={token}")
+    settled(reused)
+    expect(reused.get_by_text("This link has already been used")).to_be_visible()
+
+    lead = browser.new_context().new_page()
+    sign_in(lead, base_url, *DEMO_CREDENTIALS[Role.LEAD])
+    lead.get_by_role("link", name="Self-profiling rounds").click()
+    settled(lead)
+    lead.get_by_role("tab", name="Scores and agreement").click()
+    # The demo's open round had 13 of 24 raters; this rater makes 14.
+    expect(lead.get_by_text("14 of 24 links")).to_be_visible()

@@ -1,0 +1,264 @@
+"""Implementation leads: open a self-profiling round, issue rater links, see each item's
+median and spread, and record the agreed score with its evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from sos_workforce.enums import RaterRole, Role, RoundStatus
+from sos_workforce.errors import SosError
+from sos_workforce.exports import csv_bytes
+from sos_workforce.profiling import (
+    MAX_RATERS_PER_ROLE,
+    AgreedInput,
+    RoundConsolidation,
+    Spread,
+    close_round,
+    fewer_than,
+    list_profile_versions,
+    list_rounds,
+    open_round,
+    record_agreed_scores,
+    round_consolidation,
+)
+from sos_workforce.timeline import EARLIEST_DATE
+from ui import require_actor, require_organisation, runtime
+
+context = runtime()
+actor = require_actor(Role.LEAD)
+organisation_id = require_organisation()
+k = context.settings.min_group_size
+ISSUED_KEY = "issued_rater_links"
+NOTICE_KEY = "profiling_notice"
+today = dt.date.today()
+
+
+def _number(value: float | None) -> str:
+    return f"{value:g}" if value is not None else fewer_than(k)
+
+
+def _spread_text(spread: Spread) -> tuple[str, str, str]:
+    if spread.n is None:
+        return fewer_than(k), "–", "–"
+    return (
+        _number(spread.median),
+        f"{spread.q1:g}–{spread.q3:g}",
+        f"{spread.low}–{spread.high}",
+    )
+
+
+def consolidation_frame(consolidation: RoundConsolidation) -> pd.DataFrame:
+    rows = []
+    for item in consolidation.items:
+        median, iqr, range_ = _spread_text(item.overall)
+        row: dict[str, object] = {
+            "Domain": item.domain,
+            "Item": item.label,
+            "Raters": str(item.overall.n) if item.overall.n is not None else fewer_than(k),
+            "Median": median,
+            "Middle half (IQR)": iqr,
+            "Range": range_,
+        }
+        for role in RaterRole:
+            row[f"{role.label} median"] = _number(item.by_role[role].median)
+        row["Gap between roles"] = f"{item.role_gap:g}" if item.role_gap is not None else "–"
+        row["Agreed"] = str(item.agreed_score) if item.agreed_score is not None else "not yet"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+st.title("Self-profiling rounds")
+notice = st.session_state.pop(NOTICE_KEY, None)
+if notice:
+    st.success(notice)
+open_tab, agree_tab = st.tabs(["Open a round", "Scores and agreement"])
+
+with open_tab:
+    versions = list_profile_versions(context.db, actor)
+    if not versions:
+        st.info("No self-profile instrument is installed. Add surveys/self_profile.yaml.")
+    else:
+        st.write(
+            "Raters (leaders, practice leads, team managers and front-line "
+            "representatives) each get a single-use link and score every statement from "
+            "0 to 10 on their own. Their scores are shown by role only, and only for "
+            f"groups of at least {k}."
+        )
+        version = st.selectbox(
+            "Instrument", versions, format_func=lambda v: v.label, key="round_instrument"
+        )
+        title = st.text_input(
+            "Title", placeholder="e.g. Spring 2027 self-profile", key="round_title"
+        )
+        held_on = st.date_input(
+            "Date of the round",
+            today,
+            min_value=EARLIEST_DATE,
+            max_value=today + dt.timedelta(days=366),
+            format="DD/MM/YYYY",
+            key="round_date",
+        )
+        st.markdown("**Raters per role** (one link each; 0 to enter agreed scores only)")
+        columns = st.columns(len(RaterRole))
+        raters = {
+            role: int(
+                columns[index].number_input(
+                    role.label,
+                    min_value=0,
+                    max_value=MAX_RATERS_PER_ROLE,
+                    value=5,
+                    step=1,
+                    key=f"raters_{role.value}",
+                )
+            )
+            for index, role in enumerate(RaterRole)
+        }
+        if st.button("Open round", type="primary", key="open_round"):
+            try:
+                opened = open_round(
+                    context.db,
+                    actor,
+                    organisation_id=organisation_id,
+                    instrument_version_id=version.id,
+                    title=title,
+                    held_on=held_on,
+                    raters=raters,
+                    base_url=context.settings.base_url,
+                )
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.session_state.setdefault(ISSUED_KEY, {})[opened.round_id] = csv_bytes(
+                    ["rater role", "link"], [(i.role.label, i.url) for i in opened.invites]
+                )
+                st.success(f"Round opened with {len(opened.invites)} rater links.")
+        for round_id, data in st.session_state.get(ISSUED_KEY, {}).items():
+            st.warning(
+                "Download the rater links now: for privacy they are stored only as "
+                "fingerprints and cannot be shown again."
+            )
+            st.download_button(
+                "Download rater links (CSV)",
+                data,
+                file_name=f"profile-round-{round_id}-rater-links.csv",
+                mime="text/csv",
+                key=f"download_rater_links_{round_id}",
+                icon=":material/download:",
+            )
+
+with agree_tab:
+    rounds = list_rounds(context.db, actor, organisation_id)
+    if not rounds:
+        st.info("No rounds yet. Open one in the first tab.")
+        st.stop()
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Round": r.title,
+                    "Date": r.held_on,
+                    "Status": r.status.value,
+                    "Instrument": r.instrument,
+                    "Rater links": r.links_issued,
+                    "Agreed items": f"{r.agreed} of {r.items}",
+                }
+                for r in rounds
+            ]
+        ),
+        hide_index=True,
+        key="rounds_table",
+    )
+    chosen = st.selectbox("Round", rounds, format_func=lambda r: r.label, key="profile_round")
+    st.button("Refresh scores", icon=":material/refresh:", key="refresh_round")
+    consolidation = round_consolidation(context.db, actor, chosen.id, min_group_size=k)
+    submitted = consolidation.raters_submitted
+    by_role = ", ".join(
+        f"{role.label}: {count if count is not None else fewer_than(k)}"
+        for role, count in consolidation.raters_by_role.items()
+    )
+    st.markdown(
+        f"**Raters who have scored:** "
+        f"{submitted if submitted is not None else fewer_than(k)} of "
+        f"{consolidation.links_issued} links ({by_role}). "
+        f"**Agreed:** {len(consolidation.items) - consolidation.missing_agreed} of "
+        f"{len(consolidation.items)} items."
+    )
+    if submitted is None and consolidation.links_issued:
+        st.info(
+            f"Medians and spreads appear once at least {k} raters have scored, so that "
+            "no one's scores can be picked out."
+        )
+    frame = consolidation_frame(consolidation)
+    st.dataframe(frame, hide_index=True, key="consolidation_table")
+    st.caption(
+        "Median and the middle half (inter-quartile range) of raters' scores; range is "
+        f"lowest–highest. A role's median shows only when at least {k} of that role "
+        "scored; the gap between roles is the difference between the highest and lowest "
+        "role median shown. Discuss wide spreads and gaps before agreeing a score."
+    )
+    st.download_button(
+        "Download scores (CSV)",
+        csv_bytes(list(frame.columns), frame.itertuples(index=False)),
+        file_name=f"profile-round-{chosen.id}.csv",
+        mime="text/csv",
+        key="download_round",
+        icon=":material/download:",
+    )
+
+    if consolidation.status is RoundStatus.OPEN:
+        st.subheader("Record an agreed score")
+        items = consolidation.items
+        item = st.selectbox(
+            "Item",
+            items,
+            format_func=lambda i: (
+                f"{i.domain}: {i.label}"
+                + (f" (agreed {i.agreed_score})" if i.agreed_score is not None else "")
+            ),
+            key="agree_item",
+        )
+        st.markdown(f"*{item.text}*  \n0 = {item.low_anchor}  \n10 = {item.high_anchor}")
+        st.caption(f"Evidence to look at: {item.evidence_prompt}")
+        with st.form("agree_form"):
+            score = st.number_input(
+                "Agreed score (0–10)",
+                min_value=0,
+                max_value=10,
+                value=item.agreed_score if item.agreed_score is not None else 5,
+                step=1,
+                key=f"agree_score_{item.item_code}",
+            )
+            evidence = st.text_area(
+                "Evidence behind the score",
+                value=item.agreed_evidence or "",
+                max_chars=4000,
+                key=f"agree_evidence_{item.item_code}",
+                placeholder="e.g. Audit of 40 cases in March: safety plans on 31",
+            )
+            if st.form_submit_button("Record agreed score", type="primary"):
+                try:
+                    record_agreed_scores(
+                        context.db,
+                        actor,
+                        chosen.id,
+                        {item.item_code: AgreedInput(int(score), evidence)},
+                    )
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.session_state[NOTICE_KEY] = f"Agreed score recorded for {item.label}."
+                    st.rerun()
+        if st.button("Close this round", key="close_round", icon=":material/lock:"):
+            try:
+                close_round(context.db, actor, chosen.id)
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.session_state[NOTICE_KEY] = f"'{chosen.title}' is closed."
+                st.rerun()
+        st.caption("A round can close once every item has an agreed score.")
+    else:
+        st.caption("This round is closed; its agreed scores count in Implementation progress.")
