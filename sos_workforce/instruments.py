@@ -279,6 +279,17 @@ def instrument_files(directory: Path) -> list[Path]:
 # --- registry --------------------------------------------------------------------------
 
 
+def refuse_changed_version(code: str, version: int, stored: str, offered: str) -> None:
+    """Versions are immutable: the same code and version with other content is refused, so
+    a changed wording or scale must be published as a new version (trends never silently
+    join different wordings)."""
+    if stored != offered:
+        raise InvalidInput(
+            f"{code} version {version} already exists with different content; publish the "
+            "change as a new version"
+        )
+
+
 def register(session: Session, definition: InstrumentDefinition) -> InstrumentVersion:
     """Store a definition as an immutable version (idempotent for identical content).
 
@@ -298,11 +309,7 @@ def register(session: Session, definition: InstrumentDefinition) -> InstrumentVe
     )
     checksum = definition.checksum()
     if existing is not None:
-        if existing.checksum != checksum:
-            raise InvalidInput(
-                f"{definition.code} version {definition.version} already exists with "
-                "different content; publish the change as a new version"
-            )
+        refuse_changed_version(definition.code, definition.version, existing.checksum, checksum)
         return existing
     instrument.title = definition.title
     version = InstrumentVersion(

@@ -16,8 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sos_workforce.errors import InvalidInput
-from sos_workforce.instruments import SELF_PROFILE_PREFIX, Code, parse_yaml_model
+from sos_workforce.instruments import (
+    SELF_PROFILE_PREFIX,
+    Code,
+    parse_yaml_model,
+    refuse_changed_version,
+)
 from sos_workforce.models import ProfileInstrumentVersion
 
 SCORE_MIN = 0
@@ -96,11 +100,7 @@ def register_profile(session: Session, definition: ProfileDefinition) -> Profile
     )
     checksum = definition.checksum()
     if existing is not None:
-        if existing.checksum != checksum:
-            raise InvalidInput(
-                f"{definition.code} version {definition.version} already exists with "
-                "different content; publish the change as a new version"
-            )
+        refuse_changed_version(definition.code, definition.version, existing.checksum, checksum)
         return existing
     version = ProfileInstrumentVersion(
         code=definition.code,
