@@ -26,6 +26,7 @@ from sos_workforce.organisations import team_tree
 from sos_workforce.report import scrutiny_report
 from sos_workforce.reporting import TOO_FEW, WHOLE_WAVE, WaveCounts, team_heatmap, wave_workbook
 from sos_workforce.surveys import WaveSummary, list_waves
+from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
 from ui import require_actor, require_organisation, runtime, wave_counts
 
@@ -145,7 +146,7 @@ st.subheader("Over time")
 trend = instrument_trend(
     context.db, actor, organisation_id, wave_counts(wave.id).definition.code, k
 )
-chart = trend_chart(trend)
+chart = trend_chart(trend, get_timeline(context.db, actor, organisation_id))
 if chart is None:
     st.info("A trend appears once there are two waves of this survey with enough answers.")
 else:

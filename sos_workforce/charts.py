@@ -221,8 +221,11 @@ def trend_frame(trend: Trend) -> pd.DataFrame:
     )
 
 
-def trend_chart(trend: Trend) -> alt.Chart | None:
-    """Top-band share per item across waves; a reworded item is a separate line."""
+def trend_chart(
+    trend: Trend, timeline: Timeline | None = None, until: dt.date | None = None
+) -> alt.Chart | alt.LayerChart | None:
+    """Top-band share per item across waves; a reworded item is a separate line. With a
+    ``timeline``, the implementation phases and milestones are drawn behind the lines."""
     records = [
         {
             "date": point.opens_on.isoformat(),
@@ -238,18 +241,26 @@ def trend_chart(trend: Trend) -> alt.Chart | None:
     if len({r["date"] for r in records}) < 2:
         return None
     frame = pd.DataFrame.from_records(records)
-    chart: alt.Chart = (
+    frame["date"] = pd.to_datetime(frame["date"])
+    lines: alt.Chart = (
         alt.Chart(frame, title="Share in the top band, wave by wave")
         .mark_line(point=True)
         .encode(
-            x=alt.X("date:T", title="Wave opened"),
+            x=alt.X("date:T", title="Wave opened", scale=alt.Scale(nice=False)),
             y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 100]), title="% in the top band"),
             color=alt.Color("series:N", title="Statement"),
             detail="series_key:N",
             tooltip=["wave:N", "series:N", alt.Tooltip("share:Q", format=".1f"), "n:Q"],
         )
     )
-    return chart
+    if timeline is None or not timeline.phases:
+        return lines
+    layers = phase_layers(timeline, until or max(frame["date"]).date(), "Wave opened")
+    return alt.LayerChart(
+        layer=[*layers, lines],
+        title="Share in the top band, wave by wave, over the implementation phases",
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+    )
 
 
 def measure_trend_chart(
@@ -303,14 +314,9 @@ def phase_frame(timeline: Timeline, until: dt.date) -> pd.DataFrame:
     )
 
 
-def domain_timeline_chart(
-    report: ProgressReport, timeline: Timeline, domains: list[str], until: dt.date
-) -> alt.LayerChart | None:
-    """Each chosen domain's score by round date, over shaded phases and milestone rules."""
-    scores = report.scores[report.scores["domain"].isin(domains)].copy()
-    if scores.empty:
-        return None
-    scores["held_on"] = pd.to_datetime(scores["held_on"])
+def phase_layers(timeline: Timeline, until: dt.date, x_title: str) -> list[alt.Chart]:
+    """Shaded implementation phases and dashed milestone rules, to draw behind a time series
+    (combine with ``resolve=…color="independent"`` so each keeps its own legend)."""
     x_scale = alt.Scale(nice=False)
     layers: list[alt.Chart] = []
     phases = phase_frame(timeline, until)
@@ -319,7 +325,7 @@ def domain_timeline_chart(
             alt.Chart(phases)
             .mark_rect(opacity=0.6)
             .encode(
-                x=alt.X("start:T", scale=x_scale, title="Round date"),
+                x=alt.X("start:T", scale=x_scale, title=x_title),
                 x2="end:T",
                 color=alt.Color(
                     "phase:N",
@@ -350,6 +356,19 @@ def domain_timeline_chart(
                 ],
             )
         )
+    return layers
+
+
+def domain_timeline_chart(
+    report: ProgressReport, timeline: Timeline, domains: list[str], until: dt.date
+) -> alt.LayerChart | None:
+    """Each chosen domain's score by round date, over shaded phases and milestone rules."""
+    scores = report.scores[report.scores["domain"].isin(domains)].copy()
+    if scores.empty:
+        return None
+    scores["held_on"] = pd.to_datetime(scores["held_on"])
+    x_scale = alt.Scale(nice=False)
+    layers = phase_layers(timeline, until, "Round date")
     layers.append(
         alt.Chart(scores)
         .mark_line(point=True)

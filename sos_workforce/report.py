@@ -23,6 +23,7 @@ from sos_workforce.db import Database
 from sos_workforce.organisations import list_organisations
 from sos_workforce.reporting import SUPPRESSED, TOO_FEW, WHOLE_WAVE, load_wave_counts, team_heatmap
 from sos_workforce.surveys import list_waves
+from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
 
 _templates = jinja2.Environment(
@@ -195,7 +196,7 @@ def _trend_section(
             + "; ".join(f"{p.label} ({p.latest_share:.1f}%)" for p in trend.weakest[:3])
             + "."
         )
-    chart = trend_chart(trend)
+    chart = trend_chart(trend, get_timeline(db, actor, organisation_id))
     if chart is not None:
         section.figures.append(
             ReportFigure(

@@ -94,3 +94,46 @@ def test_change_hidden_when_respondents_move_by_fewer_than_k(
     stranger = build_world(db, settings, "away")
     with pytest.raises(PermissionDenied):
         instrument_trend(db, stranger.lead, world.organisation_id, "sos_confidence", 5)
+
+
+def test_trend_is_drawn_over_the_implementation_phases() -> None:
+    from sos_workforce.charts import trend_chart
+    from sos_workforce.enums import ImplementationPhase
+    from sos_workforce.timeline import MilestoneEntry, Timeline, phase_spans
+    from sos_workforce.trends import Trend, TrendPoint
+
+    points = [
+        TrendPoint(
+            w,
+            f"Wave {w}",
+            dt.date(2024 + w, 10, 1),
+            1,
+            "understanding",
+            "Understanding",
+            "f" * 64,
+            20,
+            share,
+            None,
+        )
+        for w, share in ((1, 40.0), (2, 55.0))
+    ]
+    timeline = Timeline(
+        1,
+        dt.date(2024, 1, 1),
+        phase_spans(
+            {
+                ImplementationPhase.PREPARATION: dt.date(2024, 1, 1),
+                ImplementationPhase.INTENSIVE_YEAR_1: dt.date(2025, 1, 1),
+            }
+        ),
+        [MilestoneEntry(1, "Practice leads in place", dt.date(2025, 3, 1))],
+    )
+    plain = trend_chart(Trend(points, [], [], []))
+    assert plain is not None and plain.to_dict()["mark"]["type"] == "line"
+    layered = trend_chart(Trend(points, [], [], []), timeline).to_dict()  # type: ignore[union-attr]
+    marks = [
+        layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+        for layer in layered["layer"]
+    ]
+    assert marks == ["rect", "rule", "line"]
+    assert layered["resolve"]["scale"]["color"] == "independent"
