@@ -1,8 +1,10 @@
-"""Implementation leads: launch survey waves, download links, watch response rates."""
+"""Implementation leads: launch survey waves (teams or a roster; draft or open), download
+links, issue an open link, watch response rates, close and reopen, remind non-responders."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -12,11 +14,22 @@ from sos_workforce.errors import SosError
 from sos_workforce.exports import csv_bytes
 from sos_workforce.organisations import list_teams
 from sos_workforce.surveys import (
+    AudienceMember,
+    WaveSummary,
     close_wave,
     launch_wave,
     list_instrument_versions,
     list_waves,
     response_rates,
+)
+from sos_workforce.waves import (
+    audience_template,
+    discard_draft_wave,
+    issue_open_link,
+    not_yet_responded,
+    open_wave,
+    read_audience,
+    reopen_wave,
 )
 from ui import require_actor, require_organisation, runtime
 
@@ -49,14 +62,65 @@ with launch_tab:
         close_date = closes_on.date_input(
             "Closes on", today + dt.timedelta(days=21), key="wave_closes", format="DD/MM/YYYY"
         )
-        chosen_teams = st.multiselect(
-            "Teams",
-            list(names),
-            format_func=names.__getitem__,
-            key="wave_teams",
-            placeholder="Choose the teams to survey",
+        audience_mode = st.radio(
+            "Who is asked",
+            ["teams", "roster"],
+            format_func={
+                "teams": "Teams, with an expected headcount each",
+                "roster": "A staff roster (one personal link per person)",
+            }.__getitem__,
+            horizontal=True,
+            key="wave_audience_mode",
         )
         headcounts: dict[int, int] = {}
+        audience: list[AudienceMember] | None = None
+        chosen_teams: list[int] = []
+        if audience_mode == "roster":
+            st.download_button(
+                "Download a roster template (CSV)",
+                audience_template(),
+                file_name="survey-audience-template.csv",
+                mime="text/csv",
+                key="audience_template",
+            )
+            roster_file = st.file_uploader(
+                "Roster (CSV or Excel): staff id, team, and optionally role, employment "
+                "type and email",
+                type=["csv", "xlsx"],
+                key="wave_roster",
+            )
+            if roster_file is not None:
+                try:
+                    preview = read_audience(
+                        context.db,
+                        actor,
+                        organisation_id,
+                        data=roster_file.getvalue(),
+                        filename=roster_file.name,
+                    )
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    audience = preview.members
+                    st.success(f"{len(audience)} people in {len(preview.per_team)} team(s).")
+                    st.dataframe(
+                        pd.DataFrame(
+                            {"Team": list(preview.per_team), "People": preview.per_team.values()}
+                        ),
+                        hide_index=True,
+                    )
+                    st.caption(
+                        "Role and employment type are not stored: respondents answer those "
+                        "questions themselves, so no response can be tied to the roster."
+                    )
+        else:
+            chosen_teams = st.multiselect(
+                "Teams",
+                list(names),
+                format_func=names.__getitem__,
+                key="wave_teams",
+                placeholder="Choose the teams to survey",
+            )
         if chosen_teams:
             st.markdown(
                 "**Expected headcount per team.** One single-use link is made per "
@@ -78,6 +142,10 @@ with launch_tab:
             "Let respondents choose to add their name (identified opt-in)",
             key="wave_identified",
         )
+        as_draft = st.checkbox(
+            "Save as a draft: links are made now but only work once you open the wave",
+            key="wave_draft",
+        )
         if st.button("Launch wave", type="primary", key="launch_wave"):
             try:
                 launched = launch_wave(
@@ -88,17 +156,24 @@ with launch_tab:
                     title=title,
                     opens_on=open_date,
                     closes_on=close_date,
-                    headcounts=headcounts,
+                    headcounts=headcounts or None,
+                    audience=audience,
                     base_url=context.settings.base_url,
                     allow_identified=allow_identified,
+                    draft=as_draft,
                 )
             except SosError as error:
                 st.error(str(error))
             else:
                 st.session_state.setdefault(ISSUED_KEY, {})[launched.wave_id] = csv_bytes(
-                    ["team", "link"], [(link.team, link.url) for link in launched.links]
+                    ["staff_id", "email", "team", "link"],
+                    [
+                        (link.staff_ref or "", link.email or "", link.team, link.url)
+                        for link in launched.links
+                    ],
                 )
-                st.success(f"Wave launched with {len(launched.links)} personal links.")
+                verb = "saved as a draft" if as_draft else "launched"
+                st.success(f"Wave {verb} with {len(launched.links)} personal links.")
 
         for wave_id, data in st.session_state.get(ISSUED_KEY, {}).items():
             st.warning(
@@ -113,6 +188,82 @@ with launch_tab:
                 key=f"download_links_{wave_id}",
                 icon=":material/download:",
             )
+
+
+def _run(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except SosError as error:
+        st.error(str(error))
+    else:
+        st.rerun()
+
+
+def _wave_actions(wave: WaveSummary) -> None:
+    """What can be done with a wave in its current state."""
+    today = dt.date.today()
+    if wave.status is WaveStatus.DRAFT:
+        st.info("This wave is a draft: its links do not work until you open it.")
+        open_now, discard = st.columns(2)
+        if open_now.button(
+            "Open now", type="primary", key="open_wave", icon=":material/play_arrow:"
+        ):
+            _run(lambda: open_wave(context.db, actor, wave.id))
+        if discard.button("Discard this draft", key="discard_wave", icon=":material/delete:"):
+            _run(lambda: discard_draft_wave(context.db, actor, wave.id))
+        return
+    if wave.status is WaveStatus.OPEN:
+        close, link, remind = st.columns(3)
+        if close.button("Close this wave now", key="close_wave", icon=":material/lock:"):
+            _run(lambda: close_wave(context.db, actor, wave.id))
+        if link.button("Make an open link", key="issue_open_link", icon=":material/link:"):
+            try:
+                url = issue_open_link(
+                    context.db, actor, wave.id, base_url=context.settings.base_url
+                )
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.write(
+                    "Anyone with this link can answer once per visit, choosing their team "
+                    "(for a kiosk or typing in paper forms). Making a new one stops this one. "
+                    "Copy it now: it is not stored and cannot be shown again."
+                )
+                st.code(url, language=None)
+        if remind.button("Who has not responded?", key="list_non_responders"):
+            try:
+                people = not_yet_responded(context.db, actor, wave.id)
+            except SosError as error:
+                st.error(str(error))
+            else:
+                if not people:
+                    st.info(
+                        "Nobody on a roster is waiting: either everyone has responded or this "
+                        "wave was launched by headcount (whose links are not named)."
+                    )
+                else:
+                    st.write(
+                        f"{len(people)} people on the roster have not sent a response. This "
+                        "list says nothing about what anyone answered."
+                    )
+                    st.download_button(
+                        "Download for a reminder mail merge (CSV)",
+                        csv_bytes(["staff_id", "team"], [(p.staff_ref, p.team) for p in people]),
+                        file_name=f"wave-{wave.id}-not-yet-responded.csv",
+                        mime="text/csv",
+                        key="download_non_responders",
+                    )
+        return
+    with st.form("reopen_wave", enter_to_submit=False):
+        st.markdown("**Reopen this wave.** The reason is kept in the audit log.")
+        reason = st.text_input("Why is it being reopened?", key="reopen_reason")
+        until = st.date_input(
+            "Open until", today + dt.timedelta(days=7), key="reopen_until", format="DD/MM/YYYY"
+        )
+        reopen = st.form_submit_button("Reopen", icon=":material/lock_open:")
+    if reopen:
+        _run(lambda: reopen_wave(context.db, actor, wave.id, reason=reason, closes_on=until))
+
 
 with waves_tab:
     waves = list_waves(context.db, actor, organisation_id)
@@ -159,12 +310,4 @@ with waves_tab:
             hide_index=True,
         )
         st.caption(f"Counts under {k} are shown as a band so that no one can be singled out.")
-        if chosen.status is WaveStatus.OPEN and st.button(
-            "Close this wave now", key="close_wave", icon=":material/lock:"
-        ):
-            try:
-                close_wave(context.db, actor, chosen.id)
-            except SosError as error:
-                st.error(str(error))
-            else:
-                st.rerun()
+        _wave_actions(chosen)

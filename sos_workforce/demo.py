@@ -76,6 +76,24 @@ def draw_confidence_answers(
     return answers
 
 
+# "About you" answers (option values of the grouping questions) with plausible weights:
+# role (social worker, senior, team manager, family support), permanent/agency, tenure.
+_GROUPING_WEIGHTS = {
+    "staff_role": {1: 0.6, 2: 0.15, 3: 0.1, 4: 0.15},
+    "employment_type": {1: 0.75, 2: 0.25},
+    "tenure_band": {1: 0.2, 2: 0.3, 3: 0.3, 4: 0.2},
+}
+
+
+def draw_grouping_answers(rng: random.Random, skip_rate: float = 0.05) -> dict[str, AnswerValue]:
+    """Plausible answers to the grouping questions; some people skip them."""
+    answers: dict[str, AnswerValue] = {}
+    for code, weights in _GROUPING_WEIGHTS.items():
+        if rng.random() >= skip_rate:
+            answers[code] = rng.choices(list(weights), weights=list(weights.values()))[0]
+    return answers
+
+
 @dataclass
 class DemoSummary:
     organisation_id: int
@@ -386,7 +404,8 @@ def _answer(
     for link in links:
         if used.get(link.team, 0) < responses_per_team.get(link.team, 0):
             token = link.url.rsplit("t=", 1)[1]
-            surveys.submit_response(db, token, draw_confidence_answers(rng), today=day)
+            answers = draw_confidence_answers(rng) | draw_grouping_answers(rng)
+            surveys.submit_response(db, token, answers, today=day)
             used[link.team] = used.get(link.team, 0) + 1
         else:
             unused.append(link)

@@ -193,13 +193,28 @@ class InstrumentDefinition(_Strict):
 _ITEM_KINDS = frozenset({"scale", "scaling", "single_choice", "multiple_choice", "text"})
 
 
+def _file_path(location: Sequence[int | str]) -> list[int | str]:
+    """A pydantic error location without the discriminator tag pydantic inserts after an
+    item's index (``items, 0, "scale", "max"``): that tag is not a key of the file. Only
+    that position is dropped, since "text" is both a kind and a field name."""
+    path: list[int | str] = []
+    for index, key in enumerate(location):
+        is_tag = (
+            key in _ITEM_KINDS
+            and index >= 2
+            and isinstance(location[index - 1], int)
+            and location[index - 2] == "items"
+        )
+        if not is_tag:
+            path.append(key)
+    return path
+
+
 def _node_line(root: yaml.Node | None, location: Sequence[int | str]) -> int | None:
     """1-based line of the YAML node at a pydantic error location, as near as it exists."""
     node = root
     line = node.start_mark.line + 1 if node is not None else None
-    for key in location:
-        if key in _ITEM_KINDS:
-            continue  # the discriminator tag pydantic adds; not a key of the file
+    for key in _file_path(location):
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
@@ -214,11 +229,9 @@ def _node_line(root: yaml.Node | None, location: Sequence[int | str]) -> int | N
 
 def _format_location(location: Sequence[int | str]) -> str:
     parts: list[str] = []
-    for key in location:
+    for key in _file_path(location):
         if isinstance(key, int):
             parts.append(f"[{key}]")
-        elif key in _ITEM_KINDS:
-            continue
         else:
             parts.append(("." if parts else "") + str(key))
     return "".join(parts) or "(top level)"

@@ -215,7 +215,13 @@ class Invitation(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     spent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The staff id from an audience roster, for the "not yet responded" list; never copied
+    # to the response.
     roster_ref: Mapped[str | None] = mapped_column(String(100))
+    # Minted from the wave's open link (team picker) rather than issued as a personal link.
+    channel: Mapped[Channel] = mapped_column(
+        _enum(Channel), default=Channel.PERSONAL_LINK, server_default=Channel.PERSONAL_LINK.value
+    )
 
 
 class Response(Base):

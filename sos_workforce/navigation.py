@@ -54,6 +54,14 @@ PAGES: list[PageSpec] = [
         frozenset({Role.ADMIN, Role.LEAD}),
     ),
     PageSpec(
+        "pages/instruments.py",
+        "Survey instruments",
+        ":material/assignment:",
+        "instruments",
+        "Run surveys",
+        frozenset({Role.ADMIN, Role.LEAD}),
+    ),
+    PageSpec(
         "pages/profiling.py",
         "Self-profiling rounds",
         ":material/fact_check:",

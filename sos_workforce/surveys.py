@@ -8,7 +8,8 @@ one link exactly one sees a row updated; the rest are refused and store nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, update
@@ -20,11 +21,14 @@ from sos_workforce.db import Database
 from sos_workforce.enums import Channel, Role, WaveStatus
 from sos_workforce.errors import InvalidInput, LinkRefused, NotFound
 from sos_workforce.instruments import (
+    SELF_PROFILE_PREFIX,
     ChoiceItem,
     InstrumentDefinition,
     ScaleItem,
     TextItem,
     definition_of,
+    parse_instrument,
+    register,
 )
 from sos_workforce.models import (
     Answer,
@@ -83,6 +87,57 @@ def list_instrument_versions(db: Database, actor: Actor) -> list[InstrumentVersi
             .order_by(Instrument.title, InstrumentVersion.version)
         )
         return [InstrumentVersionSummary(*row) for row in rows]
+
+
+MAX_INSTRUMENT_BYTES = 200_000
+
+
+def publish_instrument(
+    db: Database, actor: Actor, text: str, *, source: str = "upload"
+) -> InstrumentVersionSummary:
+    """Validate an instrument file and store it as a new immutable version. Problems are
+    listed with their line; a changed wording under an existing version is refused (it
+    must be published as a new version). Publishing identical content again is a no-op."""
+    require(actor, Role.LEAD)
+    if len(text.encode("utf-8")) > MAX_INSTRUMENT_BYTES:
+        raise InvalidInput(f"{source}: the file is larger than {MAX_INSTRUMENT_BYTES:,} bytes.")
+    definition = parse_instrument(text, source=source)
+    if definition.code.startswith(SELF_PROFILE_PREFIX):
+        raise InvalidInput(f"{source}: codes starting '{SELF_PROFILE_PREFIX}' are reserved.")
+    with db.write() as session:
+        is_new = (
+            session.scalar(
+                select(InstrumentVersion.id)
+                .join(Instrument)
+                .where(
+                    Instrument.code == definition.code,
+                    InstrumentVersion.version == definition.version,
+                )
+            )
+            is None
+        )
+        version = register(session, definition)
+        if is_new:
+            audit.record(
+                session,
+                actor,
+                "instrument_published",
+                target=f"instrument:{definition.code}:v{definition.version}",
+                count=len(definition.items),
+            )
+        return InstrumentVersionSummary(
+            version.id, definition.code, definition.version, definition.title, len(definition.items)
+        )
+
+
+def instrument_definition(db: Database, actor: Actor, version_id: int) -> InstrumentDefinition:
+    """A stored version's definition, for preview and download."""
+    require(actor, Role.LEAD, Role.EXECUTIVE)
+    with db.read() as session:
+        version = session.get(InstrumentVersion, version_id)
+        if version is None:
+            raise NotFound("No such instrument version.")
+        return definition_of(version)
 
 
 # --- answers ----------------------------------------------------------------------------
@@ -178,6 +233,17 @@ def validate_answers(
 class IssuedLink:
     team: str
     url: str
+    staff_ref: str | None = None  # from an audience roster, for mail merge
+    email: str | None = None  # from the roster file; returned once, never stored
+
+
+@dataclass(frozen=True)
+class AudienceMember:
+    """One person of a roster audience: a personal link each, headcount per team."""
+
+    staff_ref: str
+    team_id: int
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,15 +265,29 @@ def launch_wave(
     title: str,
     opens_on: dt.date,
     closes_on: dt.date,
-    headcounts: Mapping[int, int],
+    headcounts: Mapping[int, int] | None = None,
+    audience: Sequence[AudienceMember] | None = None,
     base_url: str,
     allow_identified: bool = False,
+    draft: bool = False,
     today: dt.date | None = None,
 ) -> LaunchedWave:
-    """Create an open wave for the chosen teams and one single-use link per expected
-    member of staff. The plain links are returned once; only their hashes are stored."""
+    """Create a wave for the chosen teams and one single-use link per expected member of
+    staff: either ``headcounts`` per team, or an ``audience`` roster (one link per person,
+    the headcount is the roster's count per team). The plain links are returned once; only
+    their hashes are stored. A ``draft`` wave refuses responses until it is opened."""
     require(actor, Role.LEAD, organisation_id=organisation_id)
     today = today or dt.date.today()
+    if audience is not None:
+        if headcounts:
+            raise InvalidInput("Give either headcounts per team or a roster, not both.")
+        if not audience:
+            raise InvalidInput("The roster has nobody in it.")
+        refs = [member.staff_ref for member in audience]
+        if len(set(refs)) != len(refs):
+            raise InvalidInput("A staff id appears twice in the roster.")
+        headcounts = dict(Counter(member.team_id for member in audience))
+    headcounts = headcounts or {}
     title = title.strip()
     if not title:
         raise InvalidInput("Give the wave a title, e.g. 'Autumn 2026 confidence survey'.")
@@ -244,7 +324,7 @@ def launch_wave(
             organisation_id=organisation_id,
             instrument_version_id=instrument_version_id,
             title=title,
-            status=WaveStatus.OPEN,
+            status=WaveStatus.DRAFT if draft else WaveStatus.OPEN,
             opens_on=opens_on,
             closes_on=closes_on,
             allow_identified=allow_identified,
@@ -256,20 +336,37 @@ def launch_wave(
             WaveTeam(wave_id=wave.id, team_id=team_id, expected_headcount=headcount)
             for team_id, headcount in headcounts.items()
         )
+        people = (
+            sorted(audience, key=lambda m: (teams[m.team_id], m.staff_ref))
+            if audience is not None
+            else [
+                AudienceMember("", team_id)
+                for team_id, headcount in sorted(headcounts.items(), key=lambda kv: teams[kv[0]])
+                for _ in range(headcount)
+            ]
+        )
         links: list[IssuedLink] = []
         invitation_rows = []
-        for team_id, headcount in sorted(headcounts.items(), key=lambda kv: teams[kv[0]]):
-            for _ in range(headcount):
-                token = new_token()
-                invitation_rows.append(
-                    {
-                        "wave_id": wave.id,
-                        "team_id": team_id,
-                        "token_hash": hash_token(token),
-                        "spent": False,
-                    }
+        for person in people:
+            token = new_token()
+            invitation_rows.append(
+                {
+                    "wave_id": wave.id,
+                    "team_id": person.team_id,
+                    "token_hash": hash_token(token),
+                    "spent": False,
+                    "roster_ref": person.staff_ref or None,
+                    "channel": Channel.PERSONAL_LINK,
+                }
+            )
+            links.append(
+                IssuedLink(
+                    team=teams[person.team_id],
+                    url=survey_url(base_url, token),
+                    staff_ref=person.staff_ref or None,
+                    email=person.email,
                 )
-                links.append(IssuedLink(team=teams[team_id], url=survey_url(base_url, token)))
+            )
         session.execute(insert(Invitation), invitation_rows)
         audit.record(
             session,
@@ -278,7 +375,8 @@ def launch_wave(
             organisation_id=organisation_id,
             target=f"wave:{wave.id}",
             count=len(links),
-            detail=f"teams={len(headcounts)}",
+            detail=f"teams={len(headcounts)} audience={'roster' if audience else 'headcount'}"
+            f"{' draft' if draft else ''}",
         )
         return LaunchedWave(wave_id=wave.id, links=links)
 
@@ -357,6 +455,8 @@ def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
         wave = _wave_for(session, actor, wave_id, Role.LEAD)
         if wave.status is WaveStatus.CLOSED:
             raise InvalidInput("This wave is already closed.")
+        if wave.status is WaveStatus.DRAFT:
+            raise InvalidInput("This wave has not been opened; discard the draft instead.")
         wave.status = WaveStatus.CLOSED
         tallies.seal_wave(session, wave.id)
         audit.record(
@@ -510,7 +610,7 @@ def submit_response(
             invitation.team_id,
             definition,
             validated,
-            Channel.PERSONAL_LINK,
+            invitation.channel,
             identity,
             today,
         )

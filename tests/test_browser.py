@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import func, select
 
 from sos_workforce.db import Database
 from sos_workforce.demo import DEMO_CREDENTIALS, seed_demo
 from sos_workforce.enums import Role
+from sos_workforce.models import Response, ResponseDraft
 from tests.browser_support import CHROMIUM, running_app, settled, sign_in
 from tests.conftest import make_settings, skip_or_fail
 
@@ -57,7 +59,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
         # Links were made for the default base URL; point them at this server.
         tokens = [link.rsplit("t=", 1)[1] for link in summary.open_wave_links]
         rater_tokens = [link.rsplit("t=", 1)[1] for link in summary.profile_rater_links]
-        yield {"base_url": base_url, "tokens": tokens, "rater_tokens": rater_tokens}
+        yield {
+            "base_url": base_url,
+            "tokens": tokens,
+            "rater_tokens": rater_tokens,
+            "url": url,
+            "settings": settings,
+        }
 
 
 def _n_answering_first_statement(page: Page) -> int:
@@ -81,10 +89,11 @@ def test_staff_answer_through_a_link_and_the_executive_table_changes(
     settled(staff)
     expect(staff.get_by_role("heading", name="Signs of Safety staff confidence")).to_be_visible()
     expect(staff.get_by_text("Page not found")).to_have_count(0)
+    _click(staff, "Continue")  # "About you" may be skipped
     staff.locator(".st-key-q_understanding").get_by_text("9", exact=True).click()
     staff.locator(".st-key-q_integration").get_by_text("7", exact=True).click()
-    staff.get_by_role("button", name="Send my answers").click()
-    settled(staff)
+    _click(staff, "Continue")
+    _click(staff, "Send my answers")
     expect(staff.get_by_role("heading", name="Thank you")).to_be_visible()
 
     reused = browser.new_context().new_page()
@@ -97,6 +106,75 @@ def test_staff_answer_through_a_link_and_the_executive_table_changes(
     expect(
         executive.locator("[data-testid=stTable] tbody tr").first.locator("td").last
     ).to_have_text(str(before + 1))
+
+
+def _click(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name).click()
+    settled(page)
+
+
+def _choose(page: Page, key: str, label: str) -> None:
+    page.locator(f".st-key-{key}").get_by_text(label, exact=True).click()
+    settled(page)
+
+
+def _team_manager_agency_responses(server: dict) -> int:
+    database = Database.from_settings(server["settings"])
+    with database.read() as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(Response.staff_role == "Team manager", Response.employment_type == "Agency")
+        )
+    database.dispose()
+    return int(count or 0)
+
+
+def test_staff_resume_a_multi_section_survey_from_the_same_link(
+    demo_server: dict, browser: Browser
+) -> None:
+    base_url, token = demo_server["base_url"], demo_server["tokens"][1]
+    before = _team_manager_agency_responses(demo_server)
+    first_visit = browser.new_context()
+    staff = first_visit.new_page()
+    staff.goto(f"{base_url}/survey?t={token}")
+    settled(staff)
+    expect(staff.get_by_text("Section 1 of 2: About you")).to_be_visible()
+    _choose(staff, "q_staff_role", "Team manager")
+    _choose(staff, "q_employment_type", "Agency")
+    _click(staff, "Continue")
+    expect(staff.get_by_text("Section 2 of 2")).to_be_visible()
+    _choose(staff, "q_understanding", "6")
+    _click(staff, "Save and finish later")
+    expect(staff.get_by_text("Saved. You can close this page")).to_be_visible()
+    first_visit.close()  # the connection drops; the draft is in the database
+
+    second_visit = browser.new_context().new_page()
+    second_visit.goto(f"{base_url}/survey?t={token}")
+    settled(second_visit)
+    expect(second_visit.get_by_text("Welcome back")).to_be_visible()
+    checked = second_visit.locator(".st-key-q_staff_role input[type=radio]:checked")
+    expect(checked).to_have_count(1)
+    _click(second_visit, "Continue")
+    expect(second_visit.locator(".st-key-q_understanding input[type=radio]:checked")).to_have_value(
+        "5"
+    )  # options are indexed from 0: the sixth option is 6
+    _choose(second_visit, "q_train_colleagues", "3")
+    _click(second_visit, "Continue")
+    expect(second_visit.get_by_role("heading", name="Check your answers")).to_be_visible()
+    expect(second_visit.get_by_text("Team manager", exact=True)).to_be_visible()
+    _click(second_visit, "Send my answers")
+    expect(second_visit.get_by_role("heading", name="Thank you")).to_be_visible()
+
+    again = browser.new_context().new_page()
+    again.goto(f"{base_url}/survey?t={token}")
+    settled(again)
+    expect(again.get_by_text("This link has already been used")).to_be_visible()
+    assert _team_manager_agency_responses(demo_server) == before + 1
+    database = Database.from_settings(demo_server["settings"])
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(ResponseDraft)) == 0
+    database.dispose()
 
 
 def test_executive_filters_the_dashboard_and_downloads_the_report(

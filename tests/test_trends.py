@@ -32,7 +32,8 @@ def test_trend_compares_only_compatible_items(db: Database, settings: Settings) 
     mid = start + dt.timedelta(days=100)
     wave_b = launch(db, world, {"Alpha": 10}, today=mid)
     _answer(db, wave_b.links, {"understanding": 7, "integration": 5, "train_colleagues": 3}, mid)
-    # Version 2 rewords "integration": answers are no longer comparable.
+    # Version 3 rewords "integration": answers are no longer comparable. (The factory
+    # launches version 2, which only adds grouping questions: its items join version 1's.)
     v1 = load_instrument_file(settings.surveys_dir / "sos_confidence.yaml")
     sections = [
         s.model_copy(
@@ -48,13 +49,13 @@ def test_trend_compares_only_compatible_items(db: Database, settings: Settings) 
         for s in v1.sections
     ]
     with db.write() as session:
-        version_2 = register(session, v1.model_copy(update={"version": 2, "sections": sections})).id
+        version_3 = register(session, v1.model_copy(update={"version": 3, "sections": sections})).id
     late = mid + dt.timedelta(days=100)
     wave_c = launch(db, world, {"Alpha": 15}, today=late)
-    with db.write() as session:  # the factory launches v1; point this wave at v2
+    with db.write() as session:  # point this wave at version 3
         from sos_workforce.models import Wave
 
-        session.get_one(Wave, wave_c.wave_id).instrument_version_id = version_2
+        session.get_one(Wave, wave_c.wave_id).instrument_version_id = version_3
     _answer(db, wave_c.links, {"understanding": 12, "integration": 3, "train_colleagues": 6}, late)
 
     trend = instrument_trend(db, world.executive, world.organisation_id, "sos_confidence", 5)
@@ -64,7 +65,7 @@ def test_trend_compares_only_compatible_items(db: Database, settings: Settings) 
     assert by[(wave_c.wave_id, "understanding")].change == 10.0  # 80 - 70, n moved by 5
     assert by[(wave_c.wave_id, "integration")].top_share == 20.0
     assert by[(wave_c.wave_id, "integration")].change is None  # reworded: not compared
-    assert any("Integrated into my work" in note and "version 2" in note for note in trend.notes)
+    assert any("Integrated into my work" in note and "version 3" in note for note in trend.notes)
     assert [(p.label, p.change) for p in trend.greatest_progress] == [
         ("Understanding of principles", 40.0),
         ("Can train colleagues", 20.0),
