@@ -5,10 +5,12 @@ This module is UI code (it imports streamlit); the rules live in ``sos_workforce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.pages_manager import PagesManager
 
 from sos_workforce.auth import Actor
@@ -106,3 +108,12 @@ def wave_counts(wave_id: int) -> WaveCounts:
         raise PermissionDenied("Please sign in first.")
     stamp = wave_data_stamp(context.db, wave_id)
     return _wave_counts(context.db, actor, wave_id, stamp, context.settings.resolved_database_url)
+
+
+def progress_callback(bar: DeltaGenerator, text: str) -> Callable[[float], None]:
+    """A package progress callback (share done, 0–1) that moves an ``st.progress`` bar."""
+
+    def show(share: float) -> None:
+        bar.progress(min(max(share, 0.0), 1.0), text=text)
+
+    return show

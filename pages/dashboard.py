@@ -3,6 +3,7 @@ time and against other authorities, with every figure under disclosure control."
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from sos_workforce.benchmarks import (
@@ -19,15 +20,17 @@ from sos_workforce.charts import (
     trend_chart,
     trend_frame,
 )
+from sos_workforce.disclosure import MAX_FILTERS
 from sos_workforce.enums import Role
 from sos_workforce.errors import SosError
 from sos_workforce.exports import csv_bytes
 from sos_workforce.organisations import team_tree
-from sos_workforce.report import scrutiny_report
-from sos_workforce.reporting import TOO_FEW, WHOLE_WAVE, WaveCounts, team_heatmap, wave_workbook
+from sos_workforce.report import dashboard_workbook, scrutiny_report
+from sos_workforce.reporting import FILTER_LABELS, TOO_FEW, WHOLE_WAVE, WaveCounts, team_heatmap
 from sos_workforce.surveys import WaveSummary, list_waves
 from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
+from sos_workforce.waves import free_text
 from ui import require_actor, require_organisation, runtime, wave_counts
 
 context = runtime()
@@ -60,6 +63,30 @@ report_column.download_button(
 )
 
 
+def _filters(counts: WaveCounts) -> dict[str, str]:
+    """Role / employment type / tenure pickers, for the grouping questions this survey asked."""
+    options = counts.filter_options()
+    if not options:
+        st.caption(
+            "This survey did not ask about role, employment type or time with the authority, "
+            "so its results cannot be filtered by them."
+        )
+        return {}
+    chosen: dict[str, str] = {}
+    columns = st.columns(len(options))
+    for column, (name, values) in zip(columns, options.items(), strict=True):
+        value = column.selectbox(
+            FILTER_LABELS[name], ["Everyone", *values], key=f"dashboard_filter_{name}"
+        )
+        if value != "Everyone":
+            chosen[name] = value
+    st.caption(
+        f"Filters use respondents' own answers. Combine at most {MAX_FILTERS}; a filtered "
+        f"group is shown only when every group it splits into has at least {k} people."
+    )
+    return chosen
+
+
 @st.fragment
 def confidence_block(wave: WaveSummary) -> None:
     """Team picker, band table and chart: changing the team reruns only this block."""
@@ -75,12 +102,17 @@ def confidence_block(wave: WaveSummary) -> None:
     )
     # Every rerun checks for new responses; the button lets people watch a live wave.
     refresh.button("Refresh results", icon=":material/refresh:", key="refresh_results")
-    for table in counts.tables_for(group, k):
+    filters = _filters(counts)
+    if len(filters) > MAX_FILTERS:
+        st.error(f"Combine at most {MAX_FILTERS} filters at a time, so no small group is exposed.")
+        return
+    for table in counts.tables_for(group, k, filters):
         if table.respondents is None:
+            who = group_names[group].strip() + (" (filtered)" if filters else "")
             st.warning(
-                f"{group_names[group].strip()} has {TOO_FEW} to show: fewer than {k} people, "
-                "or few enough that the figures could be worked out from the other teams'. "
-                "Choose a larger group."
+                f"{who} has {TOO_FEW} to show: fewer than {k} people, or few enough that the "
+                "figures could be worked out from other groups'. Choose a larger group"
+                + (" or fewer filters." if filters else ".")
             )
             continue
         st.markdown(
@@ -102,7 +134,9 @@ def confidence_block(wave: WaveSummary) -> None:
             )
             st.download_button(
                 "Download tables (Excel)",
-                lambda: wave_workbook(counts, group, k),
+                lambda: dashboard_workbook(
+                    context.db, actor, organisation_id, wave.id, group, k, filters
+                ),
                 file_name=f"confidence-wave-{wave.id}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key="download_workbook",
@@ -119,6 +153,25 @@ def confidence_block(wave: WaveSummary) -> None:
 
 
 confidence_block(wave)
+
+if any(item.kind == "text" for item in wave_counts(wave.id).definition.items):
+    st.subheader("Comments")
+    for comments in free_text(context.db, actor, wave.id, min_group_size=k):
+        with st.expander(f"{comments.question} ({len(comments.comments)} comments)"):
+            if comments.respondents is None:
+                st.info(
+                    f"Comments are shown only for groups of at least {2 * k} respondents, "
+                    "because the way people write can identify them."
+                )
+            elif not comments.comments:
+                st.write("Nobody has commented on this question.")
+            else:
+                # A dataframe shows text exactly as typed; nothing is rendered as HTML.
+                st.dataframe(
+                    pd.DataFrame({"Comment": comments.comments}),
+                    hide_index=True,
+                    width="stretch",
+                )
 
 st.subheader("By team")
 heatmap = team_heatmap(wave_counts(wave.id), k)
@@ -146,12 +199,12 @@ st.subheader("Over time")
 trend = instrument_trend(
     context.db, actor, organisation_id, wave_counts(wave.id).definition.code, k
 )
-chart = trend_chart(trend, get_timeline(context.db, actor, organisation_id))
-if chart is None:
+trend_plot = trend_chart(trend, get_timeline(context.db, actor, organisation_id))
+if trend_plot is None:
     st.info("A trend appears once there are two waves of this survey with enough answers.")
 else:
     trend_column, ranking_column = st.columns([3, 2])
-    trend_column.altair_chart(chart, width="stretch")
+    trend_column.altair_chart(trend_plot, width="stretch")
     with ranking_column:
         st.markdown("**Greatest progress** (change since the first wave)")
         st.table(

@@ -7,19 +7,22 @@ import streamlit as st
 
 from sos_workforce.auth import ROLE_LABELS, create_user, list_users
 from sos_workforce.enums import Role
-from sos_workforce.errors import SosError
+from sos_workforce.errors import InvalidInput, SosError
 from sos_workforce.organisations import (
     create_organisation,
     create_team,
     list_organisations,
     list_teams,
 )
+from sos_workforce.retention import erase_respondent, get_retention, set_retention
 from ui import require_actor, runtime, selected_organisation
 
 context = runtime()
 actor = require_actor(Role.ADMIN)
 st.title("Users and organisations")
-users_tab, organisations_tab = st.tabs(["Users", "Organisations and teams"])
+users_tab, organisations_tab, privacy_tab = st.tabs(
+    ["Users", "Organisations and teams", "Retention and erasure"]
+)
 
 with users_tab:
     users = list_users(context.db, actor)
@@ -55,6 +58,8 @@ with users_tab:
         )
         if st.form_submit_button("Add user"):
             try:
+                if role is None:
+                    raise InvalidInput("Choose a role.")
                 create_user(
                     context.db,
                     actor=actor,
@@ -104,3 +109,52 @@ with organisations_tab:
                     st.error(str(error))
                 else:
                     st.success(f"Added {team_name}.")
+
+with privacy_tab:
+    organisation_id = selected_organisation()
+    if organisation_id is None:
+        st.info("Choose an organisation in the sidebar first.")
+    else:
+        st.subheader("How long raw answers are kept")
+        st.write(
+            "Results (band tables, trends, benchmarks) come from totals kept as answers "
+            "arrive, so raw answers can be deleted after a wave closes without changing any "
+            "result. The purge runs with `sos-workforce db purge` (schedule it daily)."
+        )
+        current = get_retention(context.db, actor, organisation_id)
+        with st.form("retention"):
+            keep_forever = st.checkbox(
+                "Keep raw answers (no retention period)", value=current is None, key="keep_all"
+            )
+            days = st.number_input(
+                "Days to keep raw answers after a wave closes",
+                min_value=30,
+                max_value=3650,
+                value=current or 365,
+                step=30,
+                key="retention_days",
+            )
+            if st.form_submit_button("Save retention period"):
+                try:
+                    set_retention(
+                        context.db, actor, organisation_id, None if keep_forever else int(days)
+                    )
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.success("Saved.")
+        st.subheader("Erase an identified respondent")
+        st.write(
+            "For a person who added their name and email to a response and asks for it to be "
+            "erased. Their answers are removed from every result; anonymous responses cannot "
+            "be traced to anyone and so cannot be erased one by one."
+        )
+        with st.form("erase", clear_on_submit=True):
+            email = st.text_input("Email the person gave", key="erase_email")
+            if st.form_submit_button("Erase their responses", type="primary"):
+                try:
+                    erased = erase_respondent(context.db, actor, organisation_id, email)
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.success(f"Erased {erased} response(s).")

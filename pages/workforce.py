@@ -23,7 +23,7 @@ from sos_workforce.workforce import (
     save_summary,
     snapshot_report,
 )
-from ui import require_actor, require_organisation, runtime
+from ui import progress_callback, require_actor, require_organisation, runtime
 
 context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
@@ -221,7 +221,7 @@ if can_edit:
                             filename=upload.name,
                             as_of=as_of,
                             mapping=mapping,
-                            progress=lambda share: bar.progress(share, text="Checking rows…"),
+                            progress=progress_callback(bar, "Checking rows…"),
                         )
                     except SosError as error:
                         bar.empty()

@@ -142,6 +142,19 @@ def generate(
     )
 
 
+@db_app.command("purge")
+def db_purge() -> None:
+    """Delete raw survey responses past each organisation's retention period (results,
+    which come from the kept totals, are unchanged). Run it daily, e.g. from cron."""
+    from sos_workforce.retention import purge_expired
+
+    result = purge_expired(_database(), None, system=True)
+    typer.echo(
+        f"Purged {result.responses} responses and {result.comments} comments from "
+        f"{result.waves} waves past their retention period."
+    )
+
+
 @db_app.command("backup")
 def db_backup(
     destination: Annotated[Path, typer.Argument(help="New file to write the backup to.")],

@@ -13,15 +13,15 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sos_workforce import auth, organisations, surveys
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
 from sos_workforce.demo_profiling import seed_profiling
 from sos_workforce.enums import Role
-from sos_workforce.instruments import sync_directory
-from sos_workforce.models import InstrumentVersion, Organisation, Team, Wave
+from sos_workforce.instruments import ScaleItem, sync_directory
+from sos_workforce.models import Instrument, InstrumentVersion, Organisation, Team, Wave
 from sos_workforce.surveys import AnswerValue
 
 DEMO_ORG_NAME = "Northbridge Borough Council"
@@ -201,6 +201,7 @@ def seed_demo(
     halfway = {name: n // 2 for name, _, _, n in DEMO_TEAMS}
     unused = _answer(db, current.links, halfway, rng, today)
     _write_links(settings.data_dir / "demo-open-wave-links.csv", unused)
+    _seed_other_surveys(db, settings, organisation_id, lead, headcounts, rng, today)
     _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
     _seed_workforce(db, organisation_id, lead, rng, today)
     rater_links = seed_profiling(
@@ -219,6 +220,82 @@ def seed_demo(
         open_wave_links=[link.url for link in unused],
         profile_rater_links=rater_links,
     )
+
+
+_DEMO_COMMENTS = {
+    "worried_about": [
+        "Caseloads leave little time for mapping meetings with families.",
+        "Agency colleagues often start without the two-day training.",
+        "Some conference chairs still run meetings the old way.",
+        "Danger statements are sometimes written in professional jargon.",
+    ],
+    "working_well": [
+        "Group supervision using the three columns is really helpful.",
+        "Families tell us they understand the worries better.",
+        "Words and Pictures explanations have helped children make sense of things.",
+        "Practice leads are easy to reach for advice.",
+    ],
+    "needs_to_happen": [
+        "More time for direct work and less duplication in recording.",
+        "Refresher training for experienced staff.",
+        "Safety planning guidance for the out-of-hours team.",
+        "Share examples of good safety plans across teams.",
+    ],
+}
+
+
+def _seed_other_surveys(
+    db: Database,
+    settings: Settings,
+    organisation_id: int,
+    lead: auth.Actor,
+    headcounts: dict[int, int],
+    rng: random.Random,
+    today: dt.date,
+) -> None:
+    """One closed wave each of the tool confidence, wellbeing and three-columns surveys,
+    so every shipped staff instrument has results in the demo."""
+    with db.read() as session:
+        versions = dict(
+            session.execute(
+                select(Instrument.code, func.max(InstrumentVersion.id))
+                .join(InstrumentVersion.instrument)
+                .group_by(Instrument.code)
+            ).all()
+        )
+    opened = today - dt.timedelta(days=120)
+    for code, title in [
+        ("sos_tool_confidence", "Tool confidence survey"),
+        ("staff_wellbeing", "Wellbeing and intention to stay"),
+        ("three_columns", "Implementation in three columns"),
+    ]:
+        launched = surveys.launch_wave(
+            db,
+            lead,
+            organisation_id=organisation_id,
+            instrument_version_id=versions[code],
+            title=title,
+            opens_on=opened,
+            closes_on=opened + dt.timedelta(days=21),
+            headcounts=headcounts,
+            base_url=settings.base_url,
+            today=opened,
+        )
+        definition = surveys.instrument_definition(db, lead, versions[code])
+        for link in launched.links:
+            if rng.random() > 0.7:
+                continue  # about 70% respond
+            answers: dict[str, AnswerValue] = {}
+            for item in definition.items:
+                if isinstance(item, ScaleItem):
+                    centre = item.min + (item.max - item.min) * rng.uniform(0.35, 0.85)
+                    answers[item.code] = max(item.min, min(item.max, round(rng.gauss(centre, 1.5))))
+                elif item.kind == "text" and item.code in _DEMO_COMMENTS and rng.random() < 0.4:
+                    answers[item.code] = rng.choice(_DEMO_COMMENTS[item.code])
+            answers |= draw_grouping_answers(rng) if code != "three_columns" else {}
+            token = link.url.rsplit("t=", 1)[1]
+            surveys.submit_response(db, token, answers, today=opened)
+        surveys.close_wave(db, lead, launched.wave_id)
 
 
 # Other fictional authorities using the same instrument, for benchmarks (named to sort

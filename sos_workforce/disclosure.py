@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import product
+from itertools import combinations, product
 
 ABSOLUTE_MINIMUM = 3
 MAX_FILTERS = 2
@@ -114,6 +114,39 @@ def filter_cells_safe(cell_counts: Mapping[tuple[bool, ...], int], k: int) -> bo
         if 0 < count < k:
             return False
     return True
+
+
+def suppress_filtered(
+    parents: Mapping[int, int | None],
+    people: Iterable[tuple[int, tuple[bool, ...], int]],
+    k: int,
+) -> set[int]:
+    """Groups of a tree whose figures may be shown with filters active.
+
+    ``parents`` maps each group to its parent (``None`` for the root); ``people`` gives, for
+    each group's own members, whether they match each active filter and how many they are.
+    With filters active a user can also query the group with any subset of them (and with
+    none), so the members split into the cells of every subset; each cell forms its own tree
+    of groups, protected by primary and complementary suppression. A group is shown only
+    when it is shown in every one of those trees: then no cell of it (e.g. "agency staff not
+    in team A") and no difference between groups within a cell is smaller than k.
+    """
+    _check_k(k)
+    rows = list(people)
+    width = len(rows[0][1]) if rows else 0
+    if width > MAX_FILTERS:
+        raise ValueError(f"at most {MAX_FILTERS} filters may be combined")
+    shown = set(parents)
+    for size in range(width + 1):
+        for subset in combinations(range(width), size):
+            for cell in product((True, False), repeat=size):
+                own: dict[int, int] = dict.fromkeys(parents, 0)
+                for group, matches, count in rows:
+                    if all(matches[i] is value for i, value in zip(subset, cell, strict=True)):
+                        own[group] += count
+                tree = {g: GroupCount(parent, own[g]) for g, parent in parents.items()}
+                shown &= suppress_tree(tree, k)
+    return shown
 
 
 def change_safe(previous_n: int, current_n: int, k: int) -> bool:

@@ -5,26 +5,38 @@ suppression is disclosed. Text is autoescaped: nothing anyone typed is rendered 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import altair as alt
 import jinja2
+import pandas as pd
 import vl_convert
 
 from sos_workforce.auth import Actor
 from sos_workforce.benchmarks import benchmark_wave
 from sos_workforce.charts import (
     benchmark_chart,
+    benchmark_frame,
     diverging_band_chart,
     team_heatmap_chart,
     trend_chart,
 )
 from sos_workforce.db import Database
 from sos_workforce.organisations import list_organisations
-from sos_workforce.reporting import SUPPRESSED, TOO_FEW, WHOLE_WAVE, load_wave_counts, team_heatmap
+from sos_workforce.profile_reporting import progress_report
+from sos_workforce.reporting import (
+    SUPPRESSED,
+    TOO_FEW,
+    WHOLE_WAVE,
+    load_wave_counts,
+    team_heatmap,
+    wave_workbook,
+)
 from sos_workforce.surveys import list_waves
 from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
+from sos_workforce.workforce import measure_trend
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("sos_workforce", "templates"),
@@ -255,6 +267,81 @@ def _benchmark_section(db: Database, actor: Actor, wave_id: int, k: int) -> Repo
     return section
 
 
+def _retention_section(db: Database, actor: Actor, organisation_id: int, k: int) -> ReportSection:
+    """Workforce and retention measures (DfE definitions), latest figures and the change."""
+    section = ReportSection("Workforce and retention")
+    reports = [r for r in measure_trend(db, actor, organisation_id, k) if r.measures]
+    if not reports:
+        section.paragraphs.append(
+            "No workforce figures yet. Import a roster or enter summary figures on the "
+            "workforce page."
+        )
+        return section
+    latest = reports[-1]
+    previous = reports[-2] if len(reports) > 1 else None
+    before = {m.key: m for m in previous.measures} if previous else {}
+    section.paragraphs.append(
+        f"Figures as at {latest.as_of:%d %B %Y}"
+        + (f", compared with {previous.as_of:%d %B %Y}." if previous else ".")
+        + " Definitions follow the DfE children's social work workforce census."
+    )
+    section.tables.append(
+        ReportTable(
+            "Workforce measures",
+            ["Measure", "Now", "Before", "How it is worked out"],
+            [
+                [
+                    m.label,
+                    m.display,
+                    before[m.key].display if m.key in before else "–",
+                    m.definition,
+                ]
+                for m in latest.measures
+            ],
+        )
+    )
+    hidden = [g.group for g in latest.by_team if g.people is None]
+    if hidden:
+        section.withheld.append(
+            f"Team figures for {len(hidden)} team(s) are withheld (fewer than {k} people, or "
+            "derivable by subtraction)."
+        )
+    return section
+
+
+def _self_profile_section(db: Database, actor: Actor, organisation_id: int) -> ReportSection:
+    """Agreed self-profile scores by domain across rounds, with greatest progress."""
+    section = ReportSection("Self-profile of the implementation")
+    progress = progress_report(db, actor, organisation_id)
+    if progress is None or not progress.rounds:
+        section.paragraphs.append("No closed self-profiling round yet.")
+        return section
+    wide = progress.wide()
+    section.tables.append(
+        ReportTable(
+            f"Agreed scores (0–10) by domain, {progress.instrument}",
+            ["Domain", *[str(c) for c in wide.columns]],
+            [
+                [str(domain), *["–" if pd.isna(v) else f"{v:.1f}" for v in row]]
+                for domain, row in zip(wide.index, wide.to_numpy(), strict=True)
+            ],
+        )
+    )
+    gains = progress.greatest_progress()
+    if not gains.empty:
+        section.paragraphs.append(
+            "Greatest progress since the first round: "
+            + "; ".join(
+                f"{d} ({c:+.1f})"
+                for d, c in zip(gains["Domain"][:3], gains["Change"][:3], strict=True)
+            )
+            + "."
+        )
+    for flag in progress.sustainment_flags():
+        section.paragraphs.append("Sustainment: " + flag.message)
+    return section
+
+
 def scrutiny_report(
     db: Database,
     actor: Actor,
@@ -271,6 +358,8 @@ def scrutiny_report(
         _confidence_section(db, actor, wave_id, k),
         _trend_section(db, actor, organisation_id, counts.definition.code, k),
         _benchmark_section(db, actor, wave_id, k),
+        _retention_section(db, actor, organisation_id, k),
+        _self_profile_section(db, actor, organisation_id),
     ]
     return _templates.get_template("scrutiny_report.html.j2").render(
         title=f"Signs of Safety implementation: {wave.title}",
@@ -280,3 +369,48 @@ def scrutiny_report(
         k=k,
         sections=sections,
     )
+
+
+def dashboard_workbook(
+    db: Database,
+    actor: Actor,
+    organisation_id: int,
+    wave_id: int,
+    group: int,
+    k: int,
+    filters: Mapping[str, str] | None = None,
+) -> bytes:
+    """Every table of the dashboard in one XLSX: band tables (for the chosen team and
+    filters), by team, the trend across waves and the benchmarks, each under the same
+    disclosure control as on screen."""
+    counts = load_wave_counts(db, actor, wave_id)
+    trend = instrument_trend(db, actor, organisation_id, counts.definition.code, k)
+    extra = {
+        "Trend": pd.DataFrame.from_records(
+            [
+                {
+                    "Wave": point.wave_title,
+                    "Opened": point.opens_on,
+                    "Version": point.version,
+                    "Statement": point.label,
+                    "n answering": point.n if point.n is not None else TOO_FEW,
+                    "% in the top band": point.top_share
+                    if point.top_share is not None
+                    else TOO_FEW,
+                    "Change (points)": point.change if point.change is not None else "",
+                }
+                for point in trend.points
+            ],
+            columns=[
+                "Wave",
+                "Opened",
+                "Version",
+                "Statement",
+                "n answering",
+                "% in the top band",
+                "Change (points)",
+            ],
+        ),
+        "Benchmarks": benchmark_frame(benchmark_wave(db, actor, wave_id, k)),
+    }
+    return wave_workbook(counts, group, k, filters, extra)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
-from sos_workforce.disclosure import GroupCount, suppress_tree
+from sos_workforce.disclosure import MAX_FILTERS, GroupCount, suppress_filtered, suppress_tree
 from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.exports import frame_codebook, xlsx_bytes
@@ -151,15 +151,50 @@ def build_band_tables(
 WHOLE_WAVE = 0  # the root of the team tree: everyone in the wave
 
 
+# The respondent's own answers to the grouping questions, used as dashboard filters.
+FILTER_FIELDS = ("staff_role", "employment_type", "tenure_band")
+FILTER_LABELS = {
+    "staff_role": "Role",
+    "employment_type": "Employment type",
+    "tenure_band": "Time with the authority",
+}
+Cell = tuple[int, str, str, str]  # team, staff_role, employment_type, tenure_band
+
+
 @dataclass(frozen=True)
 class WaveCounts:
-    """Histograms per team and item for one wave, with the team tree they sit in."""
+    """Histograms per team and item for one wave, with the team tree they sit in.
+    ``cells`` split each team by the respondents' grouping answers, for filters."""
 
     definition: InstrumentDefinition
     parents: dict[int, int]  # team → parent team, or WHOLE_WAVE for a top-level team
     names: dict[int, str]
     histograms: dict[int, dict[str, dict[int, int]]]  # team → item → value → count
     respondents: dict[int, int]
+    cell_histograms: dict[Cell, dict[str, dict[int, int]]] = field(default_factory=dict)
+    cell_respondents: dict[Cell, int] = field(default_factory=dict)
+
+    def filter_options(self) -> dict[str, list[str]]:
+        """The answers given to each grouping question in this wave ("" = not answered)."""
+        options: dict[str, set[str]] = {name: set() for name in FILTER_FIELDS}
+        for _team, *answers in self.cell_respondents:
+            for name, answer in zip(FILTER_FIELDS, answers, strict=True):
+                if answer:
+                    options[name].add(str(answer))
+        return {name: sorted(values) for name, values in options.items() if values}
+
+    def _filtered_shown(
+        self, counts: Mapping[Cell, int], filters: Mapping[str, str], k: int
+    ) -> set[int]:
+        fields = [FILTER_FIELDS.index(name) + 1 for name in filters]
+        wanted = list(filters.values())
+        people = [
+            (cell[0], tuple(cell[i] == v for i, v in zip(fields, wanted, strict=True)), n)
+            for cell, n in counts.items()
+        ]
+        parents: dict[int, int | None] = {WHOLE_WAVE: None}
+        parents.update(self.parents)
+        return suppress_filtered(parents, people, k)
 
     def members(self, group: int) -> set[int]:
         """``group`` and every team below it (WHOLE_WAVE: every team)."""
@@ -189,8 +224,15 @@ class WaveCounts:
             team: sum(items.get(item_code, {}).values()) for team, items in self.histograms.items()
         }
 
-    def tables_for(self, group: int, k: int) -> list[BandTable]:
-        """Band tables for one group (a team with its sub-teams, or the whole wave)."""
+    def tables_for(
+        self, group: int, k: int, filters: Mapping[str, str] | None = None
+    ) -> list[BandTable]:
+        """Band tables for one group (a team with its sub-teams, or the whole wave),
+        optionally only for respondents matching ``filters`` (grouping field → answer, at
+        most two). A filtered group is shown only when ``disclosure.suppress_filtered``
+        allows it, for respondents and for each item's answers."""
+        if filters:
+            return self._filtered_tables(group, k, dict(filters))
         members = self.members(group)
         respondents = sum(self.respondents.get(team, 0) for team in members)
         if group not in self.shown_groups(self.respondents, k):
@@ -208,6 +250,39 @@ class WaveCounts:
         }
         return build_band_tables(self.definition, merged, respondents, k, hidden)
 
+    def _filtered_tables(self, group: int, k: int, filters: dict[str, str]) -> list[BandTable]:
+        unknown = set(filters) - set(FILTER_FIELDS)
+        if unknown:
+            raise InvalidInput(f"Unknown filter: {', '.join(sorted(unknown))}.")
+        if len(filters) > MAX_FILTERS:
+            raise InvalidInput(f"Combine at most {MAX_FILTERS} filters at a time.")
+        members = self.members(group)
+        fields = {FILTER_FIELDS.index(name) + 1: value for name, value in filters.items()}
+        selected = [
+            cell
+            for cell in self.cell_respondents
+            if cell[0] in members and all(cell[i] == v for i, v in fields.items())
+        ]
+        respondents = sum(self.cell_respondents[cell] for cell in selected)
+        if group not in self._filtered_shown(self.cell_respondents, filters, k):
+            respondents = 0
+        merged: dict[str, dict[int, int]] = defaultdict(dict)
+        for cell in selected:
+            for code, histogram in self.cell_histograms.get(cell, {}).items():
+                for value, count in histogram.items():
+                    merged[code][value] = merged[code].get(value, 0) + count
+        hidden = set()
+        for item in self.definition.items:
+            if not isinstance(item, ScaleItem):
+                continue
+            answering = {
+                cell: sum(items.get(item.code, {}).values())
+                for cell, items in self.cell_histograms.items()
+            }
+            if group not in self._filtered_shown(answering, filters, k):
+                hidden.add(item.code)
+        return build_band_tables(self.definition, merged, respondents, k, hidden)
+
 
 def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
     teams = session.execute(
@@ -217,29 +292,48 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
     ).all()
     parents = {team_id: parent_id or WHOLE_WAVE for team_id, parent_id, _ in teams}
     rows = session.execute(
-        select(AnswerTally.team_id, InstrumentItem.code, AnswerTally.value, func.sum(AnswerTally.n))
+        select(
+            AnswerTally.team_id,
+            AnswerTally.staff_role,
+            AnswerTally.employment_type,
+            AnswerTally.tenure_band,
+            InstrumentItem.code,
+            AnswerTally.value,
+            AnswerTally.n,
+        )
         .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
         .where(AnswerTally.wave_id == wave.id)
-        .group_by(AnswerTally.team_id, InstrumentItem.code, AnswerTally.value)
     ).all()
     histograms: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    for team_id, code, value, count in rows:
-        histograms[team_id][code][value] = int(count)
-    respondents = {
-        team_id: int(count)
-        for team_id, count in session.execute(
-            select(RespondentTally.team_id, func.sum(RespondentTally.n))
-            .where(RespondentTally.wave_id == wave.id)
-            .group_by(RespondentTally.team_id)
+    cell_histograms: dict[Cell, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for team_id, role, employment, tenure, code, value, count in rows:
+        team_values = histograms[team_id][code]
+        team_values[value] = team_values.get(value, 0) + int(count)
+        cell_histograms[(team_id, role, employment, tenure)][code][value] = int(count)
+    cell_respondents: dict[Cell, int] = {
+        (team_id, role, employment, tenure): int(count)
+        for team_id, role, employment, tenure, count in session.execute(
+            select(
+                RespondentTally.team_id,
+                RespondentTally.staff_role,
+                RespondentTally.employment_type,
+                RespondentTally.tenure_band,
+                RespondentTally.n,
+            ).where(RespondentTally.wave_id == wave.id)
         ).all()
     }
+    respondents: dict[int, int] = defaultdict(int)
+    for cell, count in cell_respondents.items():
+        respondents[cell[0]] += count
     return WaveCounts(
         definition=definition_of(wave.instrument_version),
         parents=parents,
         names={team_id: name for team_id, _, name in teams},
         # Plain dicts, so the counts can be cached (pickled) by the UI.
         histograms={team: dict(items) for team, items in histograms.items()},
-        respondents=respondents,
+        respondents=dict(respondents),
+        cell_histograms={cell: dict(items) for cell, items in cell_histograms.items()},
+        cell_respondents=cell_respondents,
     )
 
 
@@ -344,13 +438,21 @@ BAND_TABLE_MEANINGS = {
 }
 
 
-def wave_workbook(counts: WaveCounts, group: int, k: int) -> bytes:
-    """The dashboard's tables as XLSX, with a codebook and the suppression rules stated."""
+def wave_workbook(
+    counts: WaveCounts,
+    group: int,
+    k: int,
+    filters: Mapping[str, str] | None = None,
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> bytes:
+    """The dashboard's tables as XLSX, with a codebook and the suppression rules stated.
+    ``extra_sheets`` (e.g. trends, benchmarks) must already be under disclosure control."""
     sheets: dict[str, pd.DataFrame] = {}
-    for index, table in enumerate(counts.tables_for(group, k), 1):
+    for index, table in enumerate(counts.tables_for(group, k, filters), 1):
         sheets[f"Bands {index}"] = table.to_frame()
     heatmap = team_heatmap(counts, k).drop(columns=["team_id"])
     sheets["By team"] = heatmap
+    sheets.update(extra_sheets or {})
     meanings = dict(BAND_TABLE_MEANINGS)
     for frame in sheets.values():
         for column in frame.columns:
@@ -363,6 +465,12 @@ def wave_workbook(counts: WaveCounts, group: int, k: int) -> bytes:
         "could be worked out by subtracting other shown groups from a larger one.",
         "Percentages are rounded half-up to one decimal place.",
     ]
+    if filters:
+        notes.append(
+            "Band tables are filtered to respondents who answered: "
+            + "; ".join(f"{FILTER_LABELS[name]} = {value}" for name, value in filters.items())
+            + ". A filtered group is withheld when any group it splits into is too small."
+        )
     return xlsx_bytes(sheets, unique, notes)
 
 

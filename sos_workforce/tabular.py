@@ -21,6 +21,7 @@ import openpyxl
 from sos_workforce.errors import InvalidInput
 
 MAX_PROBLEMS_LISTED = 50
+MAX_FILE_BYTES = 50_000_000  # an authority's whole roster is well under 1 MB
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 in the 1900 date system
 Progress = Callable[[float], None]
 Kind = Literal["text", "date", "number", "integer", "choice"]
@@ -84,6 +85,11 @@ def _read_xlsx(data: bytes) -> list[list[object]]:
 def read_table(data: bytes, filename: str) -> Table:
     """Read the first sheet (XLSX) or the CSV; drop blank rows; refuse an empty file,
     a header with no data, or repeated headers."""
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(
+            f"{filename} is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into "
+            "smaller files."
+        )
     if not data.strip():
         raise InvalidInput(f"{filename} is empty.")
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import product
+from itertools import combinations, product
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +14,7 @@ from sos_workforce.disclosure import (
     filter_cells_safe,
     shown_counts,
     subtree_totals,
+    suppress_filtered,
     suppress_tree,
 )
 
@@ -147,3 +148,93 @@ def test_changes_between_waves_need_stable_or_large_moves(
     previous: int, current: int, safe: bool
 ) -> None:
     assert change_safe(previous, current, 5) is safe
+
+
+@st.composite
+def filtered_trees(
+    draw: st.DrawFn,
+) -> tuple[dict[int, int | None], dict[tuple[int, bool, bool], int], int]:
+    """A small team tree whose members have two yes/no attributes (e.g. agency, manager)."""
+    size = draw(st.integers(1, 4))
+    parents: dict[int, int | None] = {
+        g: None if g == 0 else draw(st.integers(0, g - 1)) for g in range(size)
+    }
+    people = {
+        (g, a, b): draw(st.integers(0, 6))
+        for g in range(size)
+        for a in (True, False)
+        for b in (True, False)
+    }
+    return parents, people, draw(st.integers(3, 5))
+
+
+def _views(
+    parents: dict[int, int | None], people: dict[tuple[int, bool, bool], int], k: int
+) -> list[tuple[int, tuple[int, ...]]]:
+    """Every (group, filters) figure the dashboard would show: filters 0 = a, 1 = b."""
+    views = []
+    for active in [(), (0,), (1,), (0, 1)]:
+        rows = [(g, tuple((a, b)[i] for i in active), n) for (g, a, b), n in people.items()]
+        views.extend((g, active) for g in suppress_filtered(parents, rows, k))
+    return views
+
+
+def _subtree(parents: dict[int, int | None], group: int) -> set[int]:
+    inside = {group}
+    changed = True
+    while changed:
+        changed = False
+        for g, parent in parents.items():
+            if parent in inside and g not in inside:
+                inside.add(g)
+                changed = True
+    return inside
+
+
+@settings(max_examples=200, deadline=None)
+@given(filtered_trees())
+def test_filters_and_teams_together_never_reveal_a_small_group(
+    case: tuple[dict[int, int | None], dict[tuple[int, bool, bool], int], int],
+) -> None:
+    parents, people, k = case
+    atoms = sorted(people)
+    vectors = []
+    for group, active in _views(parents, people, k):
+        inside = _subtree(parents, group)
+        vectors.append(
+            [1 if g in inside and all((a, b)[i] for i in active) else 0 for g, a, b in atoms]
+        )
+    # The attacker adds and subtracts up to three shown figures (parents, siblings, filters).
+    for size in (1, 2, 3):
+        for chosen in combinations(range(len(vectors)), size):
+            for signs in product((1, -1), repeat=size):
+                combined = [
+                    sum(sign * vectors[v][i] for sign, v in zip(signs, chosen, strict=True))
+                    for i in range(len(atoms))
+                ]
+                if all(x in (0, 1) for x in combined):
+                    derived = sum(people[a] for a, x in zip(atoms, combined, strict=True) if x)
+                    assert derived == 0 or derived >= k, (parents, people, k, chosen, signs)
+
+
+def test_the_filtered_attack_finds_leaks_when_cells_are_not_checked() -> None:
+    # Team 1 (child of 0) has 6 staff, one of them agency; the whole has 12, two agency.
+    parents: dict[int, int | None] = {0: None, 1: 0}
+    people = {
+        (0, True, False): 1,
+        (0, False, False): 5,
+        (1, True, False): 1,
+        (1, False, False): 5,
+        (0, True, True): 0,
+        (0, False, True): 0,
+        (1, True, True): 0,
+        (1, False, True): 0,
+    }
+    # Filtering on "agency" alone would show 2 for the whole (fewer than k) — refused:
+    rows = [(g, (a,), n) for (g, a, _b), n in people.items()]
+    assert suppress_filtered(parents, rows, 5) == set()
+    # Unfiltered, both groups are shown (12 and 6, residual 6).
+    assert suppress_filtered(parents, [(g, (), n) for (g, _a, _b), n in people.items()], 5) == {
+        0,
+        1,
+    }

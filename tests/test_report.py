@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from test_app_pages are used as arguments
 """The scrutiny report: accessible structure, disclosure, escaping."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from sos_workforce.config import Settings
 from sos_workforce.db import Database
 from sos_workforce.report import scrutiny_report
 from tests.factories import build_world, launch, token_of
+from tests.test_app_pages import demo_app, demo_template  # noqa: F401 - fixtures
 
 
 class _Structure(HTMLParser):
@@ -48,3 +50,25 @@ def test_report_is_accessible_discloses_suppression_and_escapes_text(
     # The hostile team has 2 answers: withheld, and its sibling too, and the report says so.
     assert "withheld" in html and "fewer than 5" in html
     assert "Integrated into my work”: withheld" in html  # nobody answered it
+
+
+def test_the_demo_report_covers_confidence_trends_retention_and_the_self_profile(
+    demo_app,  # type: ignore[no-untyped-def]
+) -> None:
+    from sos_workforce.auth import sign_in
+    from sos_workforce.demo import DEMO_CREDENTIALS
+    from sos_workforce.enums import Role
+    from tests.conftest import make_settings
+    from tests.test_app_pages import ROOT
+
+    _, demo = demo_app
+    database = Database.from_settings(make_settings(demo.url, ROOT))
+    executive = sign_in(database, *DEMO_CREDENTIALS[Role.EXECUTIVE])
+    html = scrutiny_report(
+        database, executive, demo.summary.organisation_id, demo.summary.closed_wave_id, 5
+    )
+    database.dispose()
+    for heading in ("Progress over time", "Workforce and retention", "Self-profile"):
+        assert heading in html
+    assert "Turnover" in html or "turnover" in html
+    assert "Agreed scores (0–10) by domain" in html

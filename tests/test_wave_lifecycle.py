@@ -13,7 +13,8 @@ from sos_workforce.config import Settings
 from sos_workforce.db import Database
 from sos_workforce.enums import Channel, WaveStatus
 from sos_workforce.errors import InvalidInput, LinkRefused, PermissionDenied
-from sos_workforce.models import AuditEvent, ClosedWaveTally, Invitation, Response, Wave
+from sos_workforce.models import AuditEvent, Base, ClosedWaveTally, Invitation, Response, Wave
+from sos_workforce.security import hash_token
 from tests.factories import World, build_world, launch, token_of
 
 TODAY = dt.date.today()
@@ -330,3 +331,39 @@ def test_publishing_instruments_versions_them(db: Database, world: World) -> Non
     assert _actions(db).count("instrument_published") == 2
     definition = surveys.instrument_definition(db, world.executive, v2.id)
     assert definition.item("feel_safe").text == "I feel able to speak up in my team"
+
+
+def test_no_stored_value_ties_a_response_to_its_link_or_roster_row(
+    db: Database, world: World
+) -> None:
+    """Data-level check beside the schema check in test_surveys_db: after a roster wave is
+    answered, the token, its hash and the staff id occur only in the invitation table, and
+    the response carries no time of day."""
+    member = surveys.AudienceMember("SW-UNIQUE-4711", world.teams["Alpha"], "p@x.gov.uk")
+    launched = surveys.launch_wave(
+        db,
+        world.lead,
+        organisation_id=world.organisation_id,
+        instrument_version_id=world.instrument_version_id,
+        title="Anonymity",
+        opens_on=TODAY,
+        closes_on=TODAY,
+        audience=[member],
+        base_url="http://t",
+    )
+    token = token_of(launched.links[0])
+    surveys.save_draft(db, token, {"understanding": 4})
+    surveys.submit_response(db, token, {"understanding": 4, "employment_type": 2})
+    needles = {token, hash_token(token), "SW-UNIQUE-4711", "p@x.gov.uk"}
+    found: dict[str, set[str]] = {}
+    with db.read() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)).all():
+                text = " ".join(str(value) for value in row)
+                for needle in needles:
+                    if needle in text:
+                        found.setdefault(table.name, set()).add(needle)
+    assert found == {"invitation": {hash_token(token), "SW-UNIQUE-4711"}}
+    with db.read() as session:
+        (submitted,) = session.execute(select(Response.submitted_on)).one()
+    assert type(submitted) is dt.date
