@@ -11,20 +11,30 @@ from sos_workforce.auth import ROLE_LABELS
 from sos_workforce.navigation import RATING_PAGE, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
 from sos_workforce.organisations import list_organisations
 from sos_workforce.profiling import RATING_PATH
-from ui import ACTOR_KEY, ORGANISATION_KEY, current_actor, runtime
+from ui import (
+    ORGANISATION_KEY,
+    SSO_SIGNED_IN_KEY,
+    current_actor,
+    runtime,
+    sign_in_from_sso,
+    sign_out,
+)
 
 LAST_SEEN_KEY = "last_seen"
 
 st.set_page_config(page_title="sos-workforce", page_icon=":material/diversity_3:", layout="wide")
 context = runtime()
-actor = current_actor()
+actor = current_actor() or sign_in_from_sso(context)
 
 # Sign out after a period without interaction.
 now = time.monotonic()
 timeout = context.settings.session_timeout_minutes * 60
 if actor is not None and now - st.session_state.get(LAST_SEEN_KEY, now) > timeout:
+    from_sso = st.session_state.get(SSO_SIGNED_IN_KEY)
     st.session_state.clear()
     st.session_state["signed_out_reason"] = "You were signed out after a period of inactivity."
+    if from_sso:
+        st.logout()  # drops the identity cookie; the next session starts signed out
     actor = None
 st.session_state[LAST_SEEN_KEY] = now
 
@@ -74,8 +84,6 @@ else:
         else:
             st.caption("No organisation yet. An administrator can add one.")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
-            st.session_state.pop(ACTOR_KEY, None)
-            st.session_state.pop(ORGANISATION_KEY, None)
-            st.rerun()
+            sign_out()
 
 navigation.run()

@@ -8,22 +8,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.pages_manager import PagesManager
 
-from sos_workforce.auth import Actor
+from sos_workforce.audit import record_export
+from sos_workforce.auth import Actor, actor_for_sso_email
 from sos_workforce.config import Settings, get_settings
 from sos_workforce.db import Database, upgrade
 from sos_workforce.enums import Role
-from sos_workforce.errors import PermissionDenied
+from sos_workforce.errors import PermissionDenied, SignInFailed, SsoSignInExpired
 from sos_workforce.instruments import sync_directory
 from sos_workforce.profile_instrument import sync_profiles
 from sos_workforce.reporting import WaveCounts, load_wave_counts, wave_data_stamp
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
+SSO_SIGNED_IN_KEY = "sso_signed_in"
+SSO_REFUSED_KEY = "sso_refused"
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,86 @@ def runtime() -> Runtime:
 def current_actor() -> Actor | None:
     actor = st.session_state.get(ACTOR_KEY)
     return actor if isinstance(actor, Actor) else None
+
+
+def sso_logged_in() -> bool:
+    """Whether Streamlit holds an identity from the provider (st.user is empty without
+    an ``[auth]`` configuration, hence ``get``)."""
+    return bool(st.user.get("is_logged_in"))
+
+
+def sign_in_from_sso(context: Runtime) -> Actor | None:
+    """Match the provider's identity to an account, once per session. A refusal is kept
+    in the session (the sign-in page shows it) so it is audited once, not every rerun."""
+    if not context.settings.sso_enabled or not sso_logged_in():
+        return None
+    if SSO_REFUSED_KEY in st.session_state:
+        return None
+    try:
+        actor = actor_for_sso_email(
+            context.db,
+            st.user.get("email"),
+            email_verified=st.user.get("email_verified"),
+            expires_at=st.user.get("exp"),
+        )
+    except SsoSignInExpired as error:
+        st.session_state[SSO_REFUSED_KEY] = (str(error), True)
+        return None
+    except SignInFailed as error:
+        st.session_state[SSO_REFUSED_KEY] = (str(error), False)
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[SSO_SIGNED_IN_KEY] = True
+    return actor
+
+
+def sign_out() -> None:
+    """Forget the actor; with single sign-on also drop Streamlit's identity cookie (which
+    starts a new session), or the next run would sign the same person straight back in."""
+    from_sso = st.session_state.get(SSO_SIGNED_IN_KEY) or sso_logged_in()
+    for key in (ACTOR_KEY, ORGANISATION_KEY, SSO_SIGNED_IN_KEY, SSO_REFUSED_KEY):
+        st.session_state.pop(key, None)
+    if from_sso:
+        st.logout()
+        st.stop()
+    st.rerun()
+
+
+def audited_download(
+    label: str,
+    data: Any,
+    *,
+    kind: str,
+    organisation_id: int | None,
+    target: str | None = None,
+    count: int | None = None,
+    **options: Any,
+) -> None:
+    """``st.download_button`` that records the download in the audit log (the kind of
+    export, its target and row count; never the content) when it is clicked."""
+    context = runtime()
+    actor = current_actor()
+    st.download_button(
+        label,
+        data,
+        on_click=_record_download,
+        args=(context.db, actor, kind, organisation_id, target, count),
+        **options,
+    )
+
+
+def _record_download(
+    db: Database,
+    actor: Actor | None,
+    kind: str,
+    organisation_id: int | None,
+    target: str | None,
+    count: int | None,
+) -> None:
+    if actor is not None:
+        record_export(
+            db, actor, organisation_id=organisation_id, kind=kind, target=target, count=count
+        )
 
 
 def require_actor(*roles: Role) -> Actor:

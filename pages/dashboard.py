@@ -31,7 +31,7 @@ from sos_workforce.surveys import WaveSummary, list_waves
 from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
 from sos_workforce.waves import free_text
-from ui import require_actor, require_organisation, runtime, wave_counts
+from ui import audited_download, require_actor, require_organisation, runtime, wave_counts
 
 context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
@@ -51,16 +51,20 @@ picker, report_column = st.columns([4, 1], vertical_alignment="bottom")
 wave: WaveSummary = picker.selectbox(
     "Survey wave", waves, format_func=lambda w: w.label, key="dashboard_wave"
 )
-report_column.download_button(
-    "Scrutiny report",
-    lambda: scrutiny_report(context.db, actor, organisation_id, wave.id, k).encode("utf-8"),
-    file_name=f"scrutiny-report-wave-{wave.id}.html",
-    mime="text/html",
-    key="download_report",
-    icon=":material/description:",
-    help="An accessible HTML report of this wave: tables, charts with alt text, trends, "
-    "benchmarks and what was withheld.",
-)
+with report_column:
+    audited_download(
+        "Scrutiny report",
+        lambda: scrutiny_report(context.db, actor, organisation_id, wave.id, k).encode("utf-8"),
+        kind="scrutiny_report_html",
+        organisation_id=organisation_id,
+        target=f"wave:{wave.id}",
+        file_name=f"scrutiny-report-wave-{wave.id}.html",
+        mime="text/html",
+        key="download_report",
+        icon=":material/description:",
+        help="An accessible HTML report of this wave: tables, charts with alt text, trends, "
+        "benchmarks and what was withheld.",
+    )
 
 
 def _filters(counts: WaveCounts) -> dict[str, str]:
@@ -124,19 +128,27 @@ def confidence_block(wave: WaveSummary) -> None:
         with table_column:
             # A real HTML table: readable by screen readers (and browser tests).
             st.table(table.display_frame())
-            st.download_button(
+            audited_download(
                 "Download table (CSV)",
                 csv_bytes(list(frame.columns), frame.itertuples(index=False)),
+                kind="band_table_csv",
+                organisation_id=organisation_id,
+                target=f"wave:{wave.id}" + ("" if group == WHOLE_WAVE else f" team:{group}"),
+                count=len(frame),
                 file_name=f"confidence-wave-{wave.id}.csv",
                 mime="text/csv",
                 key="download_band_table",
                 icon=":material/download:",
             )
-            st.download_button(
+            audited_download(
                 "Download tables (Excel)",
                 lambda: dashboard_workbook(
                     context.db, actor, organisation_id, wave.id, group, k, filters
                 ),
+                kind="wave_workbook_xlsx",
+                organisation_id=organisation_id,
+                target=f"wave:{wave.id}" + ("" if group == WHOLE_WAVE else f" team:{group}"),
+                count=len(frame),
                 file_name=f"confidence-wave-{wave.id}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key="download_workbook",

@@ -17,7 +17,7 @@ from sos_workforce.surveys import (
     publish_instrument,
 )
 from survey_form import FormActions, render_survey
-from ui import require_actor, runtime
+from ui import audited_download, require_actor, runtime
 
 context = runtime()
 actor = require_actor(Role.LEAD)
@@ -56,9 +56,13 @@ with preview_tab:
             "Instrument", versions, format_func=lambda v: v.label, key="preview_instrument"
         )
         definition = instrument_definition(context.db, actor, chosen.id)
-        st.download_button(
+        audited_download(
             "Download this version (YAML)",
             dump_instrument(definition).encode("utf-8"),
+            kind="instrument_yaml",
+            organisation_id=None,
+            target=f"instrument:{definition.code}:v{definition.version}",
+            count=len(definition.items),
             file_name=f"{definition.code}_v{definition.version}.yaml",
             mime="application/yaml",
             key="download_instrument",

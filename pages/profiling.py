@@ -10,7 +10,7 @@ import streamlit as st
 
 from sos_workforce.enums import RaterRole, Role, RoundStatus
 from sos_workforce.errors import SosError
-from sos_workforce.exports import csv_bytes
+from sos_workforce.exports import csv_bytes, csv_row_count
 from sos_workforce.profiling import (
     MAX_RATERS_PER_ROLE,
     AgreedInput,
@@ -25,7 +25,7 @@ from sos_workforce.profiling import (
     round_consolidation,
 )
 from sos_workforce.timeline import EARLIEST_DATE
-from ui import require_actor, require_organisation, runtime
+from ui import audited_download, require_actor, require_organisation, runtime
 
 context = runtime()
 actor = require_actor(Role.LEAD)
@@ -140,9 +140,13 @@ with open_tab:
                 "Download the rater links now: for privacy they are stored only as "
                 "fingerprints and cannot be shown again."
             )
-            st.download_button(
+            audited_download(
                 "Download rater links (CSV)",
                 data,
+                kind="rater_links_csv",
+                organisation_id=organisation_id,
+                target=f"profile_round:{round_id}",
+                count=csv_row_count(data),
                 file_name=f"profile-round-{round_id}-rater-links.csv",
                 mime="text/csv",
                 key=f"download_rater_links_{round_id}",
@@ -199,9 +203,13 @@ with agree_tab:
         "scored; the gap between roles is the difference between the highest and lowest "
         "role median shown. Discuss wide spreads and gaps before agreeing a score."
     )
-    st.download_button(
+    audited_download(
         "Download scores (CSV)",
         csv_bytes(list(frame.columns), frame.itertuples(index=False)),
+        kind="profile_scores_csv",
+        organisation_id=organisation_id,
+        target=f"profile_round:{chosen.id}",
+        count=len(frame),
         file_name=f"profile-round-{chosen.id}.csv",
         mime="text/csv",
         key="download_round",

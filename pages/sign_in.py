@@ -1,4 +1,4 @@
-"""Sign in with a local account."""
+"""Sign in: with the organisation's single sign-on when configured, or a local account."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import streamlit as st
 
 from sos_workforce.auth import sign_in
 from sos_workforce.errors import SignInFailed
-from ui import ACTOR_KEY, runtime
+from sos_workforce.sso import PROVIDER
+from ui import ACTOR_KEY, SSO_REFUSED_KEY, runtime, sign_out
 
 context = runtime()
 st.title("sos-workforce")
@@ -17,6 +18,21 @@ st.write(
 reason = st.session_state.pop("signed_out_reason", None)
 if reason:
     st.info(reason)
+
+if context.settings.sso_enabled:
+    label = context.settings.oidc_label
+    refusal = st.session_state.get(SSO_REFUSED_KEY)
+    if refusal and not refusal[1]:
+        st.error(refusal[0])
+        if st.button(f"Sign out of {label}", key="sso_sign_out"):
+            sign_out()
+    else:
+        if refusal:  # expired: sign in again
+            st.info(refusal[0])
+        if st.button(f"Sign in with {label}", type="primary", key="sso_sign_in"):
+            st.session_state.pop(SSO_REFUSED_KEY, None)
+            st.login(PROVIDER)
+    st.caption("Or sign in with a local account:")
 
 with st.form("sign_in"):
     st.subheader("Sign in")

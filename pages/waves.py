@@ -11,7 +11,7 @@ import streamlit as st
 
 from sos_workforce.enums import Role, WaveStatus
 from sos_workforce.errors import SosError
-from sos_workforce.exports import csv_bytes
+from sos_workforce.exports import csv_bytes, csv_row_count
 from sos_workforce.organisations import list_teams
 from sos_workforce.surveys import (
     AudienceMember,
@@ -31,7 +31,7 @@ from sos_workforce.waves import (
     read_audience,
     reopen_wave,
 )
-from ui import require_actor, require_organisation, runtime
+from ui import audited_download, require_actor, require_organisation, runtime
 
 context = runtime()
 actor = require_actor(Role.LEAD)
@@ -180,9 +180,13 @@ with launch_tab:
                 "Download the links now: for privacy they are stored only as "
                 "fingerprints and cannot be shown again."
             )
-            st.download_button(
+            audited_download(
                 "Download links (CSV)",
                 data,
+                kind="survey_links_csv",
+                organisation_id=organisation_id,
+                target=f"wave:{wave_id}",
+                count=csv_row_count(data),
                 file_name=f"wave-{wave_id}-links.csv",
                 mime="text/csv",
                 key=f"download_links_{wave_id}",
@@ -246,9 +250,13 @@ def _wave_actions(wave: WaveSummary) -> None:
                         f"{len(people)} people on the roster have not sent a response. This "
                         "list says nothing about what anyone answered."
                     )
-                    st.download_button(
+                    audited_download(
                         "Download for a reminder mail merge (CSV)",
                         csv_bytes(["staff_id", "team"], [(p.staff_ref, p.team) for p in people]),
+                        kind="non_responders_csv",
+                        organisation_id=organisation_id,
+                        target=f"wave:{wave.id}",
+                        count=len(people),
                         file_name=f"wave-{wave.id}-not-yet-responded.csv",
                         mime="text/csv",
                         key="download_non_responders",

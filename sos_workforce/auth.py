@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sos_workforce import audit
 from sos_workforce.db import Database
 from sos_workforce.enums import Role
-from sos_workforce.errors import InvalidInput, PermissionDenied, SignInFailed
+from sos_workforce.errors import InvalidInput, PermissionDenied, SignInFailed, SsoSignInExpired
 from sos_workforce.models import Membership, Organisation, UserAccount, utcnow
 from sos_workforce.security import check_password_policy, hash_password, verify_password
 
@@ -164,21 +164,79 @@ def sign_in(db: Database, email: str, password: str, *, now: dt.datetime | None 
         return _actor_for(user, memberships)
 
 
-def actor_for_email(db: Database, email: str) -> Actor | None:
-    """The actor for a single-sign-on identity, matched by email; ``None`` if unknown."""
-    try:
-        email = _normalise_email(email)
-    except InvalidInput:
-        return None
+SSO_NO_ACCESS = (
+    "Your account is not set up for sos-workforce. Ask an administrator to add your "
+    "email address, or sign in with a local account."
+)
+
+
+def _claim_is_true(value: object) -> bool:
+    # Some providers send JSON booleans, some the strings "true" / "false".
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def actor_for_sso_email(
+    db: Database,
+    email: object,
+    *,
+    email_verified: object = None,
+    expires_at: object = None,
+    now: dt.datetime | None = None,
+) -> Actor:
+    """The actor for an identity the single-sign-on provider has vouched for.
+
+    Roles and organisations come from our database, matched by email (case-insensitive).
+    ``email_verified`` must be true when the provider sends it; an identity past its
+    ``expires_at`` (the id token's ``exp``, seconds since the epoch) must sign in again.
+    A refusal raises ``SignInFailed`` with a plain message; unknown or inactive accounts
+    and unverified emails are audited (the email's domain only, never the address).
+    """
+    now = now or utcnow()
+    if (
+        isinstance(expires_at, int | float)
+        and not isinstance(expires_at, bool)
+        and expires_at < now.timestamp()
+    ):
+        raise SsoSignInExpired("Your single sign-on has expired. Please sign in again.")
+    domain = str(email).rsplit("@", 1)[-1][:100] if isinstance(email, str) else ""
     with db.write() as session:
-        user = session.scalar(select(UserAccount).where(UserAccount.email == email))
+        if email_verified is not None and not _claim_is_true(email_verified):
+            audit.record(session, None, "sso_refused", detail=f"email not verified; {domain}")
+            session.commit()
+            raise SignInFailed(
+                "Your identity provider has not verified your email address, so it cannot "
+                "be used to sign in here."
+            )
+        try:
+            address = _normalise_email(email) if isinstance(email, str) else None
+        except InvalidInput:
+            address = None
+        if address is None:
+            audit.record(session, None, "sso_refused", detail="no usable email")
+            session.commit()
+            raise SignInFailed(
+                "Your identity provider did not send an email address, so you cannot be "
+                "matched to an account here."
+            )
+        user = session.scalar(select(UserAccount).where(UserAccount.email == address))
         if user is None or not user.is_active:
-            return None
-        user.last_login_at = utcnow()
+            audit.record(
+                session,
+                None,
+                "sso_refused",
+                target=f"user:{user.id}" if user else None,
+                detail=f"{'inactive account' if user else 'unknown email'}; {domain}",
+            )
+            session.commit()
+            raise SignInFailed(SSO_NO_ACCESS)
+        user.last_login_at = now
+        user.failed_login_count = 0
         memberships = list(
             session.scalars(select(Membership.organisation_id).where(Membership.user_id == user.id))
         )
-        return _actor_for(user, memberships)
+        actor = _actor_for(user, memberships)
+        audit.record(session, actor, "signed_in", target=f"user:{user.id}", detail="single sign-on")
+        return actor
 
 
 @dataclass(frozen=True)

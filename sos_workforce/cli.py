@@ -14,6 +14,7 @@ import typer
 from sos_workforce.config import PROJECT_ROOT, get_settings
 from sos_workforce.db import Database, current_revisions, upgrade
 from sos_workforce.errors import SosError
+from sos_workforce.sso import streamlit_arguments
 
 app = typer.Typer(
     help="sos-workforce: run and measure a Signs of Safety implementation.", no_args_is_help=True
@@ -49,6 +50,7 @@ def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        *streamlit_arguments(settings),
     ]
     env = {**os.environ, **(extra_env or {})}
     env.setdefault("SOS_BASE_URL", settings.base_url)
@@ -178,16 +180,15 @@ def user_add(
     org: Annotated[list[str] | None, typer.Option(help="Organisation code (repeatable).")] = None,
     password: Annotated[
         str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="SOS_NEW_USER_PASSWORD",
-            help="Asked for if not given.",
-        ),
+        typer.Option(envvar="SOS_NEW_USER_PASSWORD", help="Asked for if not given."),
     ] = "",
+    sso_only: Annotated[
+        bool, typer.Option(help="No password: the user signs in with single sign-on only.")
+    ] = False,
 ) -> None:
-    """Create a local account."""
+    """Create an account (with a local password unless --sso-only)."""
+    if not sso_only and not password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     from sqlalchemy import select
 
     from sos_workforce.auth import create_user
@@ -215,7 +216,7 @@ def user_add(
             email=email,
             display_name=name,
             role=parsed_role,
-            password=password,
+            password=None if sso_only else password,
             organisation_ids=list(found.values()),
             bootstrap=True,
         )

@@ -29,3 +29,7 @@ class LinkRefused(SosError):
 
 class SignInFailed(SosError):
     pass
+
+
+class SsoSignInExpired(SignInFailed):
+    """The identity provider's sign-in is too old; the user should sign in again."""

@@ -46,6 +46,11 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return b"".join(iter_csv(header, rows))
 
 
+def csv_row_count(data: bytes) -> int:
+    """Data rows (after the header) in a CSV made by ``csv_bytes``."""
+    return max(0, sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8-sig")))) - 1)
+
+
 @dataclass(frozen=True)
 class CodebookEntry:
     column: str

@@ -85,6 +85,14 @@ PAGES: list[PageSpec] = [
         "Administration",
         frozenset({Role.ADMIN}),
     ),
+    PageSpec(
+        "pages/audit.py",
+        "Audit log",
+        ":material/policy:",
+        "audit",
+        "Administration",
+        frozenset({Role.ADMIN, Role.LEAD}),
+    ),
 ]
 
 SIGN_IN_PAGE = "pages/sign_in.py"

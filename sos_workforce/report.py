@@ -13,7 +13,7 @@ import jinja2
 import pandas as pd
 import vl_convert
 
-from sos_workforce.auth import Actor
+from sos_workforce.auth import Actor, require
 from sos_workforce.benchmarks import benchmark_wave
 from sos_workforce.charts import (
     benchmark_chart,
@@ -23,6 +23,8 @@ from sos_workforce.charts import (
     trend_chart,
 )
 from sos_workforce.db import Database
+from sos_workforce.enums import Role
+from sos_workforce.errors import NotFound
 from sos_workforce.organisations import list_organisations
 from sos_workforce.profile_reporting import progress_report
 from sos_workforce.reporting import (
@@ -351,8 +353,13 @@ def scrutiny_report(
     today: dt.date | None = None,
 ) -> str:
     """The report for one wave as a standalone HTML document."""
-    organisation = next(o.name for o in list_organisations(db, actor) if o.id == organisation_id)
-    wave = next(w for w in list_waves(db, actor, organisation_id) if w.id == wave_id)
+    require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
+    organisation = next(
+        (o.name for o in list_organisations(db, actor) if o.id == organisation_id), None
+    )
+    wave = next((w for w in list_waves(db, actor, organisation_id) if w.id == wave_id), None)
+    if organisation is None or wave is None:
+        raise NotFound("No such survey wave in this organisation.")
     counts = load_wave_counts(db, actor, wave_id)
     sections = [
         _confidence_section(db, actor, wave_id, k),

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,8 +27,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(env: dict[str, str], port: int | None = None) -> Iterator[str]:
-    """Run ``streamlit run app.py`` with ``env`` until the block ends; yield its base URL."""
+def running_app(
+    env: dict[str, str], port: int | None = None, args: Sequence[str] = ()
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` with ``env`` (and extra ``args``) until the block ends;
+    yield its base URL."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
@@ -48,6 +51,7 @@ def running_app(env: dict[str, str], port: int | None = None) -> Iterator[str]:
             "false",
             "--server.fileWatcherType",
             "none",
+            *args,
         ],
         cwd=ROOT,
         env={**os.environ, "SOS_BASE_URL": base_url, **env},

@@ -113,6 +113,7 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app, role: Role) ->
                     "pages/progress.py": "Implementation progress",
                     "pages/profiling.py": "Self-profiling rounds",
                     "pages/timeline.py": "Implementation timeline",
+                    "pages/audit.py": "Audit log",
                 }[page.path]
             )
         else:
@@ -128,6 +129,7 @@ def test_menus_match_the_product_roles() -> None:
         "pages/instruments.py",
         "pages/profiling.py",
         "pages/timeline.py",
+        "pages/audit.py",
     }
     assert {p.path for p in pages_for(Role.ADMIN)} == {p.path for p in PAGES}
 
@@ -335,3 +337,75 @@ def test_lead_sees_import_tabs_and_saves_summary_figures(demo_app) -> None:  # t
     at.button(key="FormSubmitter:workforce_summary-Save figures").click().run()
     assert not at.exception
     assert at.success[0].value.startswith("Saved the figures for")
+
+
+def _exports(url: str) -> list[tuple[str | None, str | None, int | None]]:
+    from sos_workforce.models import AuditEvent
+
+    database = Database.from_settings(make_settings(url, ROOT))
+    with database.read() as session:
+        rows = session.execute(
+            select(AuditEvent.detail, AuditEvent.target, AuditEvent.count)
+            .where(AuditEvent.action == "exported")
+            .order_by(AuditEvent.id)
+        ).all()
+    database.dispose()
+    return [(detail, target, count) for detail, target, count in rows]
+
+
+def test_downloads_are_audited_with_counts_and_shown_in_the_audit_log(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    at = sign_in(new_app(), Role.EXECUTIVE)
+    assert _exports(demo.url) == []
+    at.download_button(key="download_band_table").click().run()
+    assert not at.exception
+    ((kind, target, count),) = _exports(demo.url)
+    assert kind == "band_table_csv" and target.startswith("wave:") and count == 4
+    at.download_button(key="download_report").click().run()
+    assert [e[0] for e in _exports(demo.url)] == ["band_table_csv", "scrutiny_report_html"]
+
+    lead = sign_in(new_app(), Role.LEAD)
+    lead.switch_page("pages/audit.py").run()
+    assert not lead.exception
+    assert not lead.radio  # leads see only their own organisation
+    lead.selectbox(key="audit_action").select("exported").run()
+    shown = lead.dataframe[0].value
+    assert list(shown["Detail"]) == ["scrutiny_report_html", "band_table_csv"]  # newest first
+    assert set(shown["Who"]) == {DEMO_CREDENTIALS[Role.EXECUTIVE][0]}
+    lead.download_button(key="download_audit").click().run()
+    kind, target, count = _exports(demo.url)[-1]
+    assert (kind, count) == ("audit_log_csv", 2) and target.startswith("audit:exported ")
+
+
+def test_the_audit_log_is_per_organisation_for_leads_and_whole_for_admins(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    lead = sign_in(new_app(), Role.LEAD)
+    lead.switch_page("pages/audit.py").run()
+    organisations = set(lead.dataframe[0].value["Organisation"])
+    assert organisations == {"Northbridge Borough Council"}, organisations
+
+    admin = sign_in(new_app(), Role.ADMIN)
+    admin.switch_page("pages/audit.py").run()
+    assert set(admin.dataframe[0].value["Organisation"]) == organisations
+    admin.radio(key="audit_scope").set_value(
+        "All organisations (including accounts and sign-ins)"
+    ).run()
+    assert not admin.exception
+    everything = admin.dataframe[0].value
+    assert len(set(everything["Organisation"]) - {""}) > 1  # the comparator authorities too
+    assert "user_created" in set(admin.selectbox(key="audit_action").options)
+
+
+def test_downloading_survey_links_is_audited_without_the_links(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page("pages/waves.py").run()
+    at.text_input(key="wave_title").input("Audited links")
+    teams = at.multiselect(key="wave_teams")
+    at = teams.select(teams.options[1]).run()
+    at.button(key="launch_wave").click().run()
+    (button,) = [b for b in at.download_button if b.key.startswith("download_links_")]
+    wave_id = button.key.removeprefix("download_links_")
+    button.click().run()
+    assert not at.exception
+    assert _exports(demo.url) == [("survey_links_csv", f"wave:{wave_id}", 10)]

@@ -105,3 +105,94 @@ def test_backup_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     again = runner.invoke(app, ["db", "backup", str(tmp_path / "b.db")])
     assert again.exit_code == 1 and "already exists" in again.output
     config.get_settings.cache_clear()
+
+
+def _roster_csv(rows: int) -> bytes:
+    lines = ["Staff id,Team,Role,Employment type,FTE,Start date"]
+    lines += [
+        f"S{index:06d},Team {index % 40},Social worker,"
+        f"{'agency' if index % 7 == 0 else 'permanent'},1.0,01/09/2020"
+        for index in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_sigkill_inside_a_bulk_import_leaves_nothing_half_imported(
+    sqlite_world, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+    import json
+
+    from sos_workforce.models import AuditEvent, RosterMember, RosterSnapshot
+    from sos_workforce.workforce import import_roster
+
+    database, world, url = sqlite_world
+    rows = 60_000  # large enough that SQLite spills uncommitted pages to the WAL file
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(_roster_csv(rows))
+    lead = world.lead
+    actor = json.dumps(
+        {
+            "user_id": lead.user_id,
+            "email": lead.email,
+            "display_name": lead.display_name,
+            "role": lead.role.value,
+            "organisation_ids": sorted(lead.organisation_ids),
+        }
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "import_process.py"),
+            url,
+            actor,
+            str(roster),
+            "2024-09-30",
+            "--pause-in-transaction",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line.strip())
+        if line.startswith("written"):
+            break
+    # Every member row is in the open transaction, uncommitted: kill now.
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert seen[-1] == f"written {rows}", seen
+    path = Path(url.removeprefix("sqlite:///"))
+    assert Path(f"{path}-wal").stat().st_size > 1_000_000  # uncommitted pages reached disk
+
+    # "Restart": a fresh engine recovers the database from the WAL.
+    database.dispose()
+    restarted = Database.from_settings(Settings(database_url=url, data_dir=tmp_path))
+    assert _count(restarted, RosterSnapshot) == 0
+    assert _count(restarted, RosterMember) == 0
+    with restarted.read() as session:
+        imported = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "roster_imported")
+        )
+    assert imported == 0
+    assert integrity_problems(path) == []
+
+    # The same import now succeeds, whole.
+    result = import_roster(
+        restarted,
+        lead,
+        world.organisation_id,
+        data=roster.read_bytes(),
+        filename="roster.csv",
+        as_of=dt.date(2024, 9, 30),
+    )
+    assert result.created and result.rows == rows
+    assert _count(restarted, RosterMember) == rows
+    assert integrity_problems(path) == []
+    restarted.dispose()
