@@ -24,6 +24,7 @@ from sos_workforce import config
 from sos_workforce.config import Settings
 from sos_workforce.db import Database, make_engine, upgrade
 from sos_workforce.models import Base
+from tests.browser_support import CHROMIUM
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,3 +145,29 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     config.get_settings.cache_clear()
     yield
     config.get_settings.cache_clear()
+
+
+def require_chromium() -> None:
+    """Browser tests run in Debian's chromium; without it they skip (and fail under CI)."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)"
+        )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright launches Debian's chromium, never a downloaded browser."""
+    require_chromium()
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    }

@@ -16,36 +16,15 @@ from sos_workforce.db import Database
 from sos_workforce.demo import DEMO_CREDENTIALS, seed_demo
 from sos_workforce.enums import Role
 from sos_workforce.models import Response, ResponseDraft
-from tests.browser_support import CHROMIUM, running_app, settled, sign_in
-from tests.conftest import make_settings, skip_or_fail
+from tests.browser_support import running_app, settled, sign_in
+from tests.conftest import make_settings, require_chromium
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(
-            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)"
-        )
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-        ],
-    }
-
-
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[dict]:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"browser tests need Debian's chromium at {CHROMIUM}")
+    require_chromium()
     folder = tmp_path_factory.mktemp("browser")
     path = folder / "app.db"
     shutil.copyfile(sqlite_template, path)

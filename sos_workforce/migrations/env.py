@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection, text
 
 from sos_workforce.config import get_settings
 from sos_workforce.db import make_engine
 from sos_workforce.models import Base
+
+# Several app processes may start together on one PostgreSQL database (docs/deploy.md):
+# a transaction-scoped advisory lock makes them migrate one after another, so the second
+# finds the schema already at head instead of racing the first.
+MIGRATION_LOCK_KEY = 0x5050_0001
 
 config = context.config
 target_metadata = Base.metadata
@@ -41,14 +47,18 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
         render_as_batch=True,  # SQLite needs batch mode to alter tables
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         context.run_migrations()
 
 
