@@ -11,6 +11,7 @@ from sos_workforce.auth import ROLE_LABELS
 from sos_workforce.navigation import RATING_PAGE, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
 from sos_workforce.organisations import list_organisations
 from sos_workforce.profiling import RATING_PATH
+from sos_workforce.timing import record_rerun
 from ui import (
     ORGANISATION_KEY,
     SSO_SIGNED_IN_KEY,
@@ -22,6 +23,7 @@ from ui import (
 
 LAST_SEEN_KEY = "last_seen"
 
+started = time.perf_counter()
 st.set_page_config(page_title="sos-workforce", page_icon=":material/diversity_3:", layout="wide")
 context = runtime()
 actor = current_actor() or sign_in_from_sso(context)
@@ -86,4 +88,10 @@ else:
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             sign_out()
 
-navigation.run()
+try:
+    navigation.run()
+finally:
+    if context.settings.rerun_timing_log is not None:
+        record_rerun(
+            context.settings.rerun_timing_log, navigation.title, time.perf_counter() - started
+        )

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     session_timeout_minutes: int = Field(default=60, ge=1)
     surveys_dir: Path = PROJECT_ROOT / "surveys"
+    rerun_timing_log: Path | None = Field(
+        default=None,
+        description="Benchmarks only: append each rerun's page and server time to this file.",
+    )
     # Single sign-on (OpenID Connect, e.g. Microsoft Entra ID) through st.login; off
     # unless the metadata URL, client id and client secret are all set.
     oidc_server_metadata_url: str = ""

@@ -43,7 +43,7 @@ from sos_workforce.models import (
 from sos_workforce.organisations import list_teams
 from sos_workforce.profile_instrument import ProfileDefinition, profile_definition_of
 from sos_workforce.profiling import fewer_than
-from sos_workforce.reporting import TOO_FEW, wave_band_tables
+from sos_workforce.reporting import TOO_FEW, load_wave_counts
 from sos_workforce.timeline import Timeline, experience_band, get_timeline
 
 HIGH_LEVEL = 7.0  # a domain at or above this has been "reached"
@@ -301,12 +301,12 @@ def readiness(
             session.scalars(select(WaveTeam.team_id).where(WaveTeam.wave_id == wave_id))
         )
     teams = [t for t in list_teams(db, actor, organisation_id) if t.id in wave_team_ids]
+    counts = load_wave_counts(db, actor, wave_id)  # once: every team reads the same tallies
     rows = []
     for team in teams:
         record: dict[str, object] = {"Team": team.name}
-        tables = wave_band_tables(
-            db, actor, wave_id, min_group_size=min_group_size, team_ids=[team.id]
-        )
+        # A team's row includes its sub-teams, as everywhere else in the reports.
+        tables = counts.tables_for(team.id, min_group_size)
         respondents = tables[0].respondents if tables else None
         record["Respondents"] = (
             str(respondents) if respondents is not None else fewer_than(min_group_size)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -34,6 +35,11 @@ def running_app(
     yield its base URL."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
+    # The server's output goes to a file: a pipe nobody reads fills up (64 kB) and then
+    # blocks every thread that logs, which froze the app under the load benchmark.
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
+        prefix="sos-app-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -55,7 +61,7 @@ def running_app(
         ],
         cwd=ROOT,
         env={**os.environ, "SOS_BASE_URL": base_url, **env},
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
@@ -68,7 +74,7 @@ def running_app(
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
+                output = Path(log.name).read_text(errors="replace")
                 raise RuntimeError(f"the app did not start:\n{output}")
             time.sleep(0.2)
         yield base_url
@@ -78,6 +84,12 @@ def running_app(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+        server_log_path = Path(log.name)
+        if os.environ.get("SOS_KEEP_APP_LOG"):
+            print(f"app log kept at {server_log_path}")
+        else:
+            server_log_path.unlink(missing_ok=True)
 
 
 def settled(page: Page) -> None:

@@ -16,6 +16,7 @@ from sos_workforce.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
 from sos_workforce.enums import Role
 from sos_workforce.models import Response
 from sos_workforce.navigation import PAGES, RATING_PAGE, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
+from sos_workforce.timing import read_reruns
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -409,3 +410,24 @@ def test_downloading_survey_links_is_audited_without_the_links(demo_app) -> None
     button.click().run()
     assert not at.exception
     assert _exports(demo.url) == [("survey_links_csv", f"wave:{wave_id}", 10)]
+
+
+def test_rerun_timing_log_records_pages_and_never_links(  # type: ignore[no-untyped-def]
+    demo_app, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The load benchmark's server times come from this log: page title and milliseconds."""
+    log = tmp_path / "reruns.tsv"
+    monkeypatch.setenv("SOS_RERUN_TIMING_LOG", str(log))
+    new_app, demo = demo_app
+    sign_in(new_app(), Role.EXECUTIVE)
+    token = demo.summary.open_wave_links[0].rsplit("t=", 1)[1]
+    staff = new_app()
+    staff.query_params["t"] = token
+    staff.switch_page(SURVEY_PAGE).run()
+    assert staff.title[0].value == "Signs of Safety staff confidence"
+    reruns = read_reruns(log)
+    pages = [page for _, page, _ in reruns]
+    assert pages[:2] == ["Sign in", "Sign in"]  # the form, then the submit
+    assert "Confidence dashboard" in pages and pages[-1] == "Staff survey"
+    assert all(milliseconds > 0 for _, _, milliseconds in reruns)
+    assert token not in log.read_text(encoding="utf-8")

@@ -579,6 +579,24 @@ def test_readiness_puts_team_confidence_beside_the_profile(db: Database, world: 
     assert "score" not in " ".join(teams.columns).lower()  # no composite readiness score
 
 
+def test_readiness_rows_include_sub_teams(db: Database, world: World) -> None:
+    """A wave for a team and its sub-team: the parent's row counts both (it used to raise
+    "Choose one team" because the parent alone is not a whole subtree; found by the load
+    benchmark)."""
+    north = organisations.create_team(
+        db, world.lead, world.organisation_id, "Alpha North", parent_id=world.teams["Alpha"]
+    )
+    world.teams["Alpha North"] = north
+    wave = launch(db, world, {"Alpha": 6, "Alpha North": 6, "Beta": 6})
+    for link in wave.links:
+        surveys.submit_response(db, token_of(link), {"understanding": 8})
+    result = readiness(db, world.executive, world.organisation_id, wave.wave_id, min_group_size=5)
+    teams = result.teams.set_index("Team")
+    assert teams.loc["Alpha", "Respondents"] == "12"
+    assert teams.loc["Alpha North", "Respondents"] == "6"
+    assert teams.loc["Beta", "Respondents"] == "6"
+
+
 # --- many organisations -----------------------------------------------------------------
 
 
