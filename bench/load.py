@@ -96,8 +96,9 @@ async def settled(page: Page) -> None:
     except Exception:
         state = await page.locator("[data-testid=stApp]").get_attribute("data-test-script-state")
         widget = await page.locator("[data-testid=stStatusWidget]").all_inner_texts()
-        await page.screenshot(path=f"/tmp/load-fail-{id(page)}.png")
-        print(f"stuck: state={state} status={widget} url={page.url}", flush=True)
+        shot = Path(tempfile.gettempdir()) / f"load-stuck-{id(page)}.png"
+        await page.screenshot(path=str(shot))
+        print(f"stuck: state={state} status={widget} url={page.url} ({shot})", flush=True)
         raise
 
 

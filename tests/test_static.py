@@ -110,6 +110,17 @@ def test_no_known_vulnerabilities_in_the_installed_dependencies() -> None:
 # --- No secrets in the repository -----------------------------------------------------
 
 _PLACEHOLDERS = {"password", "pass", "secret", "xxx", "changeme", "change-me", "***", "..."}
+
+
+def _is_placeholder(value: str) -> bool:
+    """Documentation writes ``<password>`` or ``$VARIABLE`` where a real value goes."""
+    return (
+        value.lower() in _PLACEHOLDERS
+        or value.startswith("$")
+        or bool(re.fullmatch(r"<[^<>]+>", value))
+    )
+
+
 _SECRET_PATTERNS = [
     ("private key", re.compile("-----BEGIN [A-Z ]*PRIVATE" + " KEY-----")),
     ("AWS access key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
@@ -131,11 +142,11 @@ def secret_findings(name: str, text: str) -> list[str]:
     found = [f"{name}: a secret-looking file is tracked"] if _SECRET_FILES.search(name) else []
     found += [f"{name}: {label}" for label, pattern in _SECRET_PATTERNS if pattern.search(text)]
     for match in _URL_PASSWORD.finditer(text):
-        if match.group(1).lower() not in _PLACEHOLDERS and not match.group(1).startswith("$"):
+        if not _is_placeholder(match.group(1)):
             found.append(f"{name}: a password inside a URL")
     if Path(name).suffix in _CONFIG_SUFFIXES:
         for match in _CONFIG_ASSIGNMENT.finditer(text):
-            if match.group(2).lower() not in _PLACEHOLDERS and not match.group(2).startswith("$"):
+            if not _is_placeholder(match.group(2)):
                 found.append(f"{name}: {match.group(1)} set in a configuration file")
     return found
 
