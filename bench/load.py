@@ -26,7 +26,9 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -134,7 +136,11 @@ async def executive(
     email, password = DEMO_CREDENTIALS[Role.EXECUTIVE]
     await page.locator(".st-key-email input").fill(email)
     await page.locator(".st-key-password input").fill(password)
-    await timed_click(page, clicks, page.get_by_role("button", name="Sign in").click())
+    started = time.perf_counter()
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign out").wait_for()
+    await settled(page)
+    clicks.append((time.perf_counter() - started) * 1000)
     connected.append(1)
     await ready.wait()
     rounds = 0
@@ -206,14 +212,25 @@ async def sessions_phase(
     ready = asyncio.Event()
     clicks: dict[str, list[float]] = defaultdict(list)
     connected: list[int] = []
+    failures: list[str] = []
+
+    async def guarded(session: Coroutine[Any, Any, int]) -> int:
+        """One failing session is reported, not allowed to end the run."""
+        try:
+            return await session
+        except Exception as error:  # noqa: BLE001 - counted and printed
+            failures.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+            connected.append(1)  # do not wait for it
+            return 0
+
     tasks = [
         asyncio.create_task(
-            executive(browser, base_url, deadline, clicks["executive"], ready, connected)
+            guarded(executive(browser, base_url, deadline, clicks["executive"], ready, connected))
         )
         for _ in range(executives)
     ] + [
         asyncio.create_task(
-            staff(browser, base_url, tokens, deadline, clicks["staff"], ready, connected)
+            guarded(staff(browser, base_url, tokens, deadline, clicks["staff"], ready, connected))
         )
         for _ in range(sessions - executives)
     ]
@@ -229,6 +246,7 @@ async def sessions_phase(
         "staff_sent": sum(results[executives:]),
         "clicks": clicks,
         "memory_all_open": memory_all_open,
+        "failures": failures,
     }
 
 
@@ -315,6 +333,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"Executive rounds (3 pages and a team choice each): {phase['executive_rounds']}; "
                 f"surveys sent: {phase['staff_sent']}"
             )
+            failures = phase["failures"]
+            assert isinstance(failures, list)
+            print(f"Sessions that failed: {len(failures)}")
+            for failure in failures:
+                print(f"  {failure}")
             all_open = float(phase["memory_all_open"])  # type: ignore[arg-type]
             print(
                 f"RSS: baseline {baseline:.0f} MB; with {args.sessions} sessions open "

@@ -149,6 +149,9 @@ def sign_in(db: Database, email: str, password: str, *, now: dt.datetime | None 
             )
         if not verify_password(user.password_hash, password):
             user.failed_login_count += 1
+            # Failures for unknown emails are not recorded: the log would collect typos of
+            # addresses (personal data) and show nothing an administrator can act on.
+            audit.record(session, None, "sign_in_failed", target=f"user:{user.id}")
             if user.failed_login_count >= MAX_FAILED_SIGN_INS:
                 user.locked_until = now + LOCKOUT
                 user.failed_login_count = 0
@@ -161,7 +164,9 @@ def sign_in(db: Database, email: str, password: str, *, now: dt.datetime | None 
         memberships = list(
             session.scalars(select(Membership.organisation_id).where(Membership.user_id == user.id))
         )
-        return _actor_for(user, memberships)
+        actor = _actor_for(user, memberships)
+        audit.record(session, actor, "signed_in", target=f"user:{user.id}", detail="password")
+        return actor
 
 
 SSO_NO_ACCESS = (

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from sos_workforce import auth
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
 from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, PermissionDenied, SignInFailed
+from sos_workforce.models import AuditEvent
 from sos_workforce.security import check_password_policy, hash_password, verify_password
 
 
@@ -97,3 +99,32 @@ def test_settings_guards(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOS_MIN_GROUP_SIZE", "7")
     assert Settings().min_group_size == 7
     assert Settings(database_url="").resolved_database_url.endswith("data/sos_workforce.db")
+
+
+def test_local_sign_ins_are_audited_without_passwords(db: Database) -> None:
+    auth.create_user(
+        db,
+        email="lead@x.example",
+        display_name="Lead",
+        role=Role.LEAD,
+        password="a long unusual phrase",
+        bootstrap=True,
+    )
+    with pytest.raises(SignInFailed):
+        auth.sign_in(db, "lead@x.example", "wrong guess 123")
+    with pytest.raises(SignInFailed):
+        auth.sign_in(db, "typo@x.example", "a long unusual phrase")
+    actor = auth.sign_in(db, "lead@x.example", "a long unusual phrase")
+    with db.read() as session:
+        events = session.execute(
+            select(AuditEvent.action, AuditEvent.actor_user_id, AuditEvent.target)
+            .where(AuditEvent.action != "user_created")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [(e.action, e.actor_user_id, e.target) for e in events] == [
+        ("sign_in_failed", None, f"user:{actor.user_id}"),
+        ("signed_in", actor.user_id, f"user:{actor.user_id}"),
+    ]  # the unknown address is not recorded at all
+    with db.read() as session:
+        logged = repr(session.execute(select(AuditEvent.__table__)).all())
+    assert "wrong guess" not in logged and "typo" not in logged and "unusual" not in logged
