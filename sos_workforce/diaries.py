@@ -386,15 +386,17 @@ def save_day(
     day: dt.date,
     entries: Sequence[EntryInput],
     *,
+    labels: Sequence[str] | None = None,
     today: dt.date | None = None,
 ) -> DaySummary:
     """Replace one day's entries with ``entries`` (an empty list clears the day). All rows
-    are checked first; if any is wrong nothing is saved and every problem is listed."""
+    are checked first; if any is wrong nothing is saved and every problem is listed, each
+    naming its row (``labels``, default "Row 1", "Row 2", …)."""
     today = today or dt.date.today()
     with db.write() as session:
         participant, period = _by_token(session, token, today)
         _check_day_in_period(period, day, today)
-        clean = validate_day(diary_codes(), entries)
+        clean = validate_day(diary_codes(), entries, labels)
         session.execute(
             delete(DiaryEntry).where(
                 DiaryEntry.participant_id == participant.id, DiaryEntry.entry_date == day

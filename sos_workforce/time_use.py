@@ -208,6 +208,62 @@ class TimeUseReport:
             )
         return pd.DataFrame.from_records(records).set_index("Group")
 
+    def hours_frame(self) -> pd.DataFrame:
+        """Long rows (group, measure, hours) for every shown group: hours worked a week
+        beside contracted hours (the data behind the hours chart)."""
+        records = [
+            {"group": g.name.strip(), "measure": measure, "hours": value, "workers": g.workers}
+            for g in [self.overall, *self.by_team]
+            if g.shown
+            for measure, value in (
+                ("Hours worked a week", g.hours_per_week),
+                ("Contracted hours a week", g.contracted_per_week),
+            )
+        ]
+        return pd.DataFrame.from_records(records, columns=["group", "measure", "hours", "workers"])
+
+    def spread_frame(self) -> pd.DataFrame:
+        """Quartiles across workers, per shown group (whole period, teams, roles)."""
+        hidden = f"fewer than {self.min_group_size}"
+        records = []
+        for g in [self.overall, *self.by_team, *self.by_role]:
+            weekly, direct = g.weekly_hours_spread, g.direct_share_spread
+            records.append(
+                {
+                    "Group": g.name,
+                    "Workers": str(g.workers) if g.shown else hidden,
+                    "Hours a week: lower quartile": f"{weekly.lower_quartile:.1f}"
+                    if weekly
+                    else hidden,
+                    "Hours a week: median": f"{weekly.median:.1f}" if weekly else hidden,
+                    "Hours a week: upper quartile": f"{weekly.upper_quartile:.1f}"
+                    if weekly
+                    else hidden,
+                    "Direct work %: lower quartile": f"{direct.lower_quartile:.1f}"
+                    if direct
+                    else hidden,
+                    "Direct work %: median": f"{direct.median:.1f}" if direct else hidden,
+                    "Direct work %: upper quartile": f"{direct.upper_quartile:.1f}"
+                    if direct
+                    else hidden,
+                }
+            )
+        return pd.DataFrame.from_records(records).set_index("Group")
+
+    def share_table(self) -> pd.DataFrame:
+        """Groups × reporting groups of activities: "% of recorded time" (the numbers
+        beside the share chart)."""
+        frame = self.activity_frame(by="group")
+        if frame.empty:
+            return pd.DataFrame()
+        table = frame.pivot_table(
+            index="group", columns="activity", values="share", aggfunc="first", sort=False
+        )
+        order = [a for a in dict.fromkeys(self.activity_groups.values()) if a in table.columns]
+        table = table[order].map(lambda v: "–" if pd.isna(v) else f"{v:.1f}%")
+        table.index.name = "Group"
+        return table
+
     def activity_frame(self, by: str = "group") -> pd.DataFrame:
         """Long rows (group, activity, minutes, share %) for every shown group (whole
         period and teams); ``by`` is "group" (reporting groups) or "code"."""
