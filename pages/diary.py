@@ -76,14 +76,19 @@ with st.expander("What the activities mean"):
 
 
 def _day_label(day: dt.date) -> str:
-    summary = next(d for d in view.days if d.day == day)
-    recorded = hours_and_minutes(summary.minutes) if summary.entries else "nothing yet"
-    return f"{day:%A %d %B} — {recorded}"
+    return f"{day:%A %d %B}" + (" (today)" if day == dt.date.today() else "")
 
 
 days = [summary.day for summary in view.days]
 day: dt.date = st.selectbox(
     "Day", days, index=len(days) - 1, format_func=_day_label, key="diary_day"
+)
+saved_day = next(d for d in view.days if d.day == day)
+st.caption(
+    f"Saved for this day: {hours_and_minutes(saved_day.minutes)} in {saved_day.entries} "
+    f"{'entry' if saved_day.entries == 1 else 'entries'}."
+    if saved_day.entries
+    else "Nothing saved for this day yet."
 )
 
 rows_key, version_key = f"diary_rows_{day.isoformat()}", f"diary_version_{day.isoformat()}"
@@ -256,7 +261,8 @@ if copy_column.button(
         _reset(_rows_of(copied))
         st.session_state[FLASH_KEY] = (
             "info",
-            f"Copied {len(copied)} entries from {copied_from:%A %d %B}. Check them and save.",
+            f"Copied {len(copied)} {'entry' if len(copied) == 1 else 'entries'} from "
+            f"{copied_from:%A %d %B}. Check them and save.",
         )
     st.rerun()
 if save_column.button(
@@ -276,12 +282,13 @@ if save_column.button(
         _reset(_rows_of(day_entries(context.db, token, day)))
         st.session_state[FLASH_KEY] = (
             "success",
-            f"Saved {saved.entries} entries for {day:%A %d %B} "
+            f"Saved {saved.entries} {'entry' if saved.entries == 1 else 'entries'} for "
+            f"{day:%A %d %B} "
             f"({hours_and_minutes(saved.minutes)}).",
         )
         st.rerun()
 
-with st.expander("Your days so far"):
+with st.expander("Your days so far", expanded=True):
     st.table(
         pd.DataFrame.from_records(
             [

@@ -46,7 +46,9 @@ def _label(period: PeriodSummary) -> str:
     return period.label
 
 
-period = st.selectbox("Diary period", periods, format_func=_label, key="time_use_period")
+choice, refresh = st.columns([4, 1], vertical_alignment="bottom")
+period = choice.selectbox("Diary period", periods, format_func=_label, key="time_use_period")
+refresh.button("Refresh", key="time_use_refresh", icon=":material/refresh:")  # reruns the page
 report = time_use(context.db, actor, period.id, k)
 overall = report.overall
 st.caption(
