@@ -127,6 +127,9 @@ else:
 
     st.subheader("By role")
     st.table(report.summary_frame(report.by_role))
+    by_role = report.share_table(report.by_role)
+    if not by_role.empty:
+        st.table(by_role)
 
     st.subheader("Spread across workers")
     st.caption(

@@ -143,8 +143,8 @@ def generate(
         report = run_generation(database, seed=seed, progress=advance, **chosen)
     typer.echo(
         f"Added {report.organisations} authorities, {report.teams} teams, {report.waves} "
-        f"waves, {report.responses} responses and {report.answers} answers in "
-        f"{report.seconds:.1f} s."
+        f"waves, {report.responses} responses, {report.answers} answers and "
+        f"{report.diary_entries} diary entries in {report.seconds:.1f} s."
     )
 
 

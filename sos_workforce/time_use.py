@@ -250,10 +250,10 @@ class TimeUseReport:
             )
         return pd.DataFrame.from_records(records).set_index("Group")
 
-    def share_table(self) -> pd.DataFrame:
-        """Groups × reporting groups of activities: "% of recorded time" (the numbers
-        beside the share chart)."""
-        frame = self.activity_frame(by="group")
+    def share_table(self, groups: Iterable[GroupTimeUse] | None = None) -> pd.DataFrame:
+        """Groups (default: whole period and teams) × reporting groups of activities:
+        "% of recorded time" (the numbers beside the share chart)."""
+        frame = self.activity_frame(by="group", groups=groups)
         if frame.empty:
             return pd.DataFrame()
         table = frame.pivot_table(
@@ -264,11 +264,13 @@ class TimeUseReport:
         table.index.name = "Group"
         return table
 
-    def activity_frame(self, by: str = "group") -> pd.DataFrame:
-        """Long rows (group, activity, minutes, share %) for every shown group (whole
-        period and teams); ``by`` is "group" (reporting groups) or "code"."""
+    def activity_frame(
+        self, by: str = "group", groups: Iterable[GroupTimeUse] | None = None
+    ) -> pd.DataFrame:
+        """Long rows (group, activity, minutes, share %) for every shown group (default:
+        whole period and teams); ``by`` is "group" (reporting groups) or "code"."""
         records = []
-        for g in [self.overall, *self.by_team]:
+        for g in list(groups) if groups is not None else [self.overall, *self.by_team]:
             if not g.shown:
                 continue
             total = sum(g.activity_minutes.values())

@@ -96,6 +96,9 @@ def test_shares_and_hours_match_a_hand_computed_example(db: Database, world: Wor
     }
     frame = report.summary_frame()
     assert frame.loc["All teams", "Direct work %"] == "17.8%"
+    assert report.share_table(report.by_role).empty  # every role is withheld
+    table = report.share_table()
+    assert table.loc["All teams", "Direct work with the child"] == "11.1%"  # 600 / 5400
     assert frame.loc["All teams", "Hours a week: quartiles"] == "25.0 / 30.0 / 35.0"
 
 
