@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from sos_workforce.diaries import (
@@ -36,6 +37,7 @@ token = st.query_params.get("d", "")
 COLUMNS = ["Activity", "Start", "End", "Minutes", "SoS tool"]
 NO_TOOL = "(none)"
 FLASH_KEY = "diary_flash"
+TIME_TYPE = pd.ArrowDtype(pa.time64("us"))
 
 try:
     view: DiaryView = open_diary(context.db, token)
@@ -169,6 +171,12 @@ if flash:
     (st.success if kind == "success" else st.info)(text)
 
 grid = pd.DataFrame.from_records(st.session_state[rows_key], columns=COLUMNS)
+# Typed columns even when empty: an all-empty column has no type and the grid's time
+# and selectbox editors then drop what is typed into it.
+for name in ("Start", "End"):
+    grid[name] = grid[name].astype(TIME_TYPE)
+for name in ("Activity", "SoS tool"):
+    grid[name] = grid[name].astype("string")
 grid["Minutes"] = grid["Minutes"].astype("float64")
 st.markdown(f"**{day:%A %d %B %Y}**")
 edited = st.data_editor(

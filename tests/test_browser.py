@@ -298,6 +298,30 @@ def _pick(page: Page, key: str, text: str) -> None:
     expect(box).to_have_value(re.compile("^" + re.escape(text)))
 
 
+# Where the diary grid's columns are, as fractions of its width, at the 1200-pixel-wide
+# window the diary test uses (the grid is a canvas: cells have no elements to click).
+ACTIVITY_COLUMN, START_COLUMN, END_COLUMN = 0.25, 0.53, 0.65
+ROW_HEIGHT = 35  # pixels, the header row too
+
+
+def _grid_edit(page: Page, grid: Locator, column: float, text: str, row: int = 0) -> None:
+    """Type ``text`` into a cell of the day grid: a selectbox cell takes the option that
+    starts with it, a time cell the time."""
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.dblclick(box["x"] + box["width"] * column, box["y"] + ROW_HEIGHT * (1.5 + row))
+    if column in (START_COLUMN, END_COLUMN):
+        editor = page.locator("input[type=time]")
+        expect(editor).to_be_visible()
+        editor.fill(text)
+        editor.press("Enter")
+    else:
+        page.keyboard.type(text)
+        expect(page.get_by_role("option", name=re.compile("^" + re.escape(text)))).to_have_count(1)
+        page.keyboard.press("Enter")
+    settled(page)
+
+
 def _quick_add(page: Page, activity: str, minutes: int) -> None:
     _pick(page, "quick_activity", activity)
     page.locator(".st-key-quick_minutes input").fill(str(minutes))
@@ -325,7 +349,7 @@ def test_a_worker_fills_in_two_days_and_the_lead_time_use_changes(
     before = int(workers.inner_text())
     hours_before = _all_teams_cell(lead, 3).inner_text()
 
-    worker = browser.new_context().new_page()
+    worker = browser.new_context(viewport={"width": 1200, "height": 1400}).new_page()
     worker.goto(f"{base_url}/diary?d={token}")
     settled(worker)
     expect(worker.get_by_role("heading", name="Time diary")).to_be_visible()
@@ -343,15 +367,23 @@ def test_a_worker_fills_in_two_days_and_the_lead_time_use_changes(
     settled(worker)
     expect(worker.get_by_text(f"Saved 2 entries for {today:%A %d %B}")).to_be_visible()
 
-    # Day two: choose yesterday and record travel and liaison.
+    # Day two: choose yesterday and type into the day grid itself: liaison from 09:00 to
+    # 14:00, then travel through the quick add.
     _pick(worker, "diary_day", f"{yesterday:%A %d %B}")
     settled(worker)
+    grid = worker.locator("[data-testid=stDataFrame]").first
+    grid.hover()
+    grid.get_by_role("button", name=re.compile("add row", re.I)).click()
+    settled(worker)
+    _grid_edit(worker, grid, ACTIVITY_COLUMN, "Liaison with")
+    _grid_edit(worker, grid, START_COLUMN, "09:00")
+    _grid_edit(worker, grid, END_COLUMN, "14:00")
+    expect(worker.get_by_text("5 h", exact=True)).to_be_visible()  # the running total
     _quick_add(worker, "Travel", 60)
-    _quick_add(worker, "Liaison with other professionals", 300)
+    expect(worker.get_by_text("6 h", exact=True)).to_be_visible()
     worker.get_by_role("button", name="Save this day").click()
     settled(worker)
     expect(worker.get_by_text(f"Saved 2 entries for {yesterday:%A %d %B}")).to_be_visible()
-    # The day picker now shows what was recorded on each day.
     expect(worker.get_by_text("Saved for this day: 6 h in 2 entries.")).to_be_visible()
     days = worker.locator("[data-testid=stTable]").filter(has_text="Recorded")
     expect(days.locator("tr").filter(has_text=f"{today:%a %d %b}")).to_contain_text("6 h 30 min")
