@@ -17,6 +17,7 @@ from sos_workforce.db import Database
 from sos_workforce.diaries import Entry, diary_template, import_diaries, preview_diaries
 from sos_workforce.errors import InvalidInput, PermissionDenied
 from sos_workforce.models import DiaryEntry
+from sos_workforce.tabular import MAX_FILE_BYTES
 from tests.diary_factories import AFTER, MONDAY, Period, launch
 from tests.factories import World, build_world
 from tests.test_bad_input import dump
@@ -179,6 +180,7 @@ def _bad(
 ROW = "SW1,02/03/2026,travel,40,,,\r\n"
 BAD_FILES: dict[str, tuple[tuple[bytes, str, dict[str, object]], str]] = {
     "empty": (_bad(""), "is empty"),
+    "a very large file": (_bad(b"x" * (MAX_FILE_BYTES + 1)), "larger than 50 MB"),
     "only blank lines": (_bad("\r\n\r\n"), "is empty"),
     "header only": (_bad(HEADER), "no data rows"),
     "BOM and a missing column": (
