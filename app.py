@@ -8,7 +8,14 @@ import time
 import streamlit as st
 
 from sos_workforce.auth import ROLE_LABELS
-from sos_workforce.navigation import RATING_PAGE, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
+from sos_workforce.navigation import (
+    DIARY_PAGE,
+    DIARY_PATH,
+    RATING_PAGE,
+    SIGN_IN_PAGE,
+    SURVEY_PAGE,
+    pages_for,
+)
 from sos_workforce.organisations import list_organisations
 from sos_workforce.profiling import RATING_PATH
 from sos_workforce.timing import record_rerun
@@ -49,11 +56,18 @@ rating_page = st.Page(
 )
 
 if actor is None:
-    # Staff open /survey?t=<token> and self-profile raters /rate-profile?t=<token> from
-    # their links without an account; everyone else lands on sign-in. No menu is drawn
-    # for anonymous visitors.
+    # Staff open /survey?t=<token> and /diary?d=<token>, and self-profile raters
+    # /rate-profile?t=<token>, from their links without an account; everyone else lands on
+    # sign-in. A diary token on the home address (/?d=<token>, e.g. a link shortened by a
+    # mail client) opens the diary too. No menu is drawn for anonymous visitors.
     sign_in = st.Page(SIGN_IN_PAGE, title="Sign in", icon=":material/login:", default=True)
-    navigation = st.navigation([sign_in, survey_page, rating_page], position="hidden")
+    diary_page = st.Page(
+        DIARY_PAGE, title="Time diary", icon=":material/edit_calendar:", url_path=DIARY_PATH
+    )
+    navigation = st.navigation([sign_in, survey_page, rating_page, diary_page], position="hidden")
+    diary_token = st.query_params.get("d")
+    if diary_token and navigation.url_path == "":
+        st.switch_page(diary_page, query_params={"d": diary_token})
 else:
     sections: dict[str, list[st.Page]] = {}
     for index, spec in enumerate(pages_for(actor.role)):

@@ -130,6 +130,96 @@ def national_aggregates(path: Path) -> None:
     line("  (same query over raw rows in SQLite, for contrast)", raw_band, duck_band)
 
 
+DIARY_SQL_ACTIVITY = """
+SELECT pe.organisation_id, e.activity, SUM(e.minutes), COUNT(DISTINCT e.participant_id)
+FROM diary_entry e JOIN diary_participant p ON p.id = e.participant_id
+JOIN diary_period pe ON pe.id = p.period_id
+GROUP BY pe.organisation_id, e.activity
+"""
+DIARY_SQL_TEAM_DIRECT = """
+SELECT p.team_id, p.period_id,
+       SUM(CASE WHEN e.activity IN ('direct_child', 'direct_family') THEN e.minutes ELSE 0 END),
+       SUM(e.minutes)
+FROM diary_entry e JOIN diary_participant p ON p.id = e.participant_id
+GROUP BY p.team_id, p.period_id
+"""
+
+
+def diary_aggregates(path: Path) -> None:
+    import duckdb
+    import pyarrow as pa
+
+    print("\n== Time diaries: national aggregates over raw diary rows")
+    connection = sqlite3.connect(path)
+    rows = connection.execute("SELECT COUNT(*) FROM diary_entry").fetchone()[0]
+    if not rows:
+        print("   no diary rows (generate with diary periods)")
+        return
+    cold = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3,time,sys;c=sqlite3.connect(sys.argv[1]);t=time.perf_counter();"
+                "c.execute(sys.argv[2]).fetchall();print(time.perf_counter()-t)"
+            ),
+            str(path),
+            DIARY_SQL_ACTIVITY,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ours_activity, activity_rows = timed(
+        lambda: connection.execute(DIARY_SQL_ACTIVITY).fetchall(), 3
+    )
+    ours_team, team_rows = timed(lambda: connection.execute(DIARY_SQL_TEAM_DIRECT).fetchall(), 3)
+    duck = duckdb.connect()
+    duck.execute("SET threads TO 2")
+    load_start = time.perf_counter()
+    for table, columns in (
+        ("diary_entry", "participant_id, activity, minutes"),
+        ("diary_participant", "id, period_id, team_id"),
+        ("diary_period", "id, organisation_id"),
+    ):
+        data = connection.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608
+        names = [c.strip() for c in columns.split(",")]
+        arrays = list(zip(*data, strict=True)) if data else [[] for _ in names]
+        duck.register(f"{table}_arrow", pa.table(dict(zip(names, arrays, strict=True))))
+        duck.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_arrow")
+    load_seconds = time.perf_counter() - load_start
+    duck_activity, duck_activity_rows = timed(
+        lambda: duck.execute(DIARY_SQL_ACTIVITY).fetchall(), 3
+    )
+    duck_team, duck_team_rows = timed(lambda: duck.execute(DIARY_SQL_TEAM_DIRECT).fetchall(), 3)
+    assert sorted(activity_rows) == sorted(duck_activity_rows), "SQLite and DuckDB disagree"  # type: ignore[arg-type]
+    assert sorted(team_rows) == sorted(duck_team_rows), "SQLite and DuckDB disagree"  # type: ignore[arg-type]
+    print(f"   {rows:,} diary rows; DuckDB load {load_seconds:.1f} s")
+    line(
+        "minutes per activity per authority, cold (new process)",
+        float(cold.stdout.strip()),
+        duck_activity,
+    )
+    line("minutes per activity per authority, warm", ours_activity, duck_activity)
+    line("direct share per team per period, warm", ours_team, duck_team)
+
+    from sqlalchemy import text
+
+    from sos_workforce.time_use import time_use
+
+    database = Database(make_engine(f"sqlite:///{path}"))
+    with database.read() as session:
+        period_id = session.execute(text("SELECT MAX(id) FROM diary_period")).scalar_one()
+    t_report, _ = timed(lambda: time_use(database, ADMIN, period_id, 5), 10)
+    line(
+        "one authority's time-use report (one diary week)",
+        t_report * 1000,
+        50,
+        "ms",
+        "target <= 50 ms",
+    )
+
+
 def one_authority(db: Database) -> None:
     print("\n== One-authority dashboard queries (median of 20)")
     with db.read() as session:
@@ -295,6 +385,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "sos-national.db")
     parser.add_argument("--generate", action="store_true")
+    parser.add_argument(
+        "--only-diaries", action="store_true", help="run only the time-diary benchmarks"
+    )
     parser.add_argument("--postgres", default=os.environ.get("SOS_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
@@ -304,11 +397,16 @@ def main() -> None:
         args.db.unlink(missing_ok=True)
         upgrade(url)
         report = generate(Database(make_engine(url)), **PRESETS["national"])
+        rows = report.answers + report.diary_entries
         print(
-            f"Generated {report.answers:,} answers in {report.seconds:.0f} s "
-            f"({report.answers / report.seconds:,.0f} rows/s)"
+            f"Generated {report.answers:,} answers and {report.diary_entries:,} diary rows "
+            f"in {report.seconds:.0f} s ({rows / report.seconds:,.0f} rows/s)"
         )
+    if args.only_diaries:
+        diary_aggregates(args.db)
+        return
     national_aggregates(args.db)
+    diary_aggregates(args.db)
     one_authority(Database(make_engine(url)))
     with tempfile.TemporaryDirectory() as folder:
         small = f"sqlite:///{folder}/load.db"

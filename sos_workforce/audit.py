@@ -26,6 +26,8 @@ EXPORT_KINDS: dict[str, str] = {
     "scrutiny_report_html": "Scrutiny report (HTML)",
     "survey_links_csv": "Survey links (CSV)",
     "rater_links_csv": "Self-profile rater links (CSV)",
+    "diary_links_csv": "Time-diary links (CSV)",
+    "time_use_csv": "Time use tables (CSV)",
     "profile_scores_csv": "Self-profile scores (CSV)",
     "audit_log_csv": "Audit log (CSV)",
 }

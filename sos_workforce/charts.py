@@ -294,6 +294,114 @@ def measure_trend_chart(
     return alt.LayerChart(layer=layers)
 
 
+# --- time use -------------------------------------------------------------------------------
+
+# Direct work in blues, the rest in a neutral-to-warm range (ColorBrewer, colour-blind safe).
+_ACTIVITY_COLOURS = [
+    "#08519c",
+    "#4292c6",
+    "#bdbdbd",
+    "#fd8d3c",
+    "#fdd0a2",
+    "#a1d99b",
+    "#41ab5d",
+    "#756bb1",
+    "#bcbddc",
+    "#d94801",
+]
+
+
+def time_share_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """A stacked bar per group (whole period, then teams): the share of recorded time per
+    activity, from ``TimeUseReport.activity_frame``; ``None`` when nothing can be shown."""
+    if frame.empty:
+        return None
+    activities = list(dict.fromkeys(frame.sort_values("order")["activity"]))
+    groups = list(dict.fromkeys(frame["group"]))
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Share of recorded time by activity")
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", title="% of recorded time", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=240)),
+            color=alt.Color(
+                "activity:N",
+                sort=activities,
+                scale=alt.Scale(domain=activities, range=_ACTIVITY_COLOURS[: len(activities)])
+                if len(activities) <= len(_ACTIVITY_COLOURS)
+                else alt.Scale(domain=activities),
+                title="Activity",
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=300),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("activity:N", title="Activity"),
+                alt.Tooltip("share:Q", title="% of recorded time", format=".1f"),
+                alt.Tooltip("minutes:Q", title="Minutes"),
+            ],
+        )
+        .properties(height=alt.Step(30))
+    )
+    return chart
+
+
+def hours_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """Hours worked a week beside contracted hours, per group (grouped bars), from
+    ``TimeUseReport.hours_frame``."""
+    if frame.empty:
+        return None
+    groups = list(dict.fromkeys(frame["group"]))
+    measures = ["Hours worked a week", "Contracted hours a week"]
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Hours worked against contracted hours (mean per worker)")
+        .mark_bar()
+        .encode(
+            x=alt.X("hours:Q", title="Hours a week"),
+            y=alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=240)),
+            yOffset=alt.YOffset("measure:N", sort=measures),
+            color=alt.Color(
+                "measure:N",
+                sort=measures,
+                scale=alt.Scale(domain=measures, range=["#d94801", "#9ecae1"]),
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("hours:Q", title="Hours", format=".1f"),
+                alt.Tooltip("workers:Q", title="Workers"),
+            ],
+        )
+        .properties(height=alt.Step(14))
+    )
+    return chart
+
+
+def confidence_scatter(points: pd.DataFrame, item: str, top_band: str) -> alt.Chart | None:
+    """Teams as points: direct-work share against the share in the top confidence band
+    for one statement (team aggregates only)."""
+    if points.empty:
+        return None
+    base = alt.Chart(points).encode(
+        x=alt.X("direct_share:Q", title="Direct work, % of recorded time"),
+        y=alt.Y("top_share:Q", title=f"% rating {top_band}", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("direct_share:Q", title="Direct work %", format=".1f"),
+            alt.Tooltip("top_share:Q", title=f"% {top_band}", format=".1f"),
+            alt.Tooltip("workers:Q", title="Workers (diary)"),
+            alt.Tooltip("respondents:Q", title="Respondents (survey)"),
+        ],
+    )
+    chart: alt.Chart = (
+        base.mark_point(filled=True, size=90, color="#08519c")
+        + base.mark_text(align="left", dx=7, fontSize=11).encode(text="team:N")
+    ).properties(title=f"Direct work and confidence by team: {item}")
+    return chart
+
+
 # --- self-profiling -----------------------------------------------------------------------
 
 _PHASE_COLOURS = ["#f0f0f0", "#deebf7", "#c6dbef", "#e5f5e0"]

@@ -72,6 +72,7 @@ def demo(
 ) -> None:
     """Seed the fictional Northbridge authority (once), print sign-ins, start the app."""
     from sos_workforce.demo import seed_demo
+    from sos_workforce.demo_diaries import DIARY_LINKS_FILE
     from sos_workforce.demo_profiling import RATER_LINKS_FILE
 
     settings = get_settings()
@@ -90,6 +91,9 @@ def demo(
     rater_links_file = settings.data_dir / RATER_LINKS_FILE
     if rater_links_file.exists():
         typer.echo(f"Unused rater links for the open self-profiling round: {rater_links_file}")
+    diary_links_file = settings.data_dir / DIARY_LINKS_FILE
+    if diary_links_file.exists():
+        typer.echo(f"Unused time-diary links for the open diary week: {diary_links_file}")
     if serve:
         _serve(port, {"SOS_DEMO": "true"})
 
@@ -139,8 +143,8 @@ def generate(
         report = run_generation(database, seed=seed, progress=advance, **chosen)
     typer.echo(
         f"Added {report.organisations} authorities, {report.teams} teams, {report.waves} "
-        f"waves, {report.responses} responses and {report.answers} answers in "
-        f"{report.seconds:.1f} s."
+        f"waves, {report.responses} responses, {report.answers} answers and "
+        f"{report.diary_entries} diary entries in {report.seconds:.1f} s."
     )
 
 

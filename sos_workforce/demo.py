@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sos_workforce import auth, organisations, surveys
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
+from sos_workforce.demo_diaries import seed_diaries
 from sos_workforce.demo_profiling import seed_profiling
 from sos_workforce.enums import Role
 from sos_workforce.instruments import ScaleItem, sync_directory
@@ -104,6 +105,8 @@ class DemoSummary:
     created: bool = True
     # Unused rater links of Northbridge's open self-profiling round.
     profile_rater_links: list[str] = field(default_factory=list)
+    # Unused personal links of Northbridge's open diary period (/diary?d=…).
+    diary_links: list[str] = field(default_factory=list)
 
 
 def _existing(db: Database) -> DemoSummary | None:
@@ -204,6 +207,9 @@ def seed_demo(
     _seed_other_surveys(db, settings, organisation_id, lead, headcounts, rng, today)
     _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
     _seed_workforce(db, organisation_id, lead, rng, today)
+    diary_links = seed_diaries(
+        db, settings, organisation_id=organisation_id, lead=lead, today=today, rng=rng
+    )
     rater_links = seed_profiling(
         db,
         settings,
@@ -219,6 +225,7 @@ def seed_demo(
         current.wave_id,
         open_wave_links=[link.url for link in unused],
         profile_rater_links=rater_links,
+        diary_links=diary_links,
     )
 
 

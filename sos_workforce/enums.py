@@ -79,8 +79,16 @@ class RoundStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class DiaryStatus(enum.StrEnum):
+    """A time-diary period: open (staff can record and change entries) or closed."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 __all__ = [
     "Channel",
+    "DiaryStatus",
     "ExperienceBand",
     "ImplementationPhase",
     "RaterRole",

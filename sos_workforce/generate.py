@@ -18,9 +18,14 @@ from sqlalchemy.orm import Session
 
 from sos_workforce import tallies
 from sos_workforce.db import Database
+from sos_workforce.enums import DiaryStatus
 from sos_workforce.instruments import InstrumentDefinition, register
 from sos_workforce.models import (
     Answer,
+    DiaryEntry,
+    DiaryParticipant,
+    DiaryPeriod,
+    DiaryPeriodTeam,
     InstrumentItem,
     Invitation,
     Organisation,
@@ -33,9 +38,34 @@ from sos_workforce.security import hash_token
 
 SYNTHETIC_INSTRUMENT = "synthetic_staff_survey"
 PRESETS = {
-    "small": {"orgs": 4, "staff": 400, "waves": 2, "items": 12},
-    "national": {"orgs": 150, "staff": 60_000, "waves": 4, "items": 60},
+    "small": {"orgs": 4, "staff": 400, "waves": 2, "items": 12, "diary_periods": 1},
+    # About 5M diary rows: 60,000 staff × 85% keeping a diary × 2 weeks × ~49 entries.
+    "national": {"orgs": 150, "staff": 60_000, "waves": 4, "items": 60, "diary_periods": 2},
 }
+# Diary activities with their weight in a day (as in the demo: ~15% direct work).
+DIARY_WEIGHTS = {
+    "direct_child": 6.5,
+    "direct_family": 8.5,
+    "travel": 10.0,
+    "recording": 23.0,
+    "liaison": 10.0,
+    "admin_other": 12.0,
+    "meeting_strategy": 3.5,
+    "meeting_conference": 4.0,
+    "meeting_core_group": 4.0,
+    "meeting_lac_review": 2.5,
+    "supervision_individual": 4.0,
+    "supervision_group": 2.5,
+    "court": 4.5,
+    "training": 5.0,
+}
+DIARY_ROLES = (
+    "Social worker",
+    "Social worker",
+    "Social worker",
+    "Senior practitioner",
+    "Team manager",
+)
 
 
 def synthetic_instrument(items: int) -> InstrumentDefinition:
@@ -79,6 +109,7 @@ class GenerationReport:
     responses: int
     answers: int
     seconds: float
+    diary_entries: int = 0
 
 
 def generate(
@@ -88,11 +119,13 @@ def generate(
     staff: int,
     waves: int,
     items: int,
+    diary_periods: int = 0,
     seed: int = 1,
     progress: Callable[[float], None] | None = None,
 ) -> GenerationReport:
     """Add ``orgs`` synthetic authorities sharing ``staff`` staff, each with ``waves``
-    closed waves of a ``items``-item survey answered by about 85% of staff."""
+    closed waves of a ``items``-item survey answered by about 85% of staff, and
+    ``diary_periods`` closed diary weeks kept by about 85% of staff."""
     started = time.perf_counter()
     rng = random.Random(seed)
     with db.write() as session:
@@ -107,7 +140,7 @@ def generate(
         )
         first = int(session.scalar(select(func.count()).select_from(Organisation)) or 0) + 1
     per_org = max(1, staff // orgs)
-    totals = {"teams": 0, "waves": 0, "responses": 0, "answers": 0}
+    totals = {"teams": 0, "waves": 0, "responses": 0, "answers": 0, "diary_entries": 0}
     today = dt.date.today()
     for number in range(first, first + orgs):
         # Each authority has its own confidence level, each team a small offset from it.
@@ -210,6 +243,10 @@ def generate(
                 totals["answers"] += len(answers)
                 rebuild_tallies(session, wave.id)
                 tallies.seal_wave(session, wave.id)
+            for period_number in range(diary_periods):
+                totals["diary_entries"] += _diary_period(
+                    session, rng, org.id, number, period_number, ids, team_sizes, today
+                )
         if progress is not None:
             progress((number - first + 1) / orgs)
     return GenerationReport(
@@ -219,7 +256,75 @@ def generate(
         totals["responses"],
         totals["answers"],
         time.perf_counter() - started,
+        totals["diary_entries"],
     )
+
+
+def _diary_period(
+    session: Session,
+    rng: random.Random,
+    organisation_id: int,
+    org_number: int,
+    period_number: int,
+    team_ids: list[int],
+    team_sizes: list[int],
+    today: dt.date,
+) -> int:
+    """One closed diary week (Monday to Sunday) for every team; returns the entry rows."""
+    monday = today - dt.timedelta(days=today.weekday() + 7 * (26 * (period_number + 1)))
+    period = DiaryPeriod(
+        organisation_id=organisation_id,
+        title=f"Synthetic diary week {period_number + 1}",
+        starts_on=monday,
+        ends_on=monday + dt.timedelta(days=6),
+        status=DiaryStatus.CLOSED,
+    )
+    session.add(period)
+    session.flush()
+    session.execute(
+        insert(DiaryPeriodTeam), [{"period_id": period.id, "team_id": t} for t in team_ids]
+    )
+    first = int(session.scalar(select(func.coalesce(func.max(DiaryParticipant.id), 0))) or 0) + 1
+    participants: list[dict[str, object]] = []
+    for team_id, size in zip(team_ids, team_sizes, strict=True):
+        for _ in range(size):
+            fte = rng.choice((1.0, 1.0, 1.0, 0.8, 0.6))
+            participants.append(
+                {
+                    "id": first + len(participants),
+                    "period_id": period.id,
+                    "team_id": team_id,
+                    "worker_ref": f"S{org_number:03d}-{len(participants) + 1:05d}",
+                    "role": rng.choice(DIARY_ROLES),
+                    "fte": fte,
+                    "contracted_hours": round(fte * 37, 2),
+                    "token_hash": hash_token(f"{rng.getrandbits(128):032x}"),
+                }
+            )
+    session.execute(insert(DiaryParticipant), participants)
+    codes, weights = list(DIARY_WEIGHTS), list(DIARY_WEIGHTS.values())
+    entries: list[dict[str, object]] = []
+    for person in participants:
+        if rng.random() >= 0.85:
+            continue  # kept no diary
+        days = round(5 * float(person["fte"]))  # type: ignore[arg-type]
+        for offset in [*range(days), *([5] if rng.random() < 0.3 else [])]:
+            day = monday + dt.timedelta(days=offset)
+            count = rng.randint(9, 13) if offset < 5 else 1
+            minutes_left = int(min(720, max(300, rng.gauss(555, 60)))) if offset < 5 else 90
+            for activity in rng.choices(codes, weights=weights, k=count):
+                minutes = max(5, round(minutes_left / count / 5) * 5)
+                entries.append(
+                    {
+                        "participant_id": person["id"],
+                        "entry_date": day,
+                        "activity": activity if offset < 5 else "recording",
+                        "minutes": minutes,
+                    }
+                )
+    if entries:
+        session.execute(insert(DiaryEntry), entries)
+    return len(entries)
 
 
 def rebuild_tallies(session: Session, wave_id: int) -> None:

@@ -276,16 +276,18 @@ def dump_instrument(definition: InstrumentDefinition) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-# Self-profile instruments live beside the surveys but have their own schema
-# (``profile_instrument.py``); they are not surveys.
+# Self-profile instruments and the time-diary activity codes live beside the surveys but
+# have their own schemas (``profile_instrument.py``, ``diary_codes.py``); they are not surveys.
 SELF_PROFILE_PREFIX = "self_profile"
+DIARY_CODES_PREFIX = "diary_codes"
 
 
 def instrument_files(directory: Path) -> list[Path]:
     return sorted(
         p
         for p in directory.glob("*.y*ml")
-        if p.suffix in {".yaml", ".yml"} and not p.name.startswith(SELF_PROFILE_PREFIX)
+        if p.suffix in {".yaml", ".yml"}
+        and not p.name.startswith((SELF_PROFILE_PREFIX, DIARY_CODES_PREFIX))
     )
 
 

@@ -26,12 +26,14 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from sos_workforce.enums import (
     Channel,
+    DiaryStatus,
     ImplementationPhase,
     RaterRole,
     Role,
@@ -551,3 +553,111 @@ class AgreedScore(Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- time diaries ------------------------------------------------------------------------
+
+
+class DiaryPeriod(Base):
+    """A time-diary period (e.g. one week) launched by a lead for some teams."""
+
+    __tablename__ = "diary_period"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "title"),
+        CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[DiaryStatus] = mapped_column(_enum(DiaryStatus), default=DiaryStatus.OPEN)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DiaryPeriodTeam(Base):
+    """A team taking part in a diary period."""
+
+    __tablename__ = "diary_period_team"
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class DiaryParticipant(Base):
+    """A worker keeping a diary in a period, by pseudonymous staff id. Their link is valid
+    for the whole period (not single-use); only the token's SHA-256 is stored. No names,
+    no child or case identifiers."""
+
+    __tablename__ = "diary_participant"
+    __table_args__ = (
+        UniqueConstraint("period_id", "worker_ref"),
+        CheckConstraint("fte > 0 AND fte <= 1.5", name="fte_range"),
+        CheckConstraint(
+            "contracted_hours > 0 AND contracted_hours <= 80", name="contracted_hours_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    worker_ref: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(80))
+    fte: Mapped[float] = mapped_column(Float)
+    contracted_hours: Mapped[float] = mapped_column(Float)  # per week
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DiaryEntry(Base):
+    """Minutes spent on one activity code on one day. ``activity`` and ``sos_tool`` are
+    codes from ``surveys/diary_codes.yaml``; there is deliberately no free-text column."""
+
+    __tablename__ = "diary_entry"
+    __table_args__ = (
+        # Covers the time-use aggregates (per worker, day and activity) without the table.
+        Index(
+            "ix_diary_entry_participant_day",
+            "participant_id",
+            "entry_date",
+            "activity",
+            "minutes",
+        ),
+        CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_participant.id", ondelete="CASCADE")
+    )
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    activity: Mapped[str] = mapped_column(String(40))
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    starts_at: Mapped[dt.time | None] = mapped_column(Time)
+    ends_at: Mapped[dt.time | None] = mapped_column(Time)
+    sos_tool: Mapped[str | None] = mapped_column(String(40))
+
+
+class DiaryImport(Base):
+    """A diary file imported into a period; ``checksum`` makes the same file a no-op."""
+
+    __tablename__ = "diary_import"
+    __table_args__ = (UniqueConstraint("period_id", "checksum"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("diary_period.id", ondelete="CASCADE"))
+    checksum: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

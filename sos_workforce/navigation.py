@@ -38,6 +38,14 @@ PAGES: list[PageSpec] = [
         frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
     ),
     PageSpec(
+        "pages/time_use.py",
+        "Time use",
+        ":material/schedule:",
+        "time-use",
+        "Results",
+        frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
+    ),
+    PageSpec(
         "pages/progress.py",
         "Implementation progress",
         ":material/trending_up:",
@@ -58,6 +66,14 @@ PAGES: list[PageSpec] = [
         "Survey instruments",
         ":material/assignment:",
         "instruments",
+        "Run surveys",
+        frozenset({Role.ADMIN, Role.LEAD}),
+    ),
+    PageSpec(
+        "pages/diaries.py",
+        "Time diaries",
+        ":material/edit_calendar:",
+        "diaries",
         "Run surveys",
         frozenset({Role.ADMIN, Role.LEAD}),
     ),
@@ -98,6 +114,8 @@ PAGES: list[PageSpec] = [
 SIGN_IN_PAGE = "pages/sign_in.py"
 SURVEY_PAGE = "pages/survey.py"
 RATING_PAGE = "pages/rate_profile.py"
+DIARY_PAGE = "pages/diary.py"  # staff, anonymous: /diary?d=<token>
+DIARY_PATH = "diary"
 
 
 def pages_for(role: Role) -> list[PageSpec]:

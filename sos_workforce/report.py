@@ -20,10 +20,12 @@ from sos_workforce.charts import (
     benchmark_frame,
     diverging_band_chart,
     team_heatmap_chart,
+    time_share_chart,
     trend_chart,
 )
 from sos_workforce.db import Database
-from sos_workforce.enums import Role
+from sos_workforce.diaries import list_periods
+from sos_workforce.enums import DiaryStatus, Role
 from sos_workforce.errors import NotFound
 from sos_workforce.organisations import list_organisations
 from sos_workforce.profile_reporting import progress_report
@@ -36,6 +38,7 @@ from sos_workforce.reporting import (
     wave_workbook,
 )
 from sos_workforce.surveys import list_waves
+from sos_workforce.time_use import BENCHMARKS, time_use
 from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
 from sos_workforce.workforce import measure_trend
@@ -311,6 +314,116 @@ def _retention_section(db: Database, actor: Actor, organisation_id: int, k: int)
     return section
 
 
+def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) -> ReportSection:
+    """Direct and indirect time and hours against contracted hours per team, from the
+    latest closed diary period (or the latest period while none is closed)."""
+    section = ReportSection("Time use")
+    periods = list_periods(db, actor, organisation_id)
+    if not periods:
+        section.paragraphs.append(
+            "No time diaries yet. A diary period can be launched on the Time diaries page."
+        )
+        return section
+    closed = [p for p in periods if p.status is DiaryStatus.CLOSED]
+    period = (closed or periods)[0]
+    report = time_use(db, actor, period.id, k)
+    overall = report.overall
+    section.paragraphs.append(
+        f"From the diary period “{report.title}”, {report.starts_on:%d %B} to "
+        f"{report.ends_on:%d %B %Y}"
+        + ("" if report.status is DiaryStatus.CLOSED else " (still open)")
+        + f": {report.participants} people took part"
+        + (f", {overall.workers} recorded time" if overall.shown else "")
+        + (
+            f", and {report.completion:.1f}% of their weekdays have entries."
+            if report.completion is not None
+            else "."
+        )
+    )
+    if not overall.shown:
+        section.withheld.append(
+            f"The figures are withheld: fewer than {k} people recorded time in this period."
+        )
+        return section
+    section.paragraphs.append(
+        f"{overall.direct_share:.1f}% of recorded time was direct work with children and "
+        f"families (published benchmark: about {BENCHMARKS['direct_share']:g}% face to "
+        f"face) and {overall.admin_share:.1f}% recording and administration (about "
+        f"{BENCHMARKS['admin_share']:g}%). Staff worked {overall.hours_per_week:.1f} hours a "
+        f"week on average against {overall.contracted_per_week:.1f} contracted (published: "
+        f"{BENCHMARKS['hours_worked']:g} against {BENCHMARKS['hours_contracted']:g}); "
+        f"{overall.hours_per_fte_week:.1f} hours per full-time-equivalent week."
+    )
+    section.paragraphs.append(
+        "Shares are of recorded time. A week is five weekdays; hours worked a week are each "
+        "worker's recorded hours divided by the weeks in the period, averaged over those who "
+        "recorded anything; contracted hours come from the roster (FTE × 37)."
+    )
+    chart = time_share_chart(report.activity_frame(by="group"))
+    if chart is not None:
+        direct_groups = [g for g in [overall, *report.by_team] if g.shown]
+        section.figures.append(
+            ReportFigure(
+                chart_svg(chart),
+                "Stacked bar chart of the share of recorded time by activity. "
+                + "; ".join(
+                    f"{g.name.strip()}: {g.direct_share:.1f}% direct work" for g in direct_groups
+                )
+                + ".",
+                "Share of recorded time by activity, for all teams and each team shown.",
+            )
+        )
+    shares = report.share_table()
+    section.tables.append(
+        ReportTable(
+            "Share of recorded time by activity (%)",
+            ["Group", *[str(c) for c in shares.columns]],
+            [
+                [str(group).strip(), *map(str, row)]
+                for group, row in zip(shares.index, shares.to_numpy(), strict=True)
+            ],
+        )
+    )
+    shown = [g for g in [overall, *report.by_team] if g.shown]
+    section.tables.append(
+        ReportTable(
+            "Direct and indirect time, hours worked and contracted hours by team",
+            [
+                "Group",
+                "Workers",
+                "Direct work %",
+                "Indirect %",
+                "Recording and admin %",
+                "Hours worked a week",
+                "Contracted hours a week",
+                "Hours per FTE week",
+            ],
+            [
+                [
+                    g.name.strip(),
+                    str(g.workers),
+                    f"{g.direct_share:.1f}",
+                    f"{100 - (g.direct_share or 0):.1f}",
+                    f"{g.admin_share:.1f}",
+                    f"{g.hours_per_week:.1f}",
+                    f"{g.contracted_per_week:.1f}",
+                    f"{g.hours_per_fte_week:.1f}",
+                ]
+                for g in shown
+            ],
+        )
+    )
+    hidden = [g.name.strip() for g in report.by_team if g.status == "withheld"]
+    if hidden:
+        section.withheld.append(
+            f"Figures for {len(hidden)} team(s) are withheld because fewer than {k} people "
+            "recorded time or their figures could be worked out by subtraction: "
+            + ", ".join(hidden)
+            + "."
+        )
+    return section
+
+
 def _self_profile_section(db: Database, actor: Actor, organisation_id: int) -> ReportSection:
     """Agreed self-profile scores by domain across rounds, with greatest progress."""
     section = ReportSection("Self-profile of the implementation")
@@ -366,6 +479,7 @@ def scrutiny_report(
         _trend_section(db, actor, organisation_id, counts.definition.code, k),
         _benchmark_section(db, actor, wave_id, k),
         _retention_section(db, actor, organisation_id, k),
+        _time_use_section(db, actor, organisation_id, k),
         _self_profile_section(db, actor, organisation_id),
     ]
     return _templates.get_template("scrutiny_report.html.j2").render(

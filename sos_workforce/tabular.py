@@ -24,7 +24,7 @@ MAX_PROBLEMS_LISTED = 50
 MAX_FILE_BYTES = 50_000_000  # an authority's whole roster is well under 1 MB
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 in the 1900 date system
 Progress = Callable[[float], None]
-Kind = Literal["text", "date", "number", "integer", "choice"]
+Kind = Literal["text", "date", "time", "number", "integer", "choice"]
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,31 @@ def _excel_serial(serial: float) -> dt.date:
     return EXCEL_EPOCH + dt.timedelta(days=int(serial))
 
 
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
+
+
+def parse_time(value: object) -> dt.time:
+    """A time of day: "9:30", "09:30", "09:30:00" (or "9.30"), a time from Excel, or
+    Excel's fraction of a day (0.5 = 12:00)."""
+    if isinstance(value, dt.datetime):
+        return value.time().replace(microsecond=0)
+    if isinstance(value, dt.time):
+        return value.replace(microsecond=0)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value < 1:
+            raise ValueError(f"{value:g} is not a time of day; use hours:minutes, e.g. 09:30")
+        seconds = round(float(value) * 86_400)
+        return dt.time(seconds // 3600, seconds % 3600 // 60)
+    text = str(value).strip()
+    match = _TIME.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a time; use hours:minutes, e.g. 09:30")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text} is not a real time of day")
+    return dt.time(hour, minute)
+
+
 def parse_number(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
@@ -182,6 +207,8 @@ def parse_number(value: object) -> float:
 def _convert(column: Column, value: object) -> object:
     if column.kind == "date":
         return parse_date(value)
+    if column.kind == "time":
+        return parse_time(value)
     if column.kind in ("number", "integer"):
         number = parse_number(value)
         if column.kind == "integer" and number != int(number):

@@ -15,13 +15,20 @@ from sos_workforce.db import Database
 from sos_workforce.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
 from sos_workforce.enums import Role
 from sos_workforce.models import Response
-from sos_workforce.navigation import PAGES, RATING_PAGE, SIGN_IN_PAGE, SURVEY_PAGE, pages_for
+from sos_workforce.navigation import (
+    DIARY_PAGE,
+    PAGES,
+    RATING_PAGE,
+    SIGN_IN_PAGE,
+    SURVEY_PAGE,
+    pages_for,
+)
 from sos_workforce.timing import read_reruns
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-ANONYMOUS_PAGES = {SIGN_IN_PAGE, SURVEY_PAGE, RATING_PAGE}
+ANONYMOUS_PAGES = {SIGN_IN_PAGE, SURVEY_PAGE, RATING_PAGE, DIARY_PAGE}
 
 
 @dataclass
@@ -115,6 +122,8 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app, role: Role) ->
                     "pages/profiling.py": "Self-profiling rounds",
                     "pages/timeline.py": "Implementation timeline",
                     "pages/audit.py": "Audit log",
+                    "pages/time_use.py": "Time use",
+                    "pages/diaries.py": "Time diaries",
                 }[page.path]
             )
         else:
@@ -123,11 +132,17 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app, role: Role) ->
 
 
 def test_menus_match_the_product_roles() -> None:
-    results = {"pages/dashboard.py", "pages/workforce.py", "pages/progress.py"}
+    results = {
+        "pages/dashboard.py",
+        "pages/workforce.py",
+        "pages/progress.py",
+        "pages/time_use.py",
+    }
     assert {p.path for p in pages_for(Role.EXECUTIVE)} == results
     assert {p.path for p in pages_for(Role.LEAD)} == results | {
         "pages/waves.py",
         "pages/instruments.py",
+        "pages/diaries.py",
         "pages/profiling.py",
         "pages/timeline.py",
         "pages/audit.py",

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import sos_workforce
-from sos_workforce import profiling, surveys, timeline, workforce
+from sos_workforce import diaries, profiling, surveys, timeline, workforce
 from sos_workforce.audit import AuditFilter
 from sos_workforce.auth import Actor
 from sos_workforce.config import Settings
@@ -53,6 +53,7 @@ class Targets:
     snapshot_id: int
     milestone_id: int
     profile_version_id: int
+    diary_period_id: int
     serial: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
     extra_waves: dict[str, int] = field(default_factory=dict)
 
@@ -274,6 +275,48 @@ SERVICES: dict[str, Service] = {
     "retention.erase_respondent": Service(
         "admin", lambda t, own: _one(t.a.organisation_id, "someone@testshire.example")
     ),
+    # time diaries and time use
+    "diaries.roster_participants": Service(
+        "lead", lambda t, own: _one(t.a.organisation_id, [t.a.teams["Alpha"]], AS_OF)
+    ),
+    "diaries.launch_period": Service(
+        "lead",
+        lambda t, own: _one(
+            t.a.organisation_id,
+            title=f"Walk diary {next(t.serial)}",
+            starts_on=TODAY,
+            ends_on=TODAY + dt.timedelta(days=6),
+            team_ids=[t.a.teams["Alpha"]],
+            base_url="http://testserver",
+            participants=[diaries.ParticipantInput("W1", t.a.teams["Alpha"], fte=1.0)],
+            today=TODAY,
+        ),
+    ),
+    "diaries.list_periods": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "diaries.participation": Service(
+        "reader", lambda t, own: _one(t.diary_period_id, min_group_size=5)
+    ),
+    "diaries.reissue_links": Service(
+        "lead", lambda t, own: _one(t.diary_period_id, base_url="http://testserver")
+    ),
+    "diaries.import_diaries": Service(
+        "lead",
+        lambda t, own: _one(
+            t.diary_period_id,
+            data=f"Staff id,Date,Activity,Minutes\nD1,{TODAY:%d/%m/%Y},travel,30\n".encode(),
+            filename="diaries.csv",
+        ),
+    ),
+    "diaries.close_period": Service("lead", lambda t, own: _one(t.diary_period_id)),
+    "time_use.time_use": Service("reader", lambda t, own: _one(t.diary_period_id, 5)),
+    "time_use.period_trend": Service("reader", lambda t, own: _one(t.a.organisation_id, 5)),
+    "time_use.compare_periods": Service(
+        "reader", lambda t, own: _one(t.diary_period_id, t.diary_period_id, 5)
+    ),
+    "time_use.matching_waves": Service("reader", lambda t, own: _one(t.diary_period_id)),
+    "time_use.confidence_beside_time": Service(
+        "reader", lambda t, own: _one(t.diary_period_id, t.wave_id, 5)
+    ),
 }
 INSTRUMENT = """\
 code: walk_check
@@ -307,6 +350,7 @@ LAST = [
     "profiling.close_round",
     "timeline.remove_milestone",
     "workforce.delete_roster",
+    "diaries.close_period",
 ]
 TARGETS: Targets  # set by the fixture (the builders of mixed variants read it)
 
@@ -372,6 +416,17 @@ def targets(db: Database, settings: Settings) -> Targets:
         db, a.lead, a.organisation_id, data=ROSTER.encode(), filename="r.csv", as_of=AS_OF
     )
     milestone = timeline.add_milestone(db, a.lead, a.organisation_id, "Target", TODAY)
+    diary = diaries.launch_period(
+        db,
+        a.lead,
+        a.organisation_id,
+        title="Target diary",
+        starts_on=TODAY - dt.timedelta(days=6),
+        ends_on=TODAY,
+        team_ids=[a.teams["Alpha"]],
+        base_url="http://testserver",
+        participants=[diaries.ParticipantInput("D1", a.teams["Alpha"], fte=1.0)],
+    )
     TARGETS = Targets(
         a,
         b,
@@ -381,6 +436,7 @@ def targets(db: Database, settings: Settings) -> Targets:
         snapshot.snapshot_id,
         milestone,
         version,
+        diary.period_id,
     )
     return TARGETS
 

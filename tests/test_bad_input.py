@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from sos_workforce import retention, surveys, waves, workforce
+from sos_workforce import diaries, retention, surveys, waves, workforce
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
+from sos_workforce.diaries import EntryInput, ParticipantInput
 from sos_workforce.errors import SosError
 from sos_workforce.models import Base
 from sos_workforce.tabular import MAX_FILE_BYTES
@@ -40,6 +41,10 @@ class Corpus:
     open_link: str
     wave_id: int
     closed_wave_id: int
+    diary: str = ""  # a diary link of an open period, with entries today
+    closed_diary: str = ""
+    diary_period_id: int = 0
+    closed_diary_period_id: int = 0
 
 
 def dump(db: Database) -> dict[str, list[tuple[str, ...]]]:
@@ -71,8 +76,29 @@ def corpus(db: Database, settings: Settings) -> Corpus:
         filename="roster.csv",
         as_of=TODAY - dt.timedelta(days=30),
     )
+    diary_ids, diary_links = [], []
+    for title in ("Diary week", "Closed diary week"):
+        launched_diary = diaries.launch_period(
+            db,
+            world.lead,
+            world.organisation_id,
+            title=title,
+            starts_on=TODAY - dt.timedelta(days=3),
+            ends_on=TODAY + dt.timedelta(days=3),
+            team_ids=[world.teams["Alpha"]],
+            base_url="http://t",
+            participants=[ParticipantInput("SW1", world.teams["Alpha"], "Social worker", 1.0)],
+        )
+        diary_ids.append(launched_diary.period_id)
+        diary_links.append(launched_diary.links[0].url.rsplit("d=", 1)[1])
+        diaries.save_day(db, diary_links[-1], TODAY, [EntryInput("travel", 30)])
+    diaries.close_period(db, world.lead, diary_ids[1])
     return Corpus(
         world,
+        diary=diary_links[0],
+        closed_diary=diary_links[1],
+        diary_period_id=diary_ids[0],
+        closed_diary_period_id=diary_ids[1],
         spent=tokens[0],
         fresh=tokens[2],
         closed=token_of(closed.links[0]),
@@ -86,6 +112,20 @@ def _roster(text: str | bytes, name: str = "roster.csv") -> Callable[[Database, 
     data = text if isinstance(text, bytes) else text.encode()
     return lambda db, c: workforce.import_roster(
         db, c.world.lead, c.world.organisation_id, data=data, filename=name, as_of=TODAY
+    )
+
+
+def _day(*entries: EntryInput, day: dt.date | None = None) -> Callable[[Database, Corpus], object]:
+    return lambda db, c: diaries.save_day(db, c.diary, day or TODAY, list(entries))
+
+
+DIARY_HEADER = "Staff id,Date,Activity,Minutes,Start,End\r\n"
+
+
+def _diary_file(text: str | bytes, name: str = "d.csv") -> Callable[[Database, Corpus], object]:
+    data = text if isinstance(text, bytes) else text.encode()
+    return lambda db, c: diaries.import_diaries(
+        db, c.world.lead, c.diary_period_id, data=data, filename=name
     )
 
 
@@ -193,6 +233,82 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "headcount",
     ),
     "launch with a blank title": (_launch(title="   "), "title"),
+    "a diary day over 24 hours": (
+        _day(EntryInput("recording", 900), EntryInput("admin_other", 600)),
+        "more than the 24 hours in a day",
+    ),
+    "a negative diary entry": (_day(EntryInput("travel", -30)), "more than zero"),
+    "a zero-length diary entry": (
+        _day(EntryInput("travel", None, dt.time(9), dt.time(9))),
+        "lasts no time",
+    ),
+    "a diary entry ending before it starts": (
+        _day(EntryInput("travel", None, dt.time(10), dt.time(9))),
+        "before it starts",
+    ),
+    "overlapping diary entries": (
+        _day(
+            EntryInput("travel", None, dt.time(9), dt.time(10)),
+            EntryInput("liaison", None, dt.time(9, 30), dt.time(11)),
+        ),
+        "overlap",
+    ),
+    "a diary date outside the period": (
+        _day(EntryInput("travel", 30), day=TODAY + dt.timedelta(days=30)),
+        "outside this diary period",
+    ),
+    "an unknown activity code": (_day(EntryInput("gardening", 30)), "not one of the activities"),
+    "a tool on indirect work": (
+        _day(EntryInput("recording", 30, sos_tool="mapping")),
+        "only for direct work",
+    ),
+    "an empty diary file": (_diary_file(""), "empty"),
+    "a diary file with 31 April and a negative duration": (
+        _diary_file(
+            DIARY_HEADER
+            + "SW1,31/04/2026,travel,30,,\r\n"
+            + f"SW1,{TODAY:%d/%m/%Y},travel,-30,,\r\n"
+        ),
+        "Row 2, column 'Date': 31/04/2026 is not a real date",
+    ),
+    "a diary file over 24 hours in UTF-16": (
+        _diary_file(
+            (
+                DIARY_HEADER
+                + f"sw1 ,{TODAY:%d/%m/%Y},recording,900,,\r\n"
+                + f"SW1,{TODAY:%d/%m/%Y},travel,600,,\r\n"
+            ).encode("utf-16")
+        ),
+        "more than the 24 hours",
+    ),
+    "a diary file with a future date": (
+        _diary_file(DIARY_HEADER + f"SW1,{TODAY + dt.timedelta(days=2):%d/%m/%Y},travel,30,,\r\n"),
+        "in the future",
+    ),
+    "a diary file for a closed period": (
+        lambda db, c: diaries.import_diaries(
+            db,
+            c.world.lead,
+            c.closed_diary_period_id,
+            data=(DIARY_HEADER + f"SW1,{TODAY:%d/%m/%Y},travel,30,,\r\n").encode(),
+            filename="d.csv",
+        ),
+        "closed",
+    ),
+    "a diary period with no weekday": (
+        lambda db, c: diaries.launch_period(
+            db,
+            c.world.lead,
+            c.world.organisation_id,
+            title="Weekend",
+            starts_on=dt.date(2026, 3, 7),
+            ends_on=dt.date(2026, 3, 8),
+            team_ids=[c.world.teams["Alpha"]],
+            base_url="http://t",
+            participants=[ParticipantInput("X", c.world.teams["Alpha"], fte=1.0)],
+        ),
+        "weekday",
+    ),
     # --- links --------------------------------------------------------------------------
     "a reused link": (
         lambda db, c: surveys.submit_response(db, c.spent, {"understanding": 5}),
@@ -226,6 +342,14 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         lambda db, c: waves.start_open_response(db, c.open_link[::-1], 1),
         "not valid",
     ),
+    "a tampered diary link": (
+        lambda db, c: diaries.save_day(db, c.diary[::-1], TODAY, [EntryInput("travel", 60)]),
+        "not valid",
+    ),
+    "a diary link of a closed period": (
+        lambda db, c: diaries.save_day(db, c.closed_diary, TODAY, [EntryInput("travel", 60)]),
+        "has closed",
+    ),
     "an open link used for a team outside the wave": (
         lambda db, c: waves.start_open_response(db, c.open_link, 999_999),
         "Choose one of the teams",
@@ -255,6 +379,10 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
             db, c.world.lead, c.closed_wave_id, reason="", closes_on=TODAY
         ),
         "Say why",
+    ),
+    "closing a closed diary period": (
+        lambda db, c: diaries.close_period(db, c.world.lead, c.closed_diary_period_id),
+        "already closed",
     ),
     "a retention period of 1 day": (
         lambda db, c: retention.set_retention(db, c.world.admin, c.world.organisation_id, 1),

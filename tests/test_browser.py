@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import func, select
 
 from sos_workforce.db import Database
@@ -38,10 +38,12 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
         # Links were made for the default base URL; point them at this server.
         tokens = [link.rsplit("t=", 1)[1] for link in summary.open_wave_links]
         rater_tokens = [link.rsplit("t=", 1)[1] for link in summary.profile_rater_links]
+        diary_tokens = [link.rsplit("d=", 1)[1] for link in summary.diary_links]
         yield {
             "base_url": base_url,
             "tokens": tokens,
             "rater_tokens": rater_tokens,
+            "diary_tokens": diary_tokens,
             "url": url,
             "settings": settings,
         }
@@ -247,3 +249,125 @@ def test_a_rater_scores_a_round_and_the_lead_sees_it_counted(
     lead.get_by_role("tab", name="Scores and agreement").click()
     # The demo's open round had 13 of 24 raters; this rater makes 14.
     expect(lead.get_by_text("14 of 24 links")).to_be_visible()
+
+
+def _all_teams_cell(page: Page, column: int = 0) -> Locator:
+    """A cell of the "All teams" row of the time-use summary (column 0: workers)."""
+    table = (
+        page.locator("[data-testid=stTable] table")
+        .filter(has_text="Hours per FTE week")
+        .filter(has_text="All teams")
+        .first
+    )
+    row = table.locator("tbody tr").filter(
+        has=page.locator("th", has_text=re.compile("^All teams$"))
+    )
+    return row.locator("td").nth(column)
+
+
+def _pick(page: Page, key: str, text: str) -> None:
+    """Choose the option of the selectbox keyed ``key`` that starts with ``text``, by
+    typing it (as a keyboard user would), then clicking the one option left."""
+    box = page.locator(f".st-key-{key}").get_by_role("combobox")
+    box.click()
+    box.fill(text)
+    option = page.get_by_role("option", name=re.compile("^" + re.escape(text)))
+    expect(option).to_have_count(1)
+    option.click()
+    expect(box).to_have_value(re.compile("^" + re.escape(text)))
+
+
+# Where the diary grid's columns are, as fractions of its width, at the 1200-pixel-wide
+# window the diary test uses (the grid is a canvas: cells have no elements to click).
+ACTIVITY_COLUMN, START_COLUMN, END_COLUMN = 0.25, 0.53, 0.65
+ROW_HEIGHT = 35  # pixels, the header row too
+
+
+def _grid_edit(page: Page, grid: Locator, column: float, text: str, row: int = 0) -> None:
+    """Type ``text`` into a cell of the day grid: a selectbox cell takes the option that
+    starts with it, a time cell the time."""
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.dblclick(box["x"] + box["width"] * column, box["y"] + ROW_HEIGHT * (1.5 + row))
+    if column in (START_COLUMN, END_COLUMN):
+        editor = page.locator("input[type=time]")
+        expect(editor).to_be_visible()
+        editor.fill(text)
+        editor.press("Enter")
+    else:
+        page.keyboard.type(text)
+        expect(page.get_by_role("option", name=re.compile("^" + re.escape(text)))).to_have_count(1)
+        page.keyboard.press("Enter")
+    settled(page)
+
+
+def _quick_add(page: Page, activity: str, minutes: int) -> None:
+    _pick(page, "quick_activity", activity)
+    page.locator(".st-key-quick_minutes input").fill(str(minutes))
+    page.get_by_role("button", name="Add to the day").click()
+    settled(page)
+
+
+def test_a_worker_fills_in_two_days_and_the_lead_time_use_changes(
+    demo_server: dict, browser: Browser
+) -> None:
+    import datetime as dt
+
+    base_url, token = demo_server["base_url"], demo_server["diary_tokens"][0]
+    lead = browser.new_context().new_page()
+    sign_in(lead, base_url, *DEMO_CREDENTIALS[Role.LEAD])
+    lead.get_by_role("link", name="Time use").click()
+    settled(lead)
+    expect(lead.get_by_role("heading", name="Time use")).to_be_visible()
+    # The newest period (the open diary week) is shown first.
+    expect(lead.locator(".st-key-time_use_period").get_by_role("combobox")).to_have_value(
+        re.compile(r"^Diary week \(now\)")
+    )
+    workers = _all_teams_cell(lead)
+    expect(workers).to_have_text(re.compile(r"^\d+$"))
+    before = int(workers.inner_text())
+    hours_before = _all_teams_cell(lead, 3).inner_text()
+
+    worker = browser.new_context(viewport={"width": 1200, "height": 1400}).new_page()
+    worker.goto(f"{base_url}/diary?d={token}")
+    settled(worker)
+    expect(worker.get_by_role("heading", name="Time diary")).to_be_visible()
+    expect(worker.get_by_text("Page not found")).to_have_count(0)
+    today = dt.date.today()
+    yesterday = today - dt.timedelta(days=1)
+
+    # Day one (the latest day is chosen first): direct work and recording.
+    day_picker = worker.locator(".st-key-diary_day").get_by_role("combobox")
+    expect(day_picker).to_have_value(re.compile(f"^{today:%A %d %B}"))
+    _quick_add(worker, "Direct work with parents, family or network", 150)
+    _quick_add(worker, "Case recording and forms", 240)
+    expect(worker.get_by_text("6 h 30 min")).to_be_visible()  # the running total
+    worker.get_by_role("button", name="Save this day").click()
+    settled(worker)
+    expect(worker.get_by_text(f"Saved 2 entries for {today:%A %d %B}")).to_be_visible()
+
+    # Day two: choose yesterday and type into the day grid itself: liaison from 09:00 to
+    # 14:00, then travel through the quick add.
+    _pick(worker, "diary_day", f"{yesterday:%A %d %B}")
+    settled(worker)
+    grid = worker.locator("[data-testid=stDataFrame]").first
+    grid.hover()
+    grid.get_by_role("button", name=re.compile("add row", re.I)).click()
+    settled(worker)
+    _grid_edit(worker, grid, ACTIVITY_COLUMN, "Liaison with")
+    _grid_edit(worker, grid, START_COLUMN, "09:00")
+    _grid_edit(worker, grid, END_COLUMN, "14:00")
+    expect(worker.get_by_text("5 h", exact=True)).to_be_visible()  # the running total
+    _quick_add(worker, "Travel", 60)
+    expect(worker.get_by_text("6 h", exact=True)).to_be_visible()
+    worker.get_by_role("button", name="Save this day").click()
+    settled(worker)
+    expect(worker.get_by_text(f"Saved 2 entries for {yesterday:%A %d %B}")).to_be_visible()
+    expect(worker.get_by_text("Saved for this day: 6 h in 2 entries.")).to_be_visible()
+    days = worker.locator("[data-testid=stTable]").filter(has_text="Recorded")
+    expect(days.locator("tr").filter(has_text=f"{today:%a %d %b}")).to_contain_text("6 h 30 min")
+
+    lead.get_by_role("button", name="Refresh").click()
+    settled(lead)
+    expect(_all_teams_cell(lead)).to_have_text(str(before + 1))
+    expect(_all_teams_cell(lead, 3)).not_to_have_text(hours_before)

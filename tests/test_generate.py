@@ -15,7 +15,7 @@ from tests.test_tallies import _recount
 
 
 def test_small_preset_is_consistent_and_reportable(db: Database) -> None:
-    report = generate(db, orgs=4, staff=200, waves=2, items=6, seed=3)
+    report = generate(db, orgs=4, staff=200, waves=2, items=6, diary_periods=1, seed=3)
     assert (report.organisations, report.waves) == (4, 8)
     assert 0.7 * 200 * 2 <= report.responses <= 200 * 2
     answers, people = _recount(db)  # tallies equal a recount of the raw rows
@@ -28,3 +28,13 @@ def test_small_preset_is_consistent_and_reportable(db: Database) -> None:
     assert table.respondents is not None and all(row.n for row in table.rows)
     rows = benchmark_wave(db, admin, wave_id, 5)
     assert all(row.others.contributors == 3 for row in rows)
+
+    # Diaries: about 85% of 200 staff keep one week, 9–13 entries a weekday.
+    assert 0.7 * 200 * 9 <= report.diary_entries <= 200 * 6 * 13
+    from sos_workforce.diaries import list_periods
+    from sos_workforce.time_use import time_use
+
+    [period] = list_periods(db, admin, 1)
+    figures = time_use(db, admin, period.id, 5)
+    assert figures.overall.shown and 8 <= (figures.overall.direct_share or 0) <= 25
+    assert 40 <= (figures.overall.hours_per_fte_week or 0) <= 55

@@ -68,7 +68,35 @@ def test_the_demo_report_covers_confidence_trends_retention_and_the_self_profile
         database, executive, demo.summary.organisation_id, demo.summary.closed_wave_id, 5
     )
     database.dispose()
-    for heading in ("Progress over time", "Workforce and retention", "Self-profile"):
+    for heading in ("Progress over time", "Workforce and retention", "Time use", "Self-profile"):
         assert heading in html
     assert "Turnover" in html or "turnover" in html
     assert "Agreed scores (0–10) by domain" in html
+
+
+def test_the_time_use_section_discloses_suppression_with_a_chart_and_its_table(
+    db: Database, settings: Settings
+) -> None:
+    from tests.diary_factories import fill, weekdays
+    from tests.diary_factories import launch as launch_diary
+
+    world = build_world(db, settings)
+    launched = launch(db, world, {"Alpha": 6})
+    for link in launched.links:
+        surveys.submit_response(db, token_of(link), {"understanding": 8})
+    empty = scrutiny_report(db, world.executive, world.organisation_id, launched.wave_id, 5)
+    assert "No time diaries yet" in empty
+    people = [(f"A{n}", "Alpha", "Social worker", 1.0) for n in range(6)]
+    people += [("B1", "Beta", "Social worker", 1.0), ("B2", "Beta", "Social worker", 1.0)]
+    period = launch_diary(db, world, people)
+    for token in period.tokens.values():
+        fill(db, token, weekdays(), [("direct_child", 60), ("recording", 420), ("travel", 60)])
+    html = scrutiny_report(db, world.executive, world.organisation_id, launched.wave_id, 5)
+    section = html.split('">Time use</h2>', 1)[1].split("</section>", 1)[0]
+    # 60 of 540 minutes a day: 11.1% direct; 45 hours a week against 37 contracted.
+    assert "11.1% of recorded time was direct work" in section
+    assert "Staff worked 45.0 hours a week on average against 37.0 contracted" in section
+    assert 'role="img" aria-label="Stacked bar chart' in section
+    assert "<caption>Direct and indirect time, hours worked" in section
+    # Beta (2) is hidden, and so is Alpha (8 − 6 = Beta's 2 by subtraction).
+    assert "Figures for 2 team(s) are withheld" in section and "Alpha, Beta" in section
