@@ -5,7 +5,7 @@ This module is UI code (it imports streamlit); the rules live in ``sos_workforce
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from sos_workforce.errors import PermissionDenied, SignInFailed, SsoSignInExpire
 from sos_workforce.instruments import sync_directory
 from sos_workforce.profile_instrument import sync_profiles
 from sos_workforce.reporting import WaveCounts, load_wave_counts, wave_data_stamp
+from sos_workforce.tabular import Column
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
@@ -201,3 +202,32 @@ def progress_callback(bar: DeltaGenerator, text: str) -> Callable[[float], None]
         bar.progress(min(max(share, 0.0), 1.0), text=text)
 
     return show
+
+
+NOT_IN_FILE = "(not in file)"
+
+
+def column_mapping(
+    row_count: int,
+    headers: Sequence[str],
+    columns: Sequence[Column],
+    proposed: Mapping[str, str | None],
+    key_prefix: str,
+) -> dict[str, str | None]:
+    """The mapping step of an import: one picker per field, pre-set to the column
+    ``propose_mapping`` found; returns field name → file header (None: not in the file)."""
+    st.markdown(f"**{row_count} rows.** Check which column of your file feeds each field:")
+    options = [NOT_IN_FILE, *headers]
+    mapping: dict[str, str | None] = {}
+    layout = st.columns(2)
+    for index, column in enumerate(columns):
+        current = proposed.get(column.name)
+        choice = layout[index % 2].selectbox(
+            column.label + ("" if column.required else " (optional)"),
+            options,
+            index=options.index(current) if current in options else 0,
+            key=f"{key_prefix}{column.name}",
+            help=column.help or None,
+        )
+        mapping[column.name] = None if choice == NOT_IN_FILE else choice
+    return mapping

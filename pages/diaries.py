@@ -31,7 +31,14 @@ from sos_workforce.diary_codes import diary_codes
 from sos_workforce.enums import DiaryStatus, Role
 from sos_workforce.errors import SosError
 from sos_workforce.organisations import list_teams
-from ui import audited_download, progress_callback, require_actor, require_organisation, runtime
+from ui import (
+    audited_download,
+    column_mapping,
+    progress_callback,
+    require_actor,
+    require_organisation,
+    runtime,
+)
 
 context = runtime()
 actor = require_actor(Role.LEAD)
@@ -296,22 +303,9 @@ with import_tab:
             except SosError as error:
                 st.error(str(error))
             else:
-                st.markdown(
-                    f"**{len(table.rows)} rows.** Check which column of your file feeds each field:"
+                mapping = column_mapping(
+                    len(table.rows), table.headers, diary_columns(diary_codes()), proposed, "dmap_"
                 )
-                options = ["(not in file)", *table.headers]
-                mapping: dict[str, str | None] = {}
-                columns = st.columns(2)
-                for index, column in enumerate(diary_columns(diary_codes())):
-                    current = proposed.get(column.name)
-                    choice = columns[index % 2].selectbox(
-                        column.label + ("" if column.required else " (optional)"),
-                        options,
-                        index=options.index(current) if current in options else 0,
-                        key=f"dmap_{column.name}",
-                        help=column.help or None,
-                    )
-                    mapping[column.name] = None if choice == "(not in file)" else choice
                 if st.button("Import", type="primary", key="diary_import"):
                     bar = st.progress(0.0, text="Checking rows…")
                     try:

@@ -23,7 +23,7 @@ from sos_workforce.workforce import (
     save_summary,
     snapshot_report,
 )
-from ui import progress_callback, require_actor, require_organisation, runtime
+from ui import column_mapping, progress_callback, require_actor, require_organisation, runtime
 
 context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
@@ -194,22 +194,9 @@ if can_edit:
             except SosError as error:
                 st.error(str(error))
             else:
-                st.markdown(
-                    f"**{len(table.rows)} rows.** Check which column of your file feeds each field:"
+                mapping = column_mapping(
+                    len(table.rows), table.headers, ROSTER_COLUMNS, proposed, "map_"
                 )
-                options = ["(not in file)", *table.headers]
-                mapping: dict[str, str | None] = {}
-                columns = st.columns(2)
-                for index, column in enumerate(ROSTER_COLUMNS):
-                    current = proposed.get(column.name)
-                    choice = columns[index % 2].selectbox(
-                        column.label + ("" if column.required else " (optional)"),
-                        options,
-                        index=options.index(current) if current in options else 0,
-                        key=f"map_{column.name}",
-                        help=column.help or None,
-                    )
-                    mapping[column.name] = None if choice == "(not in file)" else choice
                 if st.button("Import", type="primary", key="roster_import"):
                     bar = st.progress(0.0, text="Checking rows…")
                     try:
