@@ -147,7 +147,7 @@ GROUP BY p.team_id, p.period_id
 """
 DIARY_SQL_ACTIVITY_SEALED = """
 SELECT pe.organisation_id, t.activity, SUM(t.minutes)
-FROM diary_activity_total t JOIN diary_period pe ON pe.id = t.period_id
+FROM diary_period_activity_total t JOIN diary_period pe ON pe.id = t.period_id
 GROUP BY pe.organisation_id, t.activity
 """
 DIARY_SQL_TEAM_DIRECT_SEALED = """
@@ -166,8 +166,10 @@ def diary_aggregates(path: Path) -> None:
     if not rows:
         print("   no diary rows (generate with diary periods)")
         return
-    sealed = connection.execute("SELECT COUNT(*) FROM diary_activity_total").fetchone()[0]
-    sealed += connection.execute("SELECT COUNT(*) FROM diary_worker_total").fetchone()[0]
+    sealed = {
+        table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+        for table in ("diary_period_activity_total", "diary_activity_total", "diary_worker_total")
+    }
     cold = subprocess.run(
         [
             sys.executable,
@@ -214,8 +216,9 @@ def diary_aggregates(path: Path) -> None:
         assert sorted(ours_rows) == sorted(duck_activity_rows), "SQLite and DuckDB disagree"  # type: ignore[arg-type]
     assert sorted(team_rows) == sorted(duck_team_rows), "SQLite and DuckDB disagree"  # type: ignore[arg-type]
     print(
-        f"   {rows:,} raw diary rows, {sealed:,} sealed total rows; "
-        f"DuckDB load {load_seconds:.1f} s"
+        f"   {rows:,} raw diary rows; sealed rows: "
+        + ", ".join(f"{table} {count:,}" for table, count in sealed.items())
+        + f"; DuckDB load {load_seconds:.1f} s"
     )
     line(
         "minutes per activity per authority, sealed totals, cold (new process)",
@@ -228,7 +231,7 @@ def diary_aggregates(path: Path) -> None:
 
     from sqlalchemy import text
 
-    from sos_workforce.time_use import time_use
+    from sos_workforce.time_use import compare_with_others, time_use
 
     database = Database(make_engine(f"sqlite:///{path}"))
     with database.read() as session:
@@ -237,6 +240,14 @@ def diary_aggregates(path: Path) -> None:
     line(
         "one authority's time-use report (one diary week)",
         t_report * 1000,
+        50,
+        "ms",
+        "target <= 50 ms",
+    )
+    t_compare, compared = timed(lambda: compare_with_others(database, ADMIN, period_id, 5), 10)
+    line(
+        f"one authority's time use against {compared[0].others.contributors} others",  # type: ignore[index]
+        t_compare * 1000,
         50,
         "ms",
         "target <= 50 ms",

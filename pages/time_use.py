@@ -7,7 +7,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.charts import confidence_scatter, hours_chart, time_share_chart
+from sos_workforce.charts import (
+    benchmark_chart,
+    confidence_scatter,
+    hours_chart,
+    time_share_chart,
+    time_use_benchmark_frame,
+)
 from sos_workforce.diaries import PeriodSummary, list_periods
 from sos_workforce.enums import Role
 from sos_workforce.exports import csv_bytes
@@ -15,6 +21,7 @@ from sos_workforce.time_use import (
     BENCHMARKS,
     DEFINITIONS,
     compare_periods,
+    compare_with_others,
     confidence_beside_time,
     disclosure_note,
     matching_waves,
@@ -226,6 +233,23 @@ else:
             "work, the survey the share of the team's respondents in the top band. Survey "
             "answers are anonymous and never matched to a person's diary."
         )
+
+st.subheader("How we compare")
+comparison_rows = compare_with_others(context.db, actor, period.id, k)
+if comparison_rows[0].others.median is None:
+    st.info(
+        "No comparison yet: other authorities' time use is shown only when at least three "
+        f"of them have closed a diary period with at least {k} people recording."
+    )
+else:
+    chart = benchmark_chart(comparison_rows, "% of recorded time")
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    st.table(time_use_benchmark_frame(comparison_rows))
+    st.caption(
+        "Each other authority's latest closed diary period, as a median and middle half "
+        "(quartiles), never by name."
+    )
 
 with st.expander("How the figures are worked out"):
     for line in DEFINITIONS:

@@ -158,7 +158,33 @@ def benchmark_frame(rows: list[BenchmarkRow]) -> pd.DataFrame:
     ).set_index("Statement")
 
 
-def benchmark_chart(rows: list[BenchmarkRow]) -> alt.Chart | None:
+def time_use_benchmark_frame(rows: list[BenchmarkRow]) -> pd.DataFrame:
+    """One row per kind of work: this authority's share of recorded time beside the
+    other authorities' spread (the numbers beside the time-use comparison chart)."""
+
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1f}%"
+
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Work": row.label,
+                "Us": fmt(row.own_share),
+                "Other authorities: median": fmt(row.others.median),
+                "Other authorities: middle half": "–"
+                if row.others.lower_quartile is None
+                else f"{row.others.lower_quartile:.1f}–{row.others.upper_quartile:.1f}%",
+                "Authorities compared": str(row.others.contributors),
+                "Statistical neighbours: median": fmt(row.neighbours.median),
+            }
+            for row in rows
+        ]
+    ).set_index("Work")
+
+
+def benchmark_chart(
+    rows: list[BenchmarkRow], measure: str = "% in the top band"
+) -> alt.Chart | None:
     """Dots for this authority against a bar for the others' middle half and a tick at
     their median; ``None`` when no comparison can be shown."""
     records = [
@@ -181,7 +207,7 @@ def benchmark_chart(rows: list[BenchmarkRow]) -> alt.Chart | None:
     middle = (
         alt.Chart(frame)
         .mark_bar(color="#c6dbef", height=14)
-        .encode(x=alt.X("q1:Q", scale=x_scale, title="% in the top band"), x2="q3:Q", y=y)
+        .encode(x=alt.X("q1:Q", scale=x_scale, title=measure), x2="q3:Q", y=y)
     )
     median = (
         alt.Chart(frame)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sos_workforce import auth, organisations, surveys
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
-from sos_workforce.demo_diaries import seed_diaries
+from sos_workforce.demo_diaries import seed_comparator_diary, seed_diaries
 from sos_workforce.demo_profiling import seed_profiling
 from sos_workforce.enums import Role
 from sos_workforce.instruments import ScaleItem, sync_directory
@@ -307,12 +307,13 @@ def _seed_other_surveys(
 
 # Other fictional authorities using the same instrument, for benchmarks (named to sort
 # after Northbridge, which an administrator sees first): (name, code,
-# respondents, confidence multiplier for the top band, statistical neighbour of Northbridge).
+# respondents, confidence multiplier for the top band, statistical neighbour of Northbridge,
+# direct-work multiplier in their diary week, or None: no diaries yet).
 COMPARATORS = [
-    ("Southmoor County Council", "southmoor", 48, 0.85, True),
-    ("Riverside Metropolitan Borough Council", "riverside", 62, 1.10, True),
-    ("Westhaven City Council", "westhaven", 40, 0.95, True),
-    ("Yardley Heath Council", "yardley-heath", 55, 0.75, False),
+    ("Southmoor County Council", "southmoor", 48, 0.85, True, 0.8),
+    ("Riverside Metropolitan Borough Council", "riverside", 62, 1.10, True, 1.3),
+    ("Westhaven City Council", "westhaven", 40, 0.95, True, 1.0),
+    ("Yardley Heath Council", "yardley-heath", 55, 0.75, False, None),
 ]
 
 
@@ -331,11 +332,12 @@ def _seed_comparator_authorities(
     rng: random.Random,
     today: dt.date,
 ) -> None:
-    """A closed confidence wave in each comparator authority, and Northbridge's neighbours."""
+    """A closed confidence wave and a closed diary week in each comparator authority, and
+    Northbridge's neighbours."""
     from sos_workforce.benchmarks import set_neighbours
 
     neighbours = []
-    for name, code, respondents, factor, is_neighbour in COMPARATORS:
+    for name, code, respondents, factor, is_neighbour, direct_factor in COMPARATORS:
         organisation_id = organisations.create_organisation(db, None, name, code, bootstrap=True)
         teams = [
             organisations.create_team(db, None, organisation_id, team, bootstrap=True)
@@ -372,6 +374,19 @@ def _seed_comparator_authorities(
             answers = draw_confidence_answers(rng, profile=profile)
             surveys.submit_response(db, token, answers, today=opened)
         surveys.close_wave(db, lead, launched.wave_id)
+        if direct_factor is not None:
+            seed_comparator_diary(
+                db,
+                organisation_id=organisation_id,
+                lead=lead,
+                code=code,
+                team_ids=teams,
+                people_per_team=per_team // 2,
+                direct_factor=direct_factor,
+                base_url=settings.base_url,
+                today=today,
+                rng=rng,
+            )
         if is_neighbour:
             neighbours.append(organisation_id)
     lead = auth.sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])

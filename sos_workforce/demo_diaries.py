@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import random
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from sos_workforce import diaries
@@ -62,9 +63,14 @@ TEAM_DIRECT_FACTOR = {
 
 
 def _day_rows(
-    rng: random.Random, ref: str, day: dt.date, team: str, minutes: int
+    rng: random.Random,
+    ref: str,
+    day: dt.date,
+    team: str,
+    minutes: int,
+    direct_factors: Mapping[str, float],
 ) -> list[list[object]]:
-    factor = TEAM_DIRECT_FACTOR.get(team, 1.0)
+    factor = direct_factors.get(team, 1.0)
     weights = {
         code: weight * (factor if code in DIRECT else 1.0) * rng.uniform(0.4, 1.6)
         for code, weight in MAJOR_WEIGHTS.items()
@@ -93,6 +99,7 @@ def _diary_rows(
     team_names: dict[int, str],
     days: list[dt.date],
     completion: float,
+    direct_factors: Mapping[str, float] = TEAM_DIRECT_FACTOR,
 ) -> list[list[object]]:
     rows: list[list[object]] = []
     for person in people:
@@ -102,7 +109,8 @@ def _diary_rows(
         working = [d for d in days if d.weekday() < 5][: max(1, round(5 * fte))]
         for day in working:
             minutes = int(min(720, max(360, rng.gauss(555, 55))))
-            rows += _day_rows(rng, person.worker_ref, day, team_names[person.team_id], minutes)
+            team = team_names[person.team_id]
+            rows += _day_rows(rng, person.worker_ref, day, team, minutes, direct_factors)
         weekend = [d for d in days if d.weekday() >= 5]
         if weekend and rng.random() < 0.35:  # catching up on recording at the weekend
             rows.append(
@@ -212,3 +220,52 @@ def _write(path: Path, links: list[diaries.DiaryLink]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["staff_id", "team", "link"])
         writer.writerows([link.worker_ref, link.team, link.url] for link in links)
+
+
+def seed_comparator_diary(
+    db: Database,
+    *,
+    organisation_id: int,
+    lead: Actor,
+    code: str,
+    team_ids: list[int],
+    people_per_team: int,
+    direct_factor: float,
+    base_url: str,
+    today: dt.date,
+    rng: random.Random,
+) -> None:
+    """A closed diary week in another fictional authority (for the time-use comparison),
+    with more or less direct work than Northbridge by ``direct_factor``."""
+    monday = today - dt.timedelta(days=today.weekday() + 35)
+    week = diaries.period_days(monday, monday + dt.timedelta(days=6))
+    people = [
+        diaries.ParticipantInput(f"{code.upper()}-{team_id}-{n:02d}", team_id, "Social worker", 1.0)
+        for team_id in team_ids
+        for n in range(people_per_team)
+    ]
+    launched = diaries.launch_period(
+        db,
+        lead,
+        organisation_id,
+        title="Diary week",
+        starts_on=week[0],
+        ends_on=week[-1],
+        team_ids=team_ids,
+        base_url=base_url,
+        participants=people,
+        today=week[0],
+    )
+    # Everyone's days are drawn like a Northbridge team's, with direct work scaled.
+    team_names = dict.fromkeys(team_ids, code)
+    rows = _diary_rows(rng, people, team_names, week, 0.9, {code: direct_factor})
+    columns = [c.label for c in diaries.diary_columns(diary_codes())]
+    diaries.import_diaries(
+        db,
+        lead,
+        launched.period_id,
+        data=csv_bytes(columns, rows),
+        filename="diaries.csv",
+        today=week[-1] + dt.timedelta(days=2),
+    )
+    diaries.close_period(db, lead, launched.period_id)

@@ -4,7 +4,8 @@ diary period closes.
 An open period is reported from its raw entries (they change until it closes). A closed
 period is reported only from ``diary_worker_total`` and ``diary_activity_total``, so:
 
-- national figures read a few hundred thousand sealed rows instead of millions of entries;
+- national figures read a few rows per period (``diary_period_activity_total``) instead of
+  millions of entries;
 - the raw entries and the participants (staff ids, link hashes) can be deleted by the
   retention purge without changing any result;
 - erasing one worker re-seals the period from what is left.
@@ -36,6 +37,7 @@ from sos_workforce.models import (
     DiaryActivityTotal,
     DiaryEntry,
     DiaryParticipant,
+    DiaryPeriodActivityTotal,
     DiaryWorkerTotal,
 )
 
@@ -120,8 +122,8 @@ def sealed_activity_rows(period_id: int) -> ActivityRows:
 
 
 def unseal_period(session: Session, period_id: int) -> None:
-    session.execute(delete(DiaryWorkerTotal).where(DiaryWorkerTotal.period_id == period_id))
-    session.execute(delete(DiaryActivityTotal).where(DiaryActivityTotal.period_id == period_id))
+    for model in (DiaryWorkerTotal, DiaryActivityTotal, DiaryPeriodActivityTotal):
+        session.execute(delete(model).where(model.period_id == period_id))
 
 
 def seal_period(session: Session, period_id: int, codes: DiaryCodes) -> None:
@@ -132,4 +134,19 @@ def seal_period(session: Session, period_id: int, codes: DiaryCodes) -> None:
     activities = activity_rows(period_id).add_columns(literal(period_id))
     session.execute(
         insert(DiaryActivityTotal).from_select([*ACTIVITY_COLUMNS, "period_id"], activities)
+    )
+    entry, person = DiaryEntry, DiaryParticipant
+    session.execute(
+        insert(DiaryPeriodActivityTotal).from_select(
+            ["period_id", "activity", "minutes", "workers"],
+            select(
+                person.period_id,
+                entry.activity,
+                func.sum(entry.minutes),
+                func.count(distinct(entry.participant_id)),
+            )
+            .join(entry, entry.participant_id == person.id)
+            .where(person.period_id == period_id)
+            .group_by(person.period_id, entry.activity),
+        )
     )

@@ -688,6 +688,20 @@ class DiaryActivityTotal(Base):
     minutes: Mapped[int] = mapped_column(Integer)
 
 
+class DiaryPeriodActivityTotal(Base):
+    """Sealed minutes per activity code of a whole closed diary period: national and
+    cross-authority figures read these few rows (as ``closed_wave_tally`` for surveys)."""
+
+    __tablename__ = "diary_period_activity_total"
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), primary_key=True
+    )
+    activity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    workers: Mapped[int] = mapped_column(Integer)  # people who recorded this activity
+
+
 class DiaryImport(Base):
     """A diary file imported into a period; ``checksum`` makes the same file a no-op."""
 

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce import diary_tallies
 from sos_workforce.auth import Actor, require
+from sos_workforce.benchmarks import BenchmarkRow, spread
 from sos_workforce.db import Database
 from sos_workforce.diaries import weekdays_between
 from sos_workforce.diary_codes import DiaryCodes, diary_codes
@@ -51,7 +52,10 @@ from sos_workforce.enums import DiaryStatus, Role
 from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.models import (
     DiaryPeriod,
+    DiaryPeriodActivityTotal,
     DiaryPeriodTeam,
+    DiaryWorkerTotal,
+    StatisticalNeighbour,
     Team,
     Wave,
     WaveTeam,
@@ -724,3 +728,94 @@ def confidence_beside_time(
             )
         )
     return ConfidenceLink(report.title, wave_title, top_band, items, rows)
+
+
+# --- against other authorities ---------------------------------------------------------------
+
+DIRECT_ROW = "Direct work (with children and families)"
+
+
+def compare_with_others(db: Database, actor: Actor, period_id: int, k: int) -> list[BenchmarkRow]:
+    """This period's share of recorded time per reporting group (and in direct work)
+    beside the median and quartiles of the other authorities' latest closed periods, and
+    beside its statistical neighbours'. Others are never named; an authority counts only
+    when at least k of its workers recorded time, and a spread is shown only where at
+    least ``benchmarks.MIN_COMPARATORS`` authorities contribute. Others' figures come from
+    the sealed per-period totals (a few rows per period)."""
+    report = time_use(db, actor, period_id, k)  # checks the actor may see this period
+    codes = diary_codes()
+    with db.read() as session:
+        organisation_id = session.get_one(DiaryPeriod, period_id).organisation_id
+        neighbours = set(
+            session.scalars(
+                select(StatisticalNeighbour.neighbour_id).where(
+                    StatisticalNeighbour.organisation_id == organisation_id
+                )
+            )
+        )
+        latest: dict[int, int] = {}  # organisation → its latest closed period
+        for other_period, other_organisation in session.execute(
+            select(DiaryPeriod.id, DiaryPeriod.organisation_id)
+            .where(
+                DiaryPeriod.status == DiaryStatus.CLOSED,
+                DiaryPeriod.organisation_id != organisation_id,
+            )
+            .order_by(DiaryPeriod.ends_on, DiaryPeriod.id)
+        ):
+            latest[other_organisation] = other_period
+        recorders = dict(
+            session.execute(
+                select(DiaryWorkerTotal.period_id, func.count())
+                .where(
+                    DiaryWorkerTotal.period_id.in_(latest.values()), DiaryWorkerTotal.minutes > 0
+                )
+                .group_by(DiaryWorkerTotal.period_id)
+            ).all()
+        )
+        minutes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for other_period, activity, total in session.execute(
+            select(
+                DiaryPeriodActivityTotal.period_id,
+                DiaryPeriodActivityTotal.activity,
+                DiaryPeriodActivityTotal.minutes,
+            ).where(DiaryPeriodActivityTotal.period_id.in_(latest.values()))
+        ):
+            minutes[other_period][activity] += total
+    group_of = {c.code: c.group for c in codes.codes}
+    direct = set(codes.direct_codes)
+
+    def shares(by_code: Mapping[str, int]) -> dict[str, float]:
+        total = sum(by_code.values())
+        result: dict[str, float] = defaultdict(float)
+        if not total:
+            return result
+        result[DIRECT_ROW] = percent(sum(m for c, m in by_code.items() if c in direct), total)
+        grouped: dict[str, int] = defaultdict(int)
+        for code, value in by_code.items():
+            grouped[group_of.get(code, code)] += value
+        for group, value in grouped.items():
+            result[group] = percent(value, total)
+        return result
+
+    others = {
+        other_organisation: shares(minutes[other_period])
+        for other_organisation, other_period in latest.items()
+        if recorders.get(other_period, 0) >= k
+    }
+    own = shares(report.overall.activity_minutes) if report.overall.shown else {}
+    rows = []
+    for label in [DIRECT_ROW, *codes.groups]:
+        rows.append(
+            BenchmarkRow(
+                item_code=label,
+                label=label,
+                top_band="",
+                own_share=own.get(label, 0.0) if own else None,
+                own_n=report.overall.workers,
+                others=spread([figures.get(label, 0.0) for figures in others.values()]),
+                neighbours=spread(
+                    [f.get(label, 0.0) for org, f in others.items() if org in neighbours]
+                ),
+            )
+        )
+    return rows

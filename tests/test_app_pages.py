@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from sos_workforce.db import Database, make_engine
 from sos_workforce.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
 from sos_workforce.enums import Role
-from sos_workforce.models import DiaryParticipant, Response
+from sos_workforce.models import DiaryParticipant, DiaryPeriod, Response
 from sos_workforce.navigation import (
     DIARY_PAGE,
     PAGES,
@@ -265,7 +265,12 @@ def test_admin_erases_a_workers_diaries(demo_app) -> None:  # type: ignore[no-un
     new_app, demo = demo_app
     database = Database(make_engine(demo.url))
     with database.read() as session:
-        staff_id = session.scalars(select(DiaryParticipant.worker_ref).limit(1)).one()
+        staff_id = session.scalars(
+            select(DiaryParticipant.worker_ref)
+            .join(DiaryPeriod, DiaryPeriod.id == DiaryParticipant.period_id)
+            .where(DiaryPeriod.organisation_id == demo.summary.organisation_id)
+            .limit(1)
+        ).one()
         kept = session.scalar(
             select(func.count())
             .select_from(DiaryParticipant)

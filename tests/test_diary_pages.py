@@ -210,13 +210,19 @@ def test_executive_sees_time_use_with_numbers_beside_the_charts(demo_app) -> Non
     )
     assert len(beside) >= 5
     assert not at.download_button(key="download_time_use").disabled
+    # Against the three comparator authorities with diary weeks, never named.
+    compared = next(t.value for t in at.table if t.value.index.name == "Work")
+    assert compared.loc["Direct work (with children and families)", "Us"] == f"{direct:.1f}%"
+    assert set(compared["Authorities compared"]) == {"3"}
+    assert set(compared["Statistical neighbours: median"]) != {"–"}  # three neighbours
+    assert not any("Southmoor" in str(t.value) for t in at.table)
 
 
 def test_time_use_has_a_helpful_empty_state(demo_app) -> None:  # type: ignore[no-untyped-def]
     new_app, _ = demo_app
     at = new_app().run()
-    at.text_input(key="email").input("lead@southmoor.example")
-    at.text_input(key="password").input("demo-southmoor-pass")
+    at.text_input(key="email").input("lead@yardley-heath.example")
+    at.text_input(key="password").input("demo-yardley-heath-pass")
     at.button(key="FormSubmitter:sign_in-Sign in").click().run()
     at.switch_page("pages/time_use.py").run()
     assert not at.exception

@@ -13,6 +13,7 @@ from sos_workforce import diaries, organisations, surveys, time_use
 from sos_workforce.config import Settings
 from sos_workforce.db import Database, alembic_config
 from sos_workforce.diaries import EntryInput
+from sos_workforce.diary_codes import diary_codes
 from sos_workforce.enums import DiaryStatus
 from sos_workforce.errors import InvalidInput, PermissionDenied
 from sos_workforce.models import DiaryEntry, DiaryParticipant
@@ -311,3 +312,42 @@ def test_the_migration_seals_periods_closed_before_it(
     command.downgrade(config, "0012")  # back to before sealed totals existed
     command.upgrade(config, "head")
     assert _figures(time_use.time_use(db, world.lead, period.period_id, K)) == sealed
+
+
+def test_time_use_is_compared_with_other_authorities_where_three_contribute(
+    db: Database, world: World, settings: Settings
+) -> None:
+    ours = launch(db, world, [(f"A{n}", "Alpha", "Social worker", 1.0) for n in range(3)])
+    for token in ours.tokens.values():
+        fill(db, token, [MONDAY], [("direct_child", 60), ("recording", 240)])  # 20% direct
+    others = []
+    # Direct minutes of 300: 10%, 20%, 40%; the fourth authority has only 2 recorders.
+    for index, (direct, people) in enumerate(((30, 3), (60, 4), (120, 3), (150, 2))):
+        other = build_world(db, settings, f"other{index}")
+        period = launch(
+            db, other, [(f"O{n}", "Alpha", "Social worker", 1.0) for n in range(people)]
+        )
+        for token in period.tokens.values():
+            fill(db, token, [MONDAY], [("direct_family", direct), ("travel", 300 - direct)])
+        others.append((other, period))
+
+    # While the others' periods are open nothing is compared.
+    rows = time_use.compare_with_others(db, world.executive, ours.period_id, K)
+    assert rows[0].label == time_use.DIRECT_ROW and rows[0].own_share == 20.0
+    assert rows[0].others.contributors == 0 and rows[0].others.median is None
+
+    for other, period in others:
+        diaries.close_period(db, other.lead, period.period_id)
+    rows = {
+        row.label: row
+        for row in time_use.compare_with_others(db, world.executive, ours.period_id, K)
+    }
+    direct = rows[time_use.DIRECT_ROW]
+    # Three authorities with at least k recorders: 10, 20, 40 → quartiles 15, 20, 30.
+    assert (direct.others.contributors, direct.others.median) == (3, 20.0)
+    assert (direct.others.lower_quartile, direct.others.upper_quartile) == (15.0, 30.0)
+    assert direct.neighbours.median is None  # no statistical neighbours chosen
+    travel = rows[diary_codes().activity("travel").group]  # type: ignore[union-attr]
+    assert travel.own_share == 0.0 and travel.others.median == 80.0
+    with pytest.raises(PermissionDenied):
+        time_use.compare_with_others(db, others[0][0].executive, ours.period_id, K)

@@ -72,6 +72,22 @@ def upgrade() -> None:
             batch_op.f("ix_diary_worker_total_period_id"), ["period_id"], unique=False
         )
 
+    op.create_table(
+        "diary_period_activity_total",
+        sa.Column("period_id", sa.Integer(), nullable=False),
+        sa.Column("activity", sa.String(length=40), nullable=False),
+        sa.Column("minutes", sa.Integer(), nullable=False),
+        sa.Column("workers", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["period_id"],
+            ["diary_period.id"],
+            name=op.f("fk_diary_period_activity_total_period_id_diary_period"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "period_id", "activity", name=op.f("pk_diary_period_activity_total")
+        ),
+    )
     # ### end Alembic commands ###
     _seal_closed_periods()
 
@@ -118,6 +134,17 @@ def _seal_closed_periods() -> None:
             """  # noqa: S608 - fixed SQL, no user input
         )
     )
+    bind.execute(
+        sa.text(
+            f"""
+            INSERT INTO diary_period_activity_total (period_id, activity, minutes, workers)
+            SELECT p.period_id, e.activity, SUM(e.minutes), COUNT(DISTINCT e.participant_id)
+            FROM diary_participant p JOIN diary_entry e ON e.participant_id = p.id
+            WHERE p.period_id IN ({closed})
+            GROUP BY p.period_id, e.activity
+            """  # noqa: S608 - fixed SQL, no user input
+        )
+    )
 
 
 def downgrade() -> None:
@@ -125,6 +152,7 @@ def downgrade() -> None:
     with op.batch_alter_table("diary_worker_total", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_diary_worker_total_period_id"))
 
+    op.drop_table("diary_period_activity_total")
     op.drop_table("diary_worker_total")
     op.drop_table("diary_activity_total")
     # ### end Alembic commands ###
