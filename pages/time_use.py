@@ -9,10 +9,10 @@ import streamlit as st
 
 from sos_workforce.charts import (
     benchmark_chart,
+    benchmark_frame,
     confidence_scatter,
     hours_chart,
     time_share_chart,
-    time_use_benchmark_frame,
 )
 from sos_workforce.diaries import PeriodSummary, list_periods
 from sos_workforce.enums import Role
@@ -245,7 +245,7 @@ else:
     chart = benchmark_chart(comparison_rows, "% of recorded time")
     if chart is not None:
         st.altair_chart(chart, width="stretch")
-    st.table(time_use_benchmark_frame(comparison_rows))
+    st.table(benchmark_frame(comparison_rows, "Work", "Us"))
     st.caption(
         "Each other authority's latest closed diary period, as a median and middle half "
         "(quartiles), never by name."

@@ -134,52 +134,34 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
     return chart
 
 
-def benchmark_frame(rows: list[BenchmarkRow]) -> pd.DataFrame:
-    """One row per item: this authority's top-band share beside the others' spread."""
+def benchmark_frame(
+    rows: list[BenchmarkRow], subject: str = "Statement", own: str | None = None
+) -> pd.DataFrame:
+    """One row per item: this authority's share beside the others' spread. ``own`` names
+    our column (default: "Us (% <top band>)", with the number answering beside it); the
+    time-use comparison passes "Us" (its number of workers is shown elsewhere)."""
 
     def fmt(value: float | None) -> str:
         return "–" if value is None else f"{value:.1f}%"
 
-    return pd.DataFrame.from_records(
-        [
-            {
-                "Statement": row.label,
-                f"Us (% {row.top_band})": fmt(row.own_share),
-                "n": "too few" if row.own_n is None else str(row.own_n),
-                "Other authorities: median": fmt(row.others.median),
-                "Other authorities: middle half": "–"
-                if row.others.lower_quartile is None
-                else f"{row.others.lower_quartile:.1f}–{row.others.upper_quartile:.1f}%",
-                "Authorities compared": str(row.others.contributors),
-                "Statistical neighbours: median": fmt(row.neighbours.median),
-            }
-            for row in rows
-        ]
-    ).set_index("Statement")
-
-
-def time_use_benchmark_frame(rows: list[BenchmarkRow]) -> pd.DataFrame:
-    """One row per kind of work: this authority's share of recorded time beside the
-    other authorities' spread (the numbers beside the time-use comparison chart)."""
-
-    def fmt(value: float | None) -> str:
-        return "–" if value is None else f"{value:.1f}%"
-
-    return pd.DataFrame.from_records(
-        [
-            {
-                "Work": row.label,
-                "Us": fmt(row.own_share),
-                "Other authorities: median": fmt(row.others.median),
-                "Other authorities: middle half": "–"
-                if row.others.lower_quartile is None
-                else f"{row.others.lower_quartile:.1f}–{row.others.upper_quartile:.1f}%",
-                "Authorities compared": str(row.others.contributors),
-                "Statistical neighbours: median": fmt(row.neighbours.median),
-            }
-            for row in rows
-        ]
-    ).set_index("Work")
+    records = []
+    for row in rows:
+        record = {subject: row.label}
+        if own is None:
+            record[f"Us (% {row.top_band})"] = fmt(row.own_share)
+            record["n"] = "too few" if row.own_n is None else str(row.own_n)
+        else:
+            record[own] = fmt(row.own_share)
+        record |= {
+            "Other authorities: median": fmt(row.others.median),
+            "Other authorities: middle half": "–"
+            if row.others.lower_quartile is None
+            else f"{row.others.lower_quartile:.1f}–{row.others.upper_quartile:.1f}%",
+            "Authorities compared": str(row.others.contributors),
+            "Statistical neighbours: median": fmt(row.neighbours.median),
+        }
+        records.append(record)
+    return pd.DataFrame.from_records(records).set_index(subject)
 
 
 def benchmark_chart(
