@@ -50,24 +50,34 @@ st.session_state[LAST_SEEN_KEY] = now
 survey_page = st.Page(
     SURVEY_PAGE, title="Staff survey", icon=":material/edit_note:", url_path="survey"
 )
-
 rating_page = st.Page(
     RATING_PAGE, title="Self-profile scoring", icon=":material/fact_check:", url_path=RATING_PATH
 )
+diary_page = st.Page(
+    DIARY_PAGE, title="Time diary", icon=":material/edit_calendar:", url_path=DIARY_PATH
+)
+link_pages = [survey_page, rating_page, diary_page]
+# A personal or organisation link (?t=, ?d=, ?o=) carries its own authority.
+link_visit = any(key in st.query_params for key in ("t", "d", "o"))
 
 if actor is None:
     # Staff open /survey?t=<token> and /diary?d=<token>, and self-profile raters
     # /rate-profile?t=<token>, from their links without an account; everyone else lands on
-    # sign-in. A diary token on the home address (/?d=<token>, e.g. a link shortened by a
-    # mail client) opens the diary too. No menu is drawn for anonymous visitors.
+    # sign-in. No menu is drawn for anonymous visitors.
     sign_in = st.Page(SIGN_IN_PAGE, title="Sign in", icon=":material/login:", default=True)
-    diary_page = st.Page(
-        DIARY_PAGE, title="Time diary", icon=":material/edit_calendar:", url_path=DIARY_PATH
+    navigation = st.navigation([sign_in, *link_pages], position="hidden")
+elif link_visit:
+    # Someone signed in (a lead who is also asked to answer, say) who opens a link gets
+    # the link's page, without the menu, as anyone else would; the page never uses the
+    # account, so an anonymous answer stays anonymous.
+    navigation = st.navigation(
+        [
+            st.Page(spec.path, title=spec.title, url_path=spec.url_path, default=index == 0)
+            for index, spec in enumerate(pages_for(actor.role))
+        ]
+        + link_pages,
+        position="hidden",
     )
-    navigation = st.navigation([sign_in, survey_page, rating_page, diary_page], position="hidden")
-    diary_token = st.query_params.get("d")
-    if diary_token and navigation.url_path == "":
-        st.switch_page(diary_page, query_params={"d": diary_token})
 else:
     sections: dict[str, list[st.Page]] = {}
     for index, spec in enumerate(pages_for(actor.role)):
@@ -82,6 +92,13 @@ else:
         )
     navigation = st.navigation(sections)
 
+# A diary token on the home address (/?d=<token>, e.g. a link shortened by a mail client)
+# opens the diary too.
+diary_token = st.query_params.get("d")
+if diary_token and navigation.url_path == "":
+    st.switch_page(diary_page, query_params={"d": diary_token})
+
+if actor is not None and not link_visit:
     with st.sidebar:
         st.markdown(f"**{actor.display_name}**  \n{ROLE_LABELS[actor.role]}")
         organisations = list_organisations(context.db, actor)

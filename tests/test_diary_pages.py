@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from sos_workforce.db import Database
 from sos_workforce.enums import Role
 from sos_workforce.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryPeriod
-from sos_workforce.navigation import DIARY_PAGE
+from sos_workforce.navigation import DIARY_PAGE, SURVEY_PAGE
 from tests.conftest import make_settings
 from tests.test_app_pages import ROOT, demo_app, demo_template, sign_in  # noqa: F401
 
@@ -107,6 +107,28 @@ def test_unknown_links_and_the_home_address(demo_app) -> None:  # type: ignore[n
     home.run()
     assert not home.exception
     assert home.title[0].value == "Time diary"
+
+
+def test_someone_signed_in_who_opens_a_link_gets_the_links_page(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    at = sign_in(new_app(), Role.LEAD)
+    assert at.sidebar.button(key="sign_out")  # the signed-in menu and chrome
+    # The same browser session then follows a diary link and a survey link.
+    at.query_params["d"] = demo.summary.diary_links[3].rsplit("d=", 1)[1]
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Time diary"
+    assert not at.sidebar.button  # no menu or sign-out beside someone's personal page
+    del at.query_params["d"]
+    at.query_params["t"] = demo.summary.open_wave_links[0].rsplit("t=", 1)[1]
+    at.switch_page(SURVEY_PAGE).run()
+    assert not at.exception
+    assert "page not found" not in " ".join(str(e.value) for e in at.error).lower()
+    assert at.button(key="survey_next").label == "Continue"
+    # Without a link the menu is back.
+    at.query_params.clear()
+    at.switch_page("pages/dashboard.py").run()
+    assert at.sidebar.button(key="sign_out")
 
 
 def test_lead_launches_a_period_from_the_roster_and_downloads_links(demo_app) -> None:  # type: ignore[no-untyped-def]
