@@ -38,7 +38,7 @@ from sos_workforce.reporting import (
     wave_workbook,
 )
 from sos_workforce.surveys import list_waves
-from sos_workforce.time_use import BENCHMARKS, time_use
+from sos_workforce.time_use import BENCHMARKS, compare_with_others, time_use
 from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
 from sos_workforce.workforce import measure_trend
@@ -420,6 +420,24 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
             "recorded time or their figures could be worked out by subtraction: "
             + ", ".join(hidden)
             + "."
+        )
+    compared = compare_with_others(db, actor, period.id, k)
+    if compared[0].others.median is None:
+        section.withheld.append(
+            "The comparison with other authorities is withheld: fewer than three of them have "
+            f"closed a diary period with at least {k} people recording."
+        )
+    else:
+        frame = benchmark_frame(compared, "Work", "Us")
+        section.tables.append(
+            ReportTable(
+                "Share of recorded time: us beside other authorities' latest diary periods",
+                ["Work", *[str(c) for c in frame.columns]],
+                [
+                    [str(i), *map(str, row)]
+                    for i, row in zip(frame.index, frame.to_numpy(), strict=True)
+                ],
+            )
         )
     return section
 

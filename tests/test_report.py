@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from sos_workforce import organisations, surveys
+from sos_workforce import diaries, organisations, surveys
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
 from sos_workforce.report import scrutiny_report
@@ -100,3 +100,21 @@ def test_the_time_use_section_discloses_suppression_with_a_chart_and_its_table(
     assert "<caption>Direct and indirect time, hours worked" in section
     # Beta (2) is hidden, and so is Alpha (8 − 6 = Beta's 2 by subtraction).
     assert "Figures for 2 team(s) are withheld" in section and "Alpha, Beta" in section
+    assert "comparison with other authorities is withheld" in section
+    # Three other authorities close a diary week: the report compares, never naming them.
+    for index, direct in enumerate((30, 60, 120)):
+        other = build_world(db, settings, f"elsewhere{index}")
+        theirs = launch_diary(
+            db, other, [(f"O{n}", "Alpha", "Social worker", 1.0) for n in range(5)]
+        )
+        for token in theirs.tokens.values():
+            fill(db, token, weekdays(), [("direct_family", direct), ("recording", 300 - direct)])
+        diaries.close_period(db, other.lead, theirs.period_id)
+    html = scrutiny_report(db, world.executive, world.organisation_id, launched.wave_id, 5)
+    section = html.split('">Time use</h2>', 1)[1].split("</section>", 1)[0]
+    assert "<caption>Share of recorded time: us beside other authorities" in section
+    row = "".join(
+        f'<td class="num">{cell}</td>' for cell in ("11.1%", "20.0%", "15.0–30.0%", "3", "–")
+    )
+    assert f'<th scope="row">Direct work (with children and families)</th>{row}' in section
+    assert "Elsewhere" not in section
