@@ -87,6 +87,14 @@ class Database:
             yield session
 
     @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction, committed on success and rolled back
+        on any error: the same transaction as ``write()`` without the ORM unit of work,
+        for hot paths that use Core statements only (survey submission)."""
+        with self._write_engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; never commits."""
         with Session(self.engine) as session:
