@@ -606,9 +606,9 @@ def _version_plan(
     return plan
 
 
-# The link and its wave in one statement. FOR SHARE OF wave (PostgreSQL) makes close_wave
-# wait for submissions in flight, so a response is never stored after the close commits.
-# SQLite ignores it: BEGIN IMMEDIATE serialises writers.
+# The link, its wave and whether a draft was saved, in one statement. FOR SHARE OF wave
+# (PostgreSQL) makes close_wave wait for submissions in flight, so a response is never
+# stored after the close commits. SQLite ignores it: BEGIN IMMEDIATE serialises writers.
 _SUBMIT_LOOKUP = (
     select(
         Invitation.id,
@@ -622,9 +622,11 @@ _SUBMIT_LOOKUP = (
         Wave.allow_identified,
         Wave.instrument_version_id,
         InstrumentVersion.checksum,
+        ResponseDraft.token_hash.label("draft"),
     )
     .join(Wave, Wave.id == Invitation.wave_id)
     .join(InstrumentVersion, InstrumentVersion.id == Wave.instrument_version_id)
+    .outerjoin(ResponseDraft, ResponseDraft.token_hash == Invitation.token_hash)
     .where(Invitation.token_hash == bindparam("token_hash"))
     .with_for_update(read=True, of=Wave)
 )
@@ -683,7 +685,11 @@ def submit_response(
             identity,
             today,
         )
-        connection.execute(_DELETE_DRAFT, {"token_hash": token_hash})
+        # A draft holds answers under a personal link, so it goes with the submission. On
+        # SQLite writers are serialised, so a draft absent at the lookup stays absent; on
+        # PostgreSQL one may be saved meanwhile, so the delete always runs there.
+        if link.draft is not None or not db.is_sqlite:
+            connection.execute(_DELETE_DRAFT, {"token_hash": token_hash})
 
 
 def _store_response(
