@@ -601,7 +601,8 @@ def _version_plan(
             )
         )
         plan = plans[(version_id, checksum)] = _VersionPlan(
-            InstrumentDefinition.model_validate(definition_json), dict(item_ids.tuples().all())
+            InstrumentDefinition.model_validate(definition_json),
+            dict(item_ids.all()),
         )
     return plan
 
