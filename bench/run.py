@@ -422,6 +422,11 @@ def main() -> None:
     parser.add_argument(
         "--only-diaries", action="store_true", help="run only the time-diary benchmarks"
     )
+    parser.add_argument(
+        "--only-submissions",
+        action="store_true",
+        help="run only the submission benchmarks (SQLite, and PostgreSQL with --postgres)",
+    )
     parser.add_argument("--postgres", default=os.environ.get("SOS_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
@@ -439,9 +444,10 @@ def main() -> None:
     if args.only_diaries:
         diary_aggregates(args.db)
         return
-    national_aggregates(args.db)
-    diary_aggregates(args.db)
-    one_authority(Database(make_engine(url)))
+    if not args.only_submissions:
+        national_aggregates(args.db)
+        diary_aggregates(args.db)
+        one_authority(Database(make_engine(url)))
     with tempfile.TemporaryDirectory() as folder:
         small = f"sqlite:///{folder}/load.db"
         upgrade(small)
@@ -463,6 +469,8 @@ def main() -> None:
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    if args.only_submissions:
+        return
     import_speed()
     export_speed(args.db)
     print(

@@ -5,14 +5,24 @@ SQLite is configured for concurrent use: WAL, ``busy_timeout``, foreign keys, an
 then writes fails at once with "database is locked" under contention, ignoring
 ``busy_timeout``; an immediate one queues for the write lock instead. Reads keep a plain
 deferred ``BEGIN`` so they never wait for writers (WAL gives them a snapshot).
+
+SQLite admits one writer at a time, and its busy handler waits for the lock by sleeping
+(1, 2, 5 … up to 100 ms between tries), so with many writer threads the lock often sits
+free while every waiter sleeps. Write transactions of one process therefore queue first
+on a lock per engine, which hands over at once; SQLite's own lock and ``busy_timeout``
+still order writers across processes. A writer that has waited ``busy_timeout`` for the
+in-process lock goes on to SQLite regardless, which then behaves exactly as without it.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
@@ -24,7 +34,30 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION = "sos_write_transaction"
 
 
+@dataclass(frozen=True)
+class _WriterQueue:
+    """The in-process queue of an SQLite engine's write transactions."""
+
+    lock: threading.RLock
+    wait_seconds: float
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        # Re-entrant: a nested write in the same thread fails in SQLite as it always did.
+        acquired = self.lock.acquire(timeout=self.wait_seconds)
+        try:
+            yield
+        finally:
+            if acquired:
+                self.lock.release()
+
+
+_writer_queues: WeakKeyDictionary[Engine, _WriterQueue] = WeakKeyDictionary()
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    _writer_queues[engine] = _WriterQueue(threading.RLock(), busy_timeout_ms / 1000)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite recipe).
@@ -67,6 +100,10 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._write_engine = engine.execution_options(**{_WRITE_OPTION: True})
+        queue = _writer_queues.get(engine)
+        if queue is None and self.is_sqlite:  # an engine not made by make_engine
+            queue = _writer_queues[engine] = _WriterQueue(threading.RLock(), 10.0)
+        self._writers = queue
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -83,8 +120,28 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in a write transaction, committed on success."""
-        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+        with (
+            self._write_turn(),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction, committed on success and rolled back
+        on any error: the same transaction as ``write()`` without the ORM unit of work,
+        for hot paths that use Core statements only (survey submission)."""
+        with self._write_turn(), self._write_engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._writers is None:  # PostgreSQL: row locks, many writers at once
+            yield
+        else:
+            with self._writers.turn():
+                yield
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -11,8 +11,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sos_workforce import audit, tallies
@@ -484,10 +485,12 @@ class SurveyForm:
     draft: dict[str, AnswerValue]
 
 
-def _refuse_unless_open(wave: Wave, today: dt.date) -> None:
-    if wave.status is WaveStatus.DRAFT or today < wave.opens_on:
-        raise LinkRefused(f"This survey opens on {wave.opens_on:%d %B %Y}. Please come back then.")
-    if wave.status is WaveStatus.CLOSED or today > wave.closes_on:
+def _refuse_unless_open(
+    status: WaveStatus, opens_on: dt.date, closes_on: dt.date, today: dt.date
+) -> None:
+    if status is WaveStatus.DRAFT or today < opens_on:
+        raise LinkRefused(f"This survey opens on {opens_on:%d %B %Y}. Please come back then.")
+    if status is WaveStatus.CLOSED or today > closes_on:
         raise LinkRefused("This survey has closed. Thank you for your interest.")
 
 
@@ -520,7 +523,7 @@ def open_survey(db: Database, token: str, *, today: dt.date | None = None) -> Su
         if invitation.spent:
             raise LinkRefused(_SPENT_LINK)
         wave = session.get_one(Wave, invitation.wave_id)
-        _refuse_unless_open(wave, today)
+        _refuse_unless_open(wave.status, wave.opens_on, wave.closes_on, today)
         team = session.get_one(Team, invitation.team_id)
         organisation = session.get_one(Organisation, wave.organisation_id)
         draft = session.get(ResponseDraft, invitation.token_hash)
@@ -545,7 +548,7 @@ def save_draft(
         if invitation.spent:
             raise LinkRefused(_SPENT_LINK)
         wave = session.get_one(Wave, invitation.wave_id)
-        _refuse_unless_open(wave, today)
+        _refuse_unless_open(wave.status, wave.opens_on, wave.closes_on, today)
         definition = definition_of(wave.instrument_version)
         # Validate known codes only: a draft may be incomplete but never holds junk.
         known = {item.code for item in definition.items}
@@ -568,6 +571,77 @@ class Identity:
     email: str | None = None
 
 
+@dataclass(frozen=True)
+class _VersionPlan:
+    """What a submission needs of an instrument version: its definition and item ids."""
+
+    definition: InstrumentDefinition
+    item_ids: dict[str, int]
+
+
+# Per database, by (version id, checksum): versions and their items are immutable once
+# registered, so they are read once per process instead of on every submission.
+_plans: WeakKeyDictionary[Database, dict[tuple[int, str], _VersionPlan]] = WeakKeyDictionary()
+
+
+def _version_plan(
+    db: Database, connection: Connection, version_id: int, checksum: str
+) -> _VersionPlan:
+    plans = _plans.get(db)
+    if plans is None:
+        plans = _plans.setdefault(db, {})
+    plan = plans.get((version_id, checksum))
+    if plan is None:
+        definition_json = connection.scalar(
+            select(InstrumentVersion.definition).where(InstrumentVersion.id == version_id)
+        )
+        item_ids = connection.execute(
+            select(InstrumentItem.code, InstrumentItem.id).where(
+                InstrumentItem.instrument_version_id == version_id
+            )
+        )
+        plan = plans[(version_id, checksum)] = _VersionPlan(
+            InstrumentDefinition.model_validate(definition_json),
+            dict(item_ids.all()),
+        )
+    return plan
+
+
+# The link, its wave and whether a draft was saved, in one statement. FOR SHARE OF wave
+# (PostgreSQL) makes close_wave wait for submissions in flight, so a response is never
+# stored after the close commits. SQLite ignores it: BEGIN IMMEDIATE serialises writers.
+_SUBMIT_LOOKUP = (
+    select(
+        Invitation.id,
+        Invitation.team_id,
+        Invitation.spent,
+        Invitation.channel,
+        Wave.id.label("wave_id"),
+        Wave.status,
+        Wave.opens_on,
+        Wave.closes_on,
+        Wave.allow_identified,
+        Wave.instrument_version_id,
+        InstrumentVersion.checksum,
+        ResponseDraft.token_hash.label("draft"),
+    )
+    .join(Wave, Wave.id == Invitation.wave_id)
+    .join(InstrumentVersion, InstrumentVersion.id == Wave.instrument_version_id)
+    .outerjoin(ResponseDraft, ResponseDraft.token_hash == Invitation.token_hash)
+    .where(Invitation.token_hash == bindparam("token_hash"))
+    .with_for_update(read=True, of=Wave)
+)
+_SPEND = (
+    update(Invitation)
+    .where(Invitation.id == bindparam("invitation_id"), Invitation.spent.is_(False))
+    .values(spent=True)
+)
+_INSERT_RESPONSE = insert(Response)
+_INSERT_ANSWER = insert(Answer)
+_INSERT_TEXT = insert(TextAnswer)
+_DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.token_hash == bindparam("token_hash"))
+
+
 def submit_response(
     db: Database,
     token: str,
@@ -580,100 +654,103 @@ def submit_response(
 
     Raises ``LinkRefused`` (unknown, spent, closed) or ``InvalidInput``; in both cases
     nothing is stored. Returns only once the response is committed.
+
+    The hot path of the survey: Core statements on one connection in one write
+    transaction (link and wave in one statement, the instrument version and its item ids
+    cached, answers and tallies by executemany).
     """
     today = today or dt.date.today()
-    with db.write() as session:
-        invitation = _invitation_for(session, token)
-        # FOR SHARE (PostgreSQL) makes close_wave wait for submissions in flight, so a
-        # response is never stored after the close commits. SQLite serialises writers.
-        wave = session.scalars(
-            select(Wave).where(Wave.id == invitation.wave_id).with_for_update(read=True)
-        ).one()
-        if invitation.spent:
+    if not is_well_formed_token(token):
+        raise LinkRefused(_INVALID_LINK)
+    token_hash = hash_token(token)
+    with db.write_connection() as connection:
+        link = connection.execute(_SUBMIT_LOOKUP, {"token_hash": token_hash}).one_or_none()
+        if link is None:
+            raise LinkRefused(_INVALID_LINK)
+        if link.spent:
             raise LinkRefused(_SPENT_LINK)
-        _refuse_unless_open(wave, today)
-        definition = definition_of(wave.instrument_version)
-        validated = validate_answers(definition, answers)
-        if identity is not None and not wave.allow_identified:
+        _refuse_unless_open(link.status, link.opens_on, link.closes_on, today)
+        plan = _version_plan(db, connection, link.instrument_version_id, link.checksum)
+        validated = validate_answers(plan.definition, answers)
+        if identity is not None and not link.allow_identified:
             raise InvalidInput("This survey is anonymous; names cannot be attached to it.")
-        spent = session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.spent.is_(False))
-            .values(spent=True)
-            .execution_options(synchronize_session=False)
-        )
-        if spent.rowcount != 1:  # type: ignore[attr-defined]
+        if connection.execute(_SPEND, {"invitation_id": link.id}).rowcount != 1:
             raise LinkRefused(_SPENT_LINK)
         _store_response(
-            session,
-            wave,
-            invitation.team_id,
-            definition,
+            connection,
+            link.wave_id,
+            link.team_id,
+            plan.item_ids,
             validated,
-            invitation.channel,
+            link.channel,
             identity,
             today,
         )
-        session.execute(
-            delete(ResponseDraft).where(ResponseDraft.token_hash == invitation.token_hash)
-        )
+        # A draft holds answers under a personal link, so it goes with the submission. On
+        # SQLite writers are serialised, so a draft absent at the lookup stays absent; on
+        # PostgreSQL one may be saved meanwhile, so the delete always runs there.
+        if link.draft is not None or not db.is_sqlite:
+            connection.execute(_DELETE_DRAFT, {"token_hash": token_hash})
 
 
 def _store_response(
-    session: Session,
-    wave: Wave,
+    connection: Connection,
+    wave_id: int,
     team_id: int,
-    definition: InstrumentDefinition,
+    item_ids: Mapping[str, int],
     validated: ValidatedAnswers,
     channel: Channel,
     identity: Identity | None,
     today: dt.date,
 ) -> int:
-    item_ids = dict(
-        session.execute(
-            select(InstrumentItem.code, InstrumentItem.id).where(
-                InstrumentItem.instrument_version_id == wave.instrument_version_id
-            )
-        ).all()
-    )
-    response = Response(
-        wave_id=wave.id,
-        team_id=team_id,
-        submitted_on=today,  # the date only: a time could be matched to a link's use
-        channel=channel,
-        staff_role=validated.groupings.get("staff_role"),
-        employment_type=validated.groupings.get("employment_type"),
-        tenure_band=validated.groupings.get("tenure_band"),
-        respondent_name=identity.name.strip()[:200] if identity else None,
-        respondent_email=identity.email.strip()[:320] if identity and identity.email else None,
-    )
-    session.add(response)
-    session.flush()
+    groupings = validated.groupings
+    staff_role = groupings.get("staff_role")
+    employment_type = groupings.get("employment_type")
+    tenure_band = groupings.get("tenure_band")
+    inserted = connection.execute(
+        _INSERT_RESPONSE,
+        {
+            "wave_id": wave_id,
+            "team_id": team_id,
+            "submitted_on": today,  # the date only: a time could be matched to a link's use
+            "channel": channel,
+            "staff_role": staff_role,
+            "employment_type": employment_type,
+            "tenure_band": tenure_band,
+            "respondent_name": identity.name.strip()[:200] if identity else None,
+            "respondent_email": (
+                identity.email.strip()[:320] if identity and identity.email else None
+            ),
+        },
+    ).inserted_primary_key
+    if inserted is None:  # pragma: no cover - a single-row INSERT always has a key
+        raise RuntimeError("The response was not stored.")
+    response_id: int = inserted[0]
     item_values = [(item_ids[code], value) for code, value in validated.values]
     if item_values:
-        session.execute(
-            insert(Answer),
+        connection.execute(
+            _INSERT_ANSWER,
             [
-                {"response_id": response.id, "item_id": item_id, "value": value}
+                {"response_id": response_id, "item_id": item_id, "value": value}
                 for item_id, value in item_values
             ],
         )
     tallies.add_response(
-        session,
-        wave.id,
+        connection,
+        wave_id,
         team_id,
-        tallies.grouping_of(response.staff_role, response.employment_type, response.tenure_band),
+        tallies.grouping_of(staff_role, employment_type, tenure_band),
         item_values,
     )
     if validated.texts:
-        session.execute(
-            insert(TextAnswer),
+        connection.execute(
+            _INSERT_TEXT,
             [
-                {"wave_id": wave.id, "team_id": team_id, "item_id": item_ids[code], "body": text}
+                {"wave_id": wave_id, "team_id": team_id, "item_id": item_ids[code], "body": text}
                 for code, text in validated.texts
             ],
         )
-    return response.id
+    return response_id
 
 
 # --- response rates ---------------------------------------------------------------------

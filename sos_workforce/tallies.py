@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Connection, Executable, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,42 +26,59 @@ def grouping_of(
     return (staff_role or "", employment_type or "", tenure or "")
 
 
+_Executor = Session | Connection
+_upserts: dict[tuple[str, str], Executable] = {}
+
+
+def _upsert_statement(
+    dialect: str, model: type[AnswerTally] | type[RespondentTally], keys: list[str]
+) -> Executable:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET n = n + excluded.n``, built once per
+    dialect and table and run with one parameter set per row (executemany)."""
+    cache_key = (dialect, model.__tablename__)
+    statement = _upserts.get(cache_key)
+    if statement is None:
+        make = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        insert = make(model)
+        statement = _upserts[cache_key] = insert.on_conflict_do_update(
+            index_elements=keys, set_={"n": model.n + insert.excluded.n}
+        )
+    return statement
+
+
 def _upsert(
-    session: Session,
+    executor: _Executor,
     model: type[AnswerTally] | type[RespondentTally],
     keys: list[str],
     rows: list[dict[str, object]],
 ) -> None:
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)))
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys, set_={"n": model.n + statement.excluded.n}
-        )
-    )
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    statement = _upsert_statement(bind.dialect.name, model, keys)
+    # Primary-key order: concurrent transactions lock tally rows in the same order.
+    executor.execute(statement, sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)))
 
 
 def add_response(
-    session: Session,
+    executor: _Executor,
     wave_id: int,
     team_id: int,
     grouping: Grouping,
     item_values: Iterable[tuple[int, int]],
     delta: int = 1,
 ) -> None:
-    """Count one response (``delta=-1`` removes one, e.g. on erasure)."""
+    """Count one response (``delta=-1`` removes one, e.g. on erasure), in the caller's
+    transaction (an ORM session or a Core connection)."""
     group = dict(zip(_GROUPING_COLUMNS, grouping, strict=True))
     _upsert(
-        session,
+        executor,
         RespondentTally,
         ["wave_id", "team_id", *_GROUPING_COLUMNS],
         [{"wave_id": wave_id, "team_id": team_id, **group, "n": delta}],
     )
     _upsert(
-        session,
+        executor,
         AnswerTally,
         ["wave_id", "team_id", "item_id", "value", *_GROUPING_COLUMNS],
         [
@@ -77,8 +94,8 @@ def add_response(
         ],
     )
     if delta < 0:
-        session.execute(delete(RespondentTally).where(RespondentTally.n <= 0))
-        session.execute(delete(AnswerTally).where(AnswerTally.n <= 0))
+        executor.execute(delete(RespondentTally).where(RespondentTally.n <= 0))
+        executor.execute(delete(AnswerTally).where(AnswerTally.n <= 0))
 
 
 def seal_wave(session: Session, wave_id: int) -> None:

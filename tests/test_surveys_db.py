@@ -13,7 +13,7 @@ from sos_workforce.config import Settings
 from sos_workforce.db import Database
 from sos_workforce.enums import WaveStatus
 from sos_workforce.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
-from sos_workforce.models import Answer, AuditEvent, Invitation, Response, Wave
+from sos_workforce.models import Answer, AuditEvent, Invitation, Response, ResponseDraft, Wave
 from sos_workforce.reporting import wave_band_tables
 from sos_workforce.security import hash_token
 from tests.factories import World, build_world, launch, token_of
@@ -63,6 +63,22 @@ def test_staff_answer_once_and_the_link_is_spent(db: Database, world: World) -> 
     with db.read() as session:
         values = sorted(session.scalars(select(Answer.value)))
     assert values == [3, 8]  # the skipped item stores nothing
+
+
+def test_submitting_deletes_the_links_draft_and_only_that(db: Database, world: World) -> None:
+    links = launch(db, world).links
+    first, second = token_of(links[0]), token_of(links[1])
+    surveys.save_draft(db, first, {"understanding": 6})
+    surveys.save_draft(db, second, {"understanding": 2})
+    with pytest.raises(InvalidInput):
+        surveys.submit_response(db, first, {"understanding": 11})
+    assert _count(db, ResponseDraft) == 2  # a refused submission keeps the draft
+    surveys.submit_response(db, first, {"understanding": 6})
+    with db.read() as session:
+        kept = set(session.scalars(select(ResponseDraft.token_hash)))
+    assert kept == {hash_token(second)}  # the answers under the spent link are gone
+    surveys.submit_response(db, token_of(links[2]), {"understanding": 5})  # no draft
+    assert _count(db, ResponseDraft) == 1 and _count(db, Response) == 2
 
 
 @pytest.mark.parametrize(
