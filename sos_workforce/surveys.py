@@ -504,12 +504,13 @@ _SPENT_LINK = (
 )
 
 
-def _invitation_for(session: Session, token: str) -> Invitation:
+def _invitation_for(session: Session, token: str, *, lock: bool = False) -> Invitation:
+    """The link's invitation; ``lock`` holds its row (PostgreSQL ``FOR SHARE``) until the
+    transaction ends, so a submission spending it waits, or is waited for."""
     if not is_well_formed_token(token):
         raise LinkRefused(_INVALID_LINK)
-    invitation = session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    )
+    query = select(Invitation).where(Invitation.token_hash == hash_token(token))
+    invitation = session.scalar(query.with_for_update(read=True) if lock else query)
     if invitation is None:
         raise LinkRefused(_INVALID_LINK)
     return invitation
@@ -544,7 +545,10 @@ def save_draft(
     """Keep unfinished answers so the same link can resume later; the link is not spent."""
     today = today or dt.date.today()
     with db.write() as session:
-        invitation = _invitation_for(session, token)
+        # Locked: a submission of the same link (another tab) either spends it first, and
+        # this save is refused, or waits and then deletes the draft saved here. (SQLite
+        # writers are serialised anyway.)
+        invitation = _invitation_for(session, token, lock=True)
         if invitation.spent:
             raise LinkRefused(_SPENT_LINK)
         wave = session.get_one(Wave, invitation.wave_id)

@@ -368,3 +368,39 @@ def test_workbook_export_applies_the_same_suppression(db: Database, world: World
     bands = list(workbook["Bands 1"].iter_rows(values_only=True))
     assert bands[1][-1] == 9  # the whole wave (9) is shown
     assert "Codebook" in workbook.sheetnames
+
+
+def test_a_draft_saved_while_the_link_is_spent_never_outlives_it(
+    db: Database, world: World
+) -> None:
+    """Save and Send pressed at once (two tabs): either the draft is saved first and the
+    submission deletes it, or the link is spent first and the save is refused. A draft
+    left under a spent link would keep answers the respondent believes were sent."""
+    launched = launch(db, world, {"Alpha": 30})
+    tokens = [token_of(link) for link in launched.links]
+    refused: list[str] = []
+
+    def race(token: str) -> None:
+        barrier = threading.Barrier(2)
+
+        def submit() -> None:
+            barrier.wait()
+            surveys.submit_response(db, token, {"understanding": 7})
+
+        def save() -> None:
+            barrier.wait()
+            try:
+                surveys.save_draft(db, token, {"understanding": 3})
+            except LinkRefused:
+                refused.append(token)
+
+        threads = [threading.Thread(target=submit), threading.Thread(target=save)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    for token in tokens:
+        race(token)
+    assert _count(db, Response) == len(tokens)
+    assert _count(db, ResponseDraft) == 0
