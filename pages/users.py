@@ -14,7 +14,12 @@ from sos_workforce.organisations import (
     list_organisations,
     list_teams,
 )
-from sos_workforce.retention import erase_respondent, get_retention, set_retention
+from sos_workforce.retention import (
+    erase_diary_worker,
+    erase_respondent,
+    get_retention,
+    set_retention,
+)
 from ui import require_actor, runtime, selected_organisation
 
 context = runtime()
@@ -117,17 +122,21 @@ with privacy_tab:
     else:
         st.subheader("How long raw answers are kept")
         st.write(
-            "Results (band tables, trends, benchmarks) come from totals kept as answers "
-            "arrive, so raw answers can be deleted after a wave closes without changing any "
-            "result. The purge runs with `sos-workforce db purge` (schedule it daily)."
+            "Results (band tables, trends, benchmarks, time use) come from totals kept as "
+            "answers arrive and sealed when a wave or diary period closes, so raw answers and "
+            "diary entries can be deleted after it without changing any result. The period "
+            "counts from the day a wave closes or a diary period ends. The purge runs with "
+            "`sos-workforce db purge` (schedule it daily)."
         )
         current = get_retention(context.db, actor, organisation_id)
         with st.form("retention"):
             keep_forever = st.checkbox(
-                "Keep raw answers (no retention period)", value=current is None, key="keep_all"
+                "Keep raw answers and diaries (no retention period)",
+                value=current is None,
+                key="keep_all",
             )
             days = st.number_input(
-                "Days to keep raw answers after a wave closes",
+                "Days to keep raw answers and diary entries",
                 min_value=30,
                 max_value=3650,
                 value=current or 365,
@@ -158,3 +167,19 @@ with privacy_tab:
                     st.error(str(error))
                 else:
                     st.success(f"Erased {erased} response(s).")
+        st.subheader("Erase a worker's time diaries")
+        st.write(
+            "Diaries are kept under a staff id from the roster. Erasing removes the person's "
+            "entries from every diary period still holding them and recalculates closed "
+            "periods' results without them. Periods past the retention period keep only "
+            "totals with no staff id, which cannot be traced to anyone."
+        )
+        with st.form("erase_diaries", clear_on_submit=True):
+            staff_id = st.text_input("Staff id", key="erase_staff_id")
+            if st.form_submit_button("Erase their diaries", type="primary"):
+                try:
+                    erased = erase_diary_worker(context.db, actor, organisation_id, staff_id)
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.success(f"Erased {erased} diar{'y' if erased == 1 else 'ies'}.")

@@ -150,14 +150,16 @@ def generate(
 
 @db_app.command("purge")
 def db_purge() -> None:
-    """Delete raw survey responses past each organisation's retention period (results,
-    which come from the kept totals, are unchanged). Run it daily, e.g. from cron."""
+    """Delete raw survey responses and diary entries past each organisation's retention
+    period (results, which come from the kept totals, are unchanged). Run it daily, e.g.
+    from cron."""
     from sos_workforce.retention import purge_expired
 
     result = purge_expired(_database(), None, system=True)
     typer.echo(
         f"Purged {result.responses} responses and {result.comments} comments from "
-        f"{result.waves} waves past their retention period."
+        f"{result.waves} waves, and {result.diary_entries} diary entries from "
+        f"{result.diary_periods} diary periods, past their retention period."
     )
 
 

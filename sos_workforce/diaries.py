@@ -21,10 +21,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, distinct, func, insert, select
+from sqlalchemy import case, delete, distinct, func, insert, select
 from sqlalchemy.orm import Session
 
-from sos_workforce import audit
+from sos_workforce import audit, diary_tallies
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
 from sos_workforce.diary_codes import DiaryCodes, diary_codes
@@ -37,6 +37,7 @@ from sos_workforce.models import (
     DiaryParticipant,
     DiaryPeriod,
     DiaryPeriodTeam,
+    DiaryWorkerTotal,
     Organisation,
     RosterMember,
     RosterSnapshot,
@@ -763,12 +764,14 @@ def links_csv(links: Sequence[DiaryLink]) -> bytes:
 
 
 def close_period(db: Database, actor: Actor, period_id: int) -> None:
-    """Close a period: links stop working and entries can no longer change."""
+    """Close a period: links stop working, entries can no longer change, and the period's
+    totals are sealed (its reports read them from now on; see ``diary_tallies``)."""
     with db.write() as session:
         period = _period(session, actor, period_id, Role.LEAD)
         if period.status is DiaryStatus.CLOSED:
             raise InvalidInput("This diary period is already closed.")
         period.status = DiaryStatus.CLOSED
+        diary_tallies.seal_period(session, period.id, diary_codes())
         entries = session.scalar(
             select(func.count())
             .select_from(DiaryEntry)
@@ -808,6 +811,8 @@ def list_periods(db: Database, actor: Actor, organisation_id: int) -> list[Perio
     """Diary periods, newest first, with how many people take part and have recorded."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:
+        # Open periods are counted from their participants and entries; closed ones from
+        # their sealed totals, which outlive the retention purge of the raw rows.
         participants = (
             select(DiaryParticipant.period_id, func.count().label("n"))
             .group_by(DiaryParticipant.period_id)
@@ -822,14 +827,31 @@ def list_periods(db: Database, actor: Actor, organisation_id: int) -> list[Perio
             .group_by(DiaryParticipant.period_id)
             .subquery()
         )
+        total = DiaryWorkerTotal
+        sealed = (
+            select(
+                total.period_id,
+                func.count().label("n"),
+                func.sum(case((total.minutes > 0, 1), else_=0)).label("recording"),
+            )
+            .group_by(total.period_id)
+            .subquery()
+        )
+        closed = DiaryPeriod.status == DiaryStatus.CLOSED
         rows = session.execute(
             select(
                 DiaryPeriod,
-                func.coalesce(participants.c.n, 0),
-                func.coalesce(recording.c.n, 0),
+                case(
+                    (closed, func.coalesce(sealed.c.n, 0)), else_=func.coalesce(participants.c.n, 0)
+                ),
+                case(
+                    (closed, func.coalesce(sealed.c.recording, 0)),
+                    else_=func.coalesce(recording.c.n, 0),
+                ),
             )
             .outerjoin(participants, participants.c.period_id == DiaryPeriod.id)
             .outerjoin(recording, recording.c.period_id == DiaryPeriod.id)
+            .outerjoin(sealed, sealed.c.period_id == DiaryPeriod.id)
             .where(DiaryPeriod.organisation_id == organisation_id)
             .order_by(DiaryPeriod.starts_on.desc(), DiaryPeriod.id.desc())
         ).all()
@@ -875,18 +897,28 @@ def participation(
     minimum group size is shown as a band, like survey response counts)."""
     with db.read() as session:
         period = _period(session, actor, period_id, Role.LEAD, Role.EXECUTIVE)
-        rows = session.execute(
-            select(
-                Team.name,
-                func.count(distinct(DiaryParticipant.id)),
-                func.count(distinct(DiaryEntry.participant_id)),
-            )
-            .join(Team, Team.id == DiaryParticipant.team_id)
-            .outerjoin(DiaryEntry, DiaryEntry.participant_id == DiaryParticipant.id)
-            .where(DiaryParticipant.period_id == period.id)
-            .group_by(Team.name)
-            .order_by(Team.name)
-        ).all()
+        if period.status is DiaryStatus.CLOSED:  # sealed: the raw rows may be purged
+            total = DiaryWorkerTotal
+            rows = session.execute(
+                select(Team.name, func.count(), func.sum(case((total.minutes > 0, 1), else_=0)))
+                .join(Team, Team.id == total.team_id)
+                .where(total.period_id == period.id)
+                .group_by(Team.name)
+                .order_by(Team.name)
+            ).all()
+        else:
+            rows = session.execute(
+                select(
+                    Team.name,
+                    func.count(distinct(DiaryParticipant.id)),
+                    func.count(distinct(DiaryEntry.participant_id)),
+                )
+                .join(Team, Team.id == DiaryParticipant.team_id)
+                .outerjoin(DiaryEntry, DiaryEntry.participant_id == DiaryParticipant.id)
+                .where(DiaryParticipant.period_id == period.id)
+                .group_by(Team.name)
+                .order_by(Team.name)
+            ).all()
     return [
         TeamParticipation(
             name,

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from sos_workforce import tallies
+from sos_workforce import diary_tallies, tallies
 from sos_workforce.db import Database
+from sos_workforce.diary_codes import diary_codes
 from sos_workforce.enums import DiaryStatus
 from sos_workforce.instruments import InstrumentDefinition, register
 from sos_workforce.models import (
@@ -324,6 +325,7 @@ def _diary_period(
                 )
     if entries:
         session.execute(insert(DiaryEntry), entries)
+    diary_tallies.seal_period(session, period.id, diary_codes())
     return len(entries)
 
 

@@ -649,6 +649,45 @@ class DiaryEntry(Base):
     sos_tool: Mapped[str | None] = mapped_column(String(40))
 
 
+class DiaryWorkerTotal(Base):
+    """Sealed totals of one person who took part in a closed diary period, written when the
+    period closes (``diary_tallies.seal_period``). It carries no staff id and no link to the
+    participant or their token, so it outlives the retention purge of the raw rows and the
+    time-use report of a closed period reads only these rows. ``minutes`` is 0 for someone
+    who recorded nothing (they still count as taking part)."""
+
+    __tablename__ = "diary_worker_total"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(80))
+    fte: Mapped[float] = mapped_column(Float)
+    contracted_hours: Mapped[float] = mapped_column(Float)
+    minutes: Mapped[int] = mapped_column(Integer)
+    direct_minutes: Mapped[int] = mapped_column(Integer)
+    admin_minutes: Mapped[int] = mapped_column(Integer)
+    weekdays_recorded: Mapped[int] = mapped_column(SmallInteger)
+
+
+class DiaryActivityTotal(Base):
+    """Sealed minutes per team, role and activity code of a closed diary period."""
+
+    __tablename__ = "diary_activity_total"
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(80), primary_key=True)
+    activity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+
+
 class DiaryImport(Base):
     """A diary file imported into a period; ``checksum`` makes the same file a no-op."""
 

@@ -1,9 +1,15 @@
-"""Retention and erasure of raw survey data (UK GDPR storage limitation and erasure).
+"""Retention and erasure of raw survey and diary data (UK GDPR storage limitation and
+erasure).
 
 Reports never read raw responses: they read the tallies kept on submit and sealed on close
 (``tallies.py``). So raw rows past an organisation's retention period can be deleted while
 every band table, trend and benchmark stays as it was. Erasure of one identified respondent
 subtracts their answers from the tallies and deletes the rows.
+
+Diaries likewise: a closed period is reported from its sealed totals (``diary_tallies``),
+which carry no staff id or link, so the purge deletes its entries, participants (staff ids,
+link hashes) and import records and every time-use figure stays. Erasing a worker's diaries
+deletes their entries and participation and re-seals closed periods from what is left.
 
 Comments (free text) are stored without any link to the response they came with, so they
 cannot be attributed to an identified respondent; they are deleted by the retention purge.
@@ -15,14 +21,20 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from sos_workforce import audit, tallies
+from sos_workforce import audit, diary_tallies, tallies
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
-from sos_workforce.enums import Role, WaveStatus
+from sos_workforce.diary_codes import diary_codes
+from sos_workforce.enums import DiaryStatus, Role, WaveStatus
 from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.models import (
     Answer,
+    DiaryEntry,
+    DiaryImport,
+    DiaryParticipant,
+    DiaryPeriod,
     Invitation,
     Organisation,
     Response,
@@ -66,14 +78,17 @@ class PurgeResult:
     waves: int
     responses: int
     comments: int
+    diary_periods: int = 0
+    diary_entries: int = 0
 
 
 def purge_expired(
     db: Database, actor: Actor | None, *, today: dt.date | None = None, system: bool = False
 ) -> PurgeResult:
     """Delete raw responses, answers, comments, drafts and links of waves that closed more
-    than their organisation's retention period ago. Aggregates stay. ``system`` is the
-    scheduled command (no signed-in user); otherwise an administrator."""
+    than their organisation's retention period ago, and the entries, participants and
+    import records of diary periods that ended (and closed) that long ago. Aggregates stay.
+    ``system`` is the scheduled command (no signed-in user); otherwise an administrator."""
     if not system:
         require(actor, Role.ADMIN)
     today = today or dt.date.today()
@@ -114,7 +129,48 @@ def purge_expired(
                 count=int(deleted_responses or 0),
                 detail=f"retention {days} days",
             )
-    return PurgeResult(waves, responses, comments)
+        periods, entries = _purge_diaries(session, actor, today)
+    return PurgeResult(waves, responses, comments, periods, entries)
+
+
+def _purge_diaries(session: Session, actor: Actor | None, today: dt.date) -> tuple[int, int]:
+    expired = session.execute(
+        select(
+            DiaryPeriod.id,
+            DiaryPeriod.organisation_id,
+            DiaryPeriod.ends_on,
+            Organisation.retention_days,
+        )
+        .join(Organisation, Organisation.id == DiaryPeriod.organisation_id)
+        .where(DiaryPeriod.status == DiaryStatus.CLOSED, Organisation.retention_days.is_not(None))
+    ).all()
+    periods = entries = 0
+    for period_id, organisation_id, ends_on, days in expired:
+        if days is None or ends_on + dt.timedelta(days=days) >= today:
+            continue
+        people = select(DiaryParticipant.id).where(DiaryParticipant.period_id == period_id)
+        if not session.scalar(select(func.count()).select_from(people.subquery())):
+            continue  # already purged
+        deleted = int(
+            session.execute(
+                delete(DiaryEntry).where(DiaryEntry.participant_id.in_(people))
+            ).rowcount  # type: ignore[attr-defined]
+            or 0
+        )
+        session.execute(delete(DiaryParticipant).where(DiaryParticipant.period_id == period_id))
+        session.execute(delete(DiaryImport).where(DiaryImport.period_id == period_id))
+        periods += 1
+        entries += deleted
+        audit.record(
+            session,
+            actor,
+            "diaries_purged",
+            organisation_id=organisation_id,
+            target=f"diary:{period_id}",
+            count=deleted,
+            detail=f"retention {days} days",
+        )
+    return periods, entries
 
 
 def erase_respondent(db: Database, actor: Actor, organisation_id: int, email: str) -> int:
@@ -159,6 +215,42 @@ def erase_respondent(db: Database, actor: Actor, organisation_id: int, email: st
             session,
             actor,
             "respondent_erased",
+            organisation_id=organisation_id,
+            count=len(found),
+        )
+        return len(found)
+
+
+def erase_diary_worker(db: Database, actor: Actor, organisation_id: int, staff_id: str) -> int:
+    """Erase every diary kept under ``staff_id`` in the organisation's periods still
+    holding raw rows: their entries and participation are deleted and closed periods are
+    re-sealed without them. Returns how many diaries were erased. (After the retention
+    purge a period keeps only totals without staff ids, which cannot be traced to anyone.)"""
+    require(actor, Role.ADMIN, organisation_id=organisation_id)
+    wanted = " ".join(staff_id.split()).upper()
+    if not wanted:
+        raise InvalidInput("Give the staff id the diary was kept under.")
+    with db.write() as session:
+        if session.get(Organisation, organisation_id) is None:
+            raise NotFound("No such organisation.")
+        found = session.execute(
+            select(DiaryParticipant.id, DiaryPeriod.id, DiaryPeriod.status)
+            .join(DiaryPeriod, DiaryPeriod.id == DiaryParticipant.period_id)
+            .where(
+                DiaryPeriod.organisation_id == organisation_id,
+                DiaryParticipant.worker_ref == wanted,
+            )
+        ).all()
+        codes = diary_codes()
+        for participant_id, period_id, status in found:
+            session.execute(delete(DiaryEntry).where(DiaryEntry.participant_id == participant_id))
+            session.execute(delete(DiaryParticipant).where(DiaryParticipant.id == participant_id))
+            if status is DiaryStatus.CLOSED:
+                diary_tallies.seal_period(session, period_id, codes)
+        audit.record(
+            session,
+            actor,
+            "diary_worker_erased",
             organisation_id=organisation_id,
             count=len(found),
         )

@@ -38,9 +38,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from sos_workforce import diary_tallies
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
 from sos_workforce.diaries import weekdays_between
@@ -49,8 +50,6 @@ from sos_workforce.disclosure import GroupCount, change_safe, suppress_tree
 from sos_workforce.enums import DiaryStatus, Role
 from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.models import (
-    DiaryEntry,
-    DiaryParticipant,
     DiaryPeriod,
     DiaryPeriodTeam,
     Team,
@@ -144,6 +143,7 @@ class _Worker:
     minutes: int
     direct: int
     admin: int
+    weekdays: int  # Monday-to-Friday dates with any entry
 
 
 @dataclass(frozen=True)
@@ -353,45 +353,28 @@ def _period_for(session: Session, actor: Actor, period_id: int) -> DiaryPeriod:
 
 
 def _report(session: Session, period: DiaryPeriod, codes: DiaryCodes, k: int) -> TimeUseReport:
-    direct = case((DiaryEntry.activity.in_(codes.direct_codes), DiaryEntry.minutes), else_=0)
-    admin = case((DiaryEntry.activity.in_(codes.admin_codes), DiaryEntry.minutes), else_=0)
-    P = DiaryParticipant  # noqa: N806 - a short alias keeps the queries readable
-    workers = [
-        _Worker(team_id, role, float(fte), float(contracted), int(m), int(d), int(a))
-        for team_id, role, fte, contracted, m, d, a in session.execute(
-            select(
-                P.team_id,
-                P.role,
-                P.fte,
-                P.contracted_hours,
-                func.sum(DiaryEntry.minutes),
-                func.sum(direct),
-                func.sum(admin),
-            )
-            .join(DiaryEntry, DiaryEntry.participant_id == P.id)
-            .where(P.period_id == period.id)
-            .group_by(P.id, P.team_id, P.role, P.fte, P.contracted_hours)
+    # A closed period is read from its sealed totals (the raw rows may have been purged);
+    # an open one from its raw entries, through the very queries that seal it.
+    sealed = period.status is DiaryStatus.CLOSED
+    everyone = [
+        _Worker(t, r, float(f), float(c), int(m), int(d), int(a), int(w))
+        for t, r, f, c, m, d, a, w in session.execute(
+            diary_tallies.sealed_worker_rows(period.id)
+            if sealed
+            else diary_tallies.worker_rows(session, period.id, codes)
         )
     ]
+    workers = [w for w in everyone if w.minutes > 0]  # those who recorded anything
     activities: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for team_id, role, activity, minutes in session.execute(
-        select(P.team_id, P.role, DiaryEntry.activity, func.sum(DiaryEntry.minutes))
-        .join(DiaryEntry, DiaryEntry.participant_id == P.id)
-        .where(P.period_id == period.id)
-        .group_by(P.team_id, P.role, DiaryEntry.activity)
+        diary_tallies.sealed_activity_rows(period.id)
+        if sealed
+        else diary_tallies.activity_rows(period.id)
     ):
         activities[(team_id, role)][activity] += int(minutes)
-    worker_days = session.execute(
-        select(DiaryEntry.participant_id, DiaryEntry.entry_date)
-        .join(P, P.id == DiaryEntry.participant_id)
-        .where(P.period_id == period.id)
-        .group_by(DiaryEntry.participant_id, DiaryEntry.entry_date)
-    ).all()
-    participants_per_team = dict(
-        session.execute(
-            select(P.team_id, func.count()).where(P.period_id == period.id).group_by(P.team_id)
-        ).all()
-    )
+    participants_per_team: dict[int, int] = defaultdict(int)
+    for person in everyone:
+        participants_per_team[person.team_id] += 1
     teams = team_tree(
         list(
             session.execute(
@@ -464,7 +447,7 @@ def _report(session: Session, period: DiaryPeriod, codes: DiaryCodes, k: int) ->
     ]
 
     participants = sum(participants_per_team.values())
-    filled = sum(1 for _, day in worker_days if day.weekday() < 5)
+    filled = sum(w.weekdays for w in workers)
     completion = (
         percent(filled, participants * weekdays)
         if overall.shown and participants and weekdays

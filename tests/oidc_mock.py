@@ -45,6 +45,7 @@ class MockProvider:
     forge_signature: bool = False
     wrong_nonce: bool = False
     wrong_audience: bool = False
+    lifetime: int = 3600  # seconds an id token is valid for
     requests: list[str] = field(default_factory=list)
     _codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     _key: rsa.RSAPrivateKey = field(
@@ -119,14 +120,14 @@ class MockProvider:
             "sub": hashlib.sha256(str(grant["identity"].get("email")).encode()).hexdigest()[:16],
             "aud": "someone-else" if self.wrong_audience else CLIENT_ID,
             "iat": now,
-            "exp": now + 3600,
+            "exp": now + self.lifetime,
             "nonce": "replayed-nonce" if self.wrong_nonce else grant["nonce"],
             **grant["identity"],
         }
         return {
             "access_token": secrets.token_urlsafe(16),
             "token_type": "Bearer",
-            "expires_in": 3600,
+            "expires_in": self.lifetime,
             "id_token": self.id_token(claims),
         }
 

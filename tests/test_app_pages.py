@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from sos_workforce.db import Database
+from sos_workforce.db import Database, make_engine
 from sos_workforce.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
 from sos_workforce.enums import Role
-from sos_workforce.models import Response
+from sos_workforce.models import DiaryParticipant, Response
 from sos_workforce.navigation import (
     DIARY_PAGE,
     PAGES,
@@ -259,6 +259,29 @@ def test_admin_adds_a_user(demo_app) -> None:  # type: ignore[no-untyped-def]
     at.text_input(key="new_user_password").input("a long unusual phrase")
     at.button(key="FormSubmitter:add_user-Add user").click().run()
     assert at.success[0].value == "Added new.lead@northbridge.example."
+
+
+def test_admin_erases_a_workers_diaries(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    database = Database(make_engine(demo.url))
+    with database.read() as session:
+        staff_id = session.scalars(select(DiaryParticipant.worker_ref).limit(1)).one()
+        kept = session.scalar(
+            select(func.count())
+            .select_from(DiaryParticipant)
+            .where(DiaryParticipant.worker_ref == staff_id)
+        )
+    at = sign_in(new_app(), Role.ADMIN)
+    at.switch_page("pages/users.py").run()
+    at.text_input(key="erase_staff_id").input(f" {staff_id.lower()} ")
+    at.button(key="FormSubmitter:erase_diaries-Erase their diaries").click().run()
+    assert not at.exception
+    assert at.success[0].value == f"Erased {kept} diar{'y' if kept == 1 else 'ies'}."
+    with database.read() as session:
+        assert not session.scalars(
+            select(DiaryParticipant).where(DiaryParticipant.worker_ref == staff_id)
+        ).all()
+    database.dispose()
 
 
 def test_sign_out_returns_to_sign_in(demo_app) -> None:  # type: ignore[no-untyped-def]

@@ -275,6 +275,9 @@ SERVICES: dict[str, Service] = {
     "retention.erase_respondent": Service(
         "admin", lambda t, own: _one(t.a.organisation_id, "someone@testshire.example")
     ),
+    "retention.erase_diary_worker": Service(
+        "admin", lambda t, own: _one(t.a.organisation_id, "X9")
+    ),
     # time diaries and time use
     "diaries.roster_participants": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, [t.a.teams["Alpha"]], AS_OF)

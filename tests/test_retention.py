@@ -8,23 +8,29 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from sos_workforce import retention, surveys
+from sos_workforce import diaries, retention, surveys, time_use
 from sos_workforce.config import Settings
 from sos_workforce.db import Database
-from sos_workforce.errors import InvalidInput, NotFound, PermissionDenied
+from sos_workforce.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
 from sos_workforce.models import (
     Answer,
     AuditEvent,
     ClosedWaveTally,
+    DiaryEntry,
+    DiaryParticipant,
     Invitation,
     Response,
     TextAnswer,
 )
 from sos_workforce.reporting import WHOLE_WAVE, load_wave_counts
 from sos_workforce.trends import instrument_trend
+from tests.diary_factories import MONDAY as DIARY_MONDAY
+from tests.diary_factories import fill as diary_fill
+from tests.diary_factories import launch as diary_launch
 from tests.factories import World, build_world, launch, token_of
 
 TODAY = dt.date.today()
+DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -177,3 +183,112 @@ def test_comments_are_purged_with_their_wave(db: Database, world: World) -> None
     retention.set_retention(db, world.admin, world.organisation_id, 60)
     result = retention.purge_expired(db, world.admin)
     assert result.comments == 3 and _count(db, TextAnswer) == 0
+
+
+def _time_use_figures(db: Database, world: World, period_id: int) -> tuple[object, ...]:
+    report = time_use.time_use(db, world.executive, period_id, 3)
+    return (report.participants, report.completion, report.overall, report.by_team, report.by_role)
+
+
+def test_diary_purge_deletes_entries_and_staff_ids_and_keeps_time_use(
+    db: Database, world: World
+) -> None:
+    old_monday = TODAY - dt.timedelta(days=TODAY.weekday() + 7 * 60)
+    people = [(f"S{n}", "Alpha" if n < 4 else "Beta", "Social worker", 1.0) for n in range(8)]
+    week = dt.timedelta(days=6)
+    old = diary_launch(
+        db, world, people, starts_on=old_monday, ends_on=old_monday + week, today=old_monday
+    )
+    still_open = diary_launch(
+        db,
+        world,
+        people,
+        starts_on=old_monday + 7 * DAY,
+        ends_on=old_monday + 7 * DAY + week,
+        today=old_monday,
+    )
+    recent_monday = TODAY - dt.timedelta(days=TODAY.weekday() + 14)
+    recent = diary_launch(
+        db,
+        world,
+        people,
+        starts_on=recent_monday,
+        ends_on=recent_monday + week,
+        today=recent_monday,
+    )
+    for period, monday in (
+        (old, old_monday),
+        (still_open, old_monday + 7 * DAY),
+        (recent, recent_monday),
+    ):
+        for n, token in enumerate(period.tokens.values()):
+            days = [monday + DAY * d for d in range(1 + n % 5)]
+            diary_fill(
+                db, token, days, [("direct_child", 60 + 10 * n), ("recording", 200)], today=days[-1]
+            )
+    diaries.close_period(db, world.lead, old.period_id)
+    diaries.close_period(db, world.lead, recent.period_id)
+    before = {p.period_id: _time_use_figures(db, world, p.period_id) for p in (old, recent)}
+    entries_before = _count(db, DiaryEntry)
+
+    retention.set_retention(db, world.admin, world.organisation_id, 365)
+    result = retention.purge_expired(db, world.admin)
+    # Only the old closed period: the recent one is within 365 days, the other still open.
+    assert (result.diary_periods, result.diary_entries) == (1, sum(1 + n % 5 for n in range(8)) * 2)
+    assert _count(db, DiaryEntry) == entries_before - result.diary_entries
+    with db.read() as session:
+        remaining = session.scalars(select(DiaryParticipant.period_id).distinct()).all()
+        purged = session.scalars(
+            select(AuditEvent.count).where(AuditEvent.action == "diaries_purged")
+        ).all()
+    assert sorted(remaining) == sorted([still_open.period_id, recent.period_id])
+    assert purged == [result.diary_entries]
+    # Every figure of both closed periods is unchanged; the purged diary links are dead.
+    assert {p.period_id: _time_use_figures(db, world, p.period_id) for p in (old, recent)} == before
+    with pytest.raises(LinkRefused):
+        diaries.open_diary(db, next(iter(old.tokens.values())))
+    assert retention.purge_expired(db, None, system=True).diary_periods == 0
+
+
+def test_erasing_a_worker_removes_their_diaries_and_reseals_closed_periods(
+    db: Database, world: World
+) -> None:
+    people = [(f"S{n}", "Alpha", "Social worker", 1.0) for n in range(5)]
+    closed = diary_launch(db, world, people, title="Closed week")
+    later = DIARY_MONDAY + 7 * DAY
+    still_open = diary_launch(
+        db,
+        world,
+        people,
+        starts_on=later,
+        ends_on=later + 6 * DAY,
+        title="Open week",
+        today=later,
+    )
+    for n, token in enumerate(closed.tokens.values()):
+        diary_fill(db, token, [DIARY_MONDAY], [("direct_child", 60 * (n + 1)), ("recording", 120)])
+    for token in still_open.tokens.values():
+        diary_fill(db, token, [later], [("travel", 30)], today=later)
+    diaries.close_period(db, world.lead, closed.period_id)
+    before = time_use.time_use(db, world.executive, closed.period_id, 3).overall
+    assert before.workers == 5
+
+    with pytest.raises(PermissionDenied):
+        retention.erase_diary_worker(db, world.lead, world.organisation_id, "S4")
+    with pytest.raises(InvalidInput):
+        retention.erase_diary_worker(db, world.admin, world.organisation_id, "  ")
+    # S4 recorded 300 direct + 120 recording minutes; everyone 900 direct of 1,500.
+    assert retention.erase_diary_worker(db, world.admin, world.organisation_id, " s4 ") == 2
+    after = time_use.time_use(db, world.executive, closed.period_id, 3).overall
+    assert after.workers == 4 and after.recorded_hours == (1500 - 420) / 60
+    assert after.direct_share == round(600 / 1080 * 100, 1)
+    opened = time_use.time_use(db, world.executive, still_open.period_id, 3)
+    assert opened.participants == 4
+    with db.read() as session:
+        refs = session.scalars(select(DiaryParticipant.worker_ref)).all()
+        erased = session.scalars(
+            select(AuditEvent.count).where(AuditEvent.action == "diary_worker_erased")
+        ).all()
+    assert "S4" not in refs and len(refs) == 8
+    assert erased == [2]
+    assert retention.erase_diary_worker(db, world.admin, world.organisation_id, "S4") == 0

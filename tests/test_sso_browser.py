@@ -68,6 +68,7 @@ def provider(sso_server: dict) -> Iterator[MockProvider]:
     mock: MockProvider = sso_server["provider"]
     yield mock
     mock.forge_signature = mock.wrong_nonce = mock.wrong_audience = False
+    mock.lifetime = 3600
     mock.requests.clear()
 
 
@@ -149,3 +150,36 @@ def test_a_tampered_id_token_signs_nobody_in(
     expect(page.get_by_role("button", name=f"Sign in with {LABEL}")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     assert len(_audit_actions(sso_server)) == before  # never reached our matching
+
+
+def test_an_expired_sign_in_must_sign_in_again(
+    sso_server: dict, provider: MockProvider, browser: Browser
+) -> None:
+    """The provider's identity lasts as long as its id token: a new browser session (a
+    reload) after ``exp`` is not signed in from the stale identity cookie."""
+    provider.next_identity = {"email": DEMO_CREDENTIALS[Role.EXECUTIVE][0], "email_verified": True}
+    provider.lifetime = 6
+    page = browser.new_context().new_page()
+    _click_sso(page, sso_server["base_url"])
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.wait_for_timeout(7_000)
+    page.reload()
+    settled(page)
+    expect(
+        page.get_by_text("Your single sign-on has expired. Please sign in again.")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(page.locator("[data-testid=stSidebarNav]")).to_have_count(0)
+    # Signing in again through the provider gets a fresh identity and the menu back.
+    provider.lifetime = 3600
+    with page.expect_response(
+        lambda r: (
+            r.request.resource_type == "document"
+            and r.request.redirected_from is not None
+            and "/oauth2callback" in r.request.redirected_from.url
+        )
+    ):
+        page.get_by_role("button", name=f"Sign in with {LABEL}").click()
+    page.wait_for_load_state()
+    settled(page)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()

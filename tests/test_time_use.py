@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from alembic import command
+from sqlalchemy import delete
 
 from sos_workforce import diaries, organisations, surveys, time_use
 from sos_workforce.config import Settings
-from sos_workforce.db import Database
+from sos_workforce.db import Database, alembic_config
 from sos_workforce.diaries import EntryInput
+from sos_workforce.enums import DiaryStatus
 from sos_workforce.errors import InvalidInput, PermissionDenied
+from sos_workforce.models import DiaryEntry, DiaryParticipant
 from sos_workforce.time_use import Spread
 from tests.diary_factories import AFTER, MONDAY, fill, launch, weekdays
 from tests.factories import World, build_world
@@ -186,6 +190,60 @@ def test_change_between_periods_respects_moved_membership(db: Database, world: W
     assert trend[1].direct_change == 20.0 and trend[0].direct_change is None
 
 
+def _figures(report: time_use.TimeUseReport) -> tuple[object, ...]:
+    return (
+        report.participants,
+        report.completion,
+        report.weekdays,
+        report.overall,
+        report.by_team,
+        report.by_role,
+    )
+
+
+def test_a_closed_period_is_reported_from_its_sealed_totals(db: Database, world: World) -> None:
+    people = [
+        (f"A{n}", "Alpha", "Social worker" if n % 2 else "Senior practitioner", 0.6 + n / 10)
+        for n in range(4)
+    ]
+    people += [(f"B{n}", "Beta", "Social worker", 0.8) for n in range(4)]
+    people.append(("Z1", "Alpha", "Social worker", 1.0))  # takes part, records nothing
+    period = launch(db, world, people)
+    saturday = MONDAY + dt.timedelta(days=5)
+    for index, (ref, token) in enumerate(sorted(period.tokens.items())):
+        if ref == "Z1":
+            continue
+        entries = [("direct_child", 30 + 15 * index), ("recording", 120), ("travel", 45)]
+        fill(db, token, weekdays(count=2 + index % 4), entries)
+        fill(db, token, [saturday], [("recording", 60)])  # hours worked, not completion
+    while_open = time_use.time_use(db, world.lead, period.period_id, K)
+    # Weekdays with entries: 2+3+4+5 twice = 28 of 9 people × 5 weekdays.
+    assert while_open.completion == round(28 / 45 * 100, 1)
+    assert while_open.participants == 9 and while_open.overall.workers == 8
+
+    diaries.close_period(db, world.lead, period.period_id)
+    closed = time_use.time_use(db, world.lead, period.period_id, K)
+    assert closed.status is DiaryStatus.CLOSED
+    assert _figures(closed) == _figures(while_open)
+
+    # The sealed totals alone carry every figure: without any raw row nothing changes.
+    listed = diaries.list_periods(db, world.lead, world.organisation_id)
+    taking_part = diaries.participation(db, world.lead, period.period_id, min_group_size=K)
+    with db.write() as session:
+        session.execute(delete(DiaryEntry))
+        session.execute(delete(DiaryParticipant))
+    assert _figures(time_use.time_use(db, world.lead, period.period_id, K)) == _figures(while_open)
+    assert diaries.list_periods(db, world.lead, world.organisation_id) == listed
+    assert listed[0].participants == 9 and listed[0].recording == 8
+    assert diaries.participation(db, world.lead, period.period_id, min_group_size=K) == (
+        taking_part
+    )
+    assert [(t.team, t.participants, t.recording) for t in taking_part] == [
+        ("Alpha", 5, 4),
+        ("Beta", 4, 4),
+    ]
+
+
 def test_confidence_beside_time_is_team_level_only(db: Database, world: World) -> None:
     people = [(f"A{n}", "Alpha", "Social worker", 1.0) for n in range(4)]
     people += [(f"B{n}", "Beta", "Social worker", 1.0) for n in range(4)]
@@ -236,3 +294,20 @@ def test_outsiders_and_other_organisations_are_refused(
     assert diaries.list_periods(db, other.lead, other.organisation_id)[0].title != ""
     with pytest.raises(InvalidInput):
         diaries.save_day(db, period.tokens["A1"], MONDAY, [EntryInput("travel", -1)], today=AFTER)
+
+
+def test_the_migration_seals_periods_closed_before_it(
+    db: Database, world: World, settings: Settings
+) -> None:
+    people = [(f"A{n}", "Alpha", "Social worker", 1.0) for n in range(3)]
+    people += [(f"B{n}", "Beta", "Senior practitioner", 0.5) for n in range(3)]
+    period = launch(db, world, people)
+    for n, token in enumerate(period.tokens.values()):
+        fill(db, token, weekdays(count=1 + n % 3), [("direct_family", 45 * (n + 1)), ("court", 90)])
+    diaries.close_period(db, world.lead, period.period_id)
+    sealed = _figures(time_use.time_use(db, world.lead, period.period_id, K))
+    db.engine.dispose()
+    config = alembic_config(settings.resolved_database_url)
+    command.downgrade(config, "0012")  # back to before sealed totals existed
+    command.upgrade(config, "head")
+    assert _figures(time_use.time_use(db, world.lead, period.period_id, K)) == sealed
