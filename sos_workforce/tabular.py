@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import gc
 import io
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -217,17 +218,25 @@ def parse_time(value: object) -> dt.time:
 
 
 def parse_number(value: object) -> float:
+    """A finite number: "nan", "inf" or "1e999" are not figures anyone means (and an
+    infinite case count cannot be checked as a whole number)."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, int | float):
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} is not a number")
+        return number
     text = str(value).strip()
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")  # decimal comma (e.g. from a ';'-separated file)
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{text!r} is not a number")
+    return number
 
 
 def _convert(column: Column, value: object) -> object:

@@ -129,3 +129,15 @@ def test_the_garbage_collector_is_left_as_it_was(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-Infinity", "1e999", float("nan")])
+def test_numbers_that_are_not_finite_are_refused(value: object) -> None:
+    """Before: "nan" was stored as an FTE and "inf" in a whole-number column crashed the
+    import with OverflowError instead of listing the problem."""
+    for column in ("fte", "cases"):
+        row: list[object] = ["A1", "1", "01/01/2024", "agency", ""]
+        row[[c.name for c in COLUMNS].index(column)] = value
+        [problem] = problems([row])
+        label = MAPPING[column]
+        assert problem.startswith(f"Row 2, column '{label}': ") and "is not a number" in problem
