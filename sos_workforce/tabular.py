@@ -275,6 +275,7 @@ class _Problem:
 
 
 _MISSING = _Problem("missing")
+_SAMPLE = 200  # cells looked at to tell a column of repeated values from one of ids
 
 
 def _cell(column: Column, raw: object) -> object:
@@ -306,6 +307,17 @@ def _column_values(column: Column, cells: list[object]) -> tuple[list[object], b
     distinct text is converted once. Typed XLSX cells are converted one by one: 1, 1.0 and
     True are equal as keys but do not read the same. (No typed value equals a ``str`` or
     ``None``, so if every distinct key is one, every cell is.)"""
+    if column.kind == "text" and len(set(cells[:_SAMPLE])) > _SAMPLE // 2:
+        # Mostly different values (e.g. staff ids): a dictionary of them would cost more
+        # than it saves, so normalise every cell in C; if any is blank or too long, or not
+        # text (TypeError), fall through to the cell-by-cell path that says which.
+        try:
+            texts = list(map(" ".join, map(str.split, cast("list[str]", cells))))
+        except TypeError:
+            pass
+        else:
+            if all(texts) and max(map(len, texts), default=0) <= column.max_length:
+                return cast("list[object]", texts), False
     distinct: dict[object, object] = dict.fromkeys(cells)
     if not set(map(type, distinct)) <= {str, type(None)}:
         values = [_cell(column, raw) for raw in cells]

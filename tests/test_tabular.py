@@ -141,3 +141,21 @@ def test_numbers_that_are_not_finite_are_refused(value: object) -> None:
         [problem] = problems([row])
         label = MAPPING[column]
         assert problem.startswith(f"Row 2, column '{label}': ") and "is not a number" in problem
+
+
+def test_a_column_of_ids_is_read_whole_or_cell_by_cell_with_the_same_result() -> None:
+    """Mostly different values (staff ids) are normalised without a dictionary; a blank,
+    overlong or missing id among them is still reported on its own row."""
+    rows: list[list[object]] = [[f" {n:03d}  x ", "1", "01/01/2024", "agency"] for n in range(300)]
+    parsed = parse_rows(Table(HEADERS, rows), MAPPING | {"cases": None}, COLUMNS[:4])
+    assert [row["ref"] for row in parsed[:2]] == ["000 x", "001 x"]
+    rows[7][0], rows[250][0] = " ", "LONGER"
+    rows[100] = []
+    assert problems(rows) == [
+        "Row 9, column 'Staff id': missing.",
+        "Row 102, column 'Staff id': missing.",
+        "Row 102, column 'FTE': missing.",
+        "Row 102, column 'Start date': missing.",
+        "Row 102, column 'Type': missing.",
+        "Row 252, column 'Staff id': longer than 5 characters.",
+    ]
