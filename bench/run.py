@@ -266,8 +266,16 @@ def one_authority(db: Database) -> None:
     line("band tables with disclosure control", t_tables * 1000, 50, "ms")
     t_heat, _ = timed(lambda: team_heatmap(counts, 5), 20)  # type: ignore[arg-type]
     line("team heatmap (complementary suppression per item)", t_heat * 1000, 50, "ms")
+    cpu_start = time.process_time()
     t_bench, _ = timed(lambda: benchmark_wave(db, ADMIN, wave_id, 5), 5)
-    line("benchmark against all other authorities", t_bench * 1000, 50, "ms")
+    cpu_bench = (time.process_time() - cpu_start) / 5
+    line(
+        "benchmark against all other authorities",
+        t_bench * 1000,
+        50,
+        "ms",
+        f"{cpu_bench * 1000:.0f} ms of CPU time (mean)",
+    )
 
 
 def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) -> None:
@@ -383,12 +391,19 @@ def import_speed(rows: int = 200_000) -> None:
             for i in range(rows)
         ),
     )
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     table = read_table(data, "bench.csv")
     parsed = parse_rows(table, {c.name: c.label for c in ROSTER_COLUMNS}, ROSTER_COLUMNS)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     assert len(parsed) == rows
-    line("validated rows per second", rows / seconds, 200_000, "rows/s", "target >= 200k/s")
+    # CPU time too: on 2 shared cores the wall time mostly measures the other processes.
+    line(
+        "validated rows per second",
+        rows / seconds,
+        200_000,
+        "rows/s",
+        f"target >= 200k/s; {rows / cpu:,.0f} rows/s of CPU time",
+    )
 
 
 def export_speed(path: Path, rows: int = 1_000_000) -> None:

@@ -9,18 +9,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from sos_workforce import audit
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
 from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, NotFound
-from sos_workforce.instruments import ScaleItem, definition_of
+from sos_workforce.instruments import InstrumentDefinition, ScaleItem, definition_of
 from sos_workforce.models import (
     AnswerTally,
-    ClosedWaveTally,
+    ClosedWaveItem,
     InstrumentItem,
-    InstrumentVersion,
     Organisation,
     StatisticalNeighbour,
     Wave,
@@ -57,68 +57,53 @@ def spread(values: list[float]) -> Spread:
 
 
 def _top_shares(
-    db: Database, wave_ids: list[int], k: int
+    session: Session, definition: InstrumentDefinition, wave_ids: list[int], k: int
 ) -> dict[int, dict[str, tuple[float, int]]]:
-    """wave → item → (share in top band, n answering), for items answered by at least k."""
+    """wave → item → (share in top band, n answering), for the scale items answered by at
+    least k, for waves that all use the instrument version ``definition`` describes."""
     if not wave_ids:
         return {}
-    with db.read() as session:
-        # Closed waves have sealed whole-wave tallies (a few hundred rows each); only
-        # open waves need their team tallies summed.
-        rows = list(
-            session.execute(
-                select(
-                    ClosedWaveTally.wave_id,
-                    InstrumentItem.code,
-                    ClosedWaveTally.value,
-                    ClosedWaveTally.n,
-                )
-                .join(InstrumentItem, InstrumentItem.id == ClosedWaveTally.item_id)
-                .where(ClosedWaveTally.wave_id.in_(wave_ids))
-            ).all()
-        )
-        sealed = {row[0] for row in rows}
-        unsealed = [w for w in wave_ids if w not in sealed]
-        if unsealed:
-            rows += session.execute(
-                select(
-                    AnswerTally.wave_id,
-                    InstrumentItem.code,
-                    AnswerTally.value,
-                    func.sum(AnswerTally.n),
-                )
-                .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
-                .where(AnswerTally.wave_id.in_(unsealed))
-                .group_by(AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value)
-            ).all()
-        # Parse each instrument version once, however many waves use it.
-        versions = dict(
-            session.execute(
-                select(Wave.id, Wave.instrument_version_id).where(Wave.id.in_(wave_ids))
-            ).all()
-        )
-        parsed = {
-            version.id: definition_of(version)
-            for version in session.scalars(
-                select(InstrumentVersion).where(InstrumentVersion.id.in_(set(versions.values())))
+    scale_items = {item.code: item for item in definition.items if isinstance(item, ScaleItem)}
+    # Plain Core rows: one per wave and item, no ORM identity work.
+    connection = session.connection()
+    counts: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    # Closed waves have sealed per-item counts (answering, in the top band); only open
+    # waves need their team tallies summed.
+    for wave_id, code, n, top_n in connection.execute(
+        select(ClosedWaveItem.wave_id, InstrumentItem.code, ClosedWaveItem.n, ClosedWaveItem.top_n)
+        .join(InstrumentItem, InstrumentItem.id == ClosedWaveItem.item_id)
+        .where(ClosedWaveItem.wave_id.in_(wave_ids))
+    ).all():
+        counts[wave_id][code] = (n, top_n)
+    unsealed = [w for w in wave_ids if w not in counts]
+    if unsealed:
+        histograms: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
+        for wave_id, code, value, n in connection.execute(
+            select(
+                AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value, func.sum(AnswerTally.n)
             )
-        }
-        definitions = {wave_id: parsed[version_id] for wave_id, version_id in versions.items()}
-    histograms: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    for wave_id, code, value, count in rows:
-        histograms[wave_id][code][value] = int(count)
-    shares: dict[int, dict[str, tuple[float, int]]] = {}
-    for wave_id, items in histograms.items():
-        shares[wave_id] = {}
-        for code, histogram in items.items():
-            item = definitions[wave_id].item(code)
-            n = sum(histogram.values())
-            if not isinstance(item, ScaleItem) or n < k:
+            .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
+            .where(AnswerTally.wave_id.in_(unsealed))
+            .group_by(AnswerTally.wave_id, InstrumentItem.code, AnswerTally.value)
+        ):
+            histograms[(wave_id, code)][value] = int(n)
+        for (wave_id, code), histogram in histograms.items():
+            item = scale_items.get(code)
+            if item is None:
                 continue
             top = item.bands[-1]
-            in_top = sum(c for v, c in histogram.items() if top.min <= v <= top.max)
-            shares[wave_id][code] = (percent(in_top, n), n)
-    return shares
+            counts[wave_id][code] = (
+                sum(histogram.values()),
+                sum(c for v, c in histogram.items() if top.min <= v <= top.max),
+            )
+    return {
+        wave_id: {
+            code: (percent(top_n, n), n)
+            for code, (n, top_n) in items.items()
+            if n >= k and code in scale_items
+        }
+        for wave_id, items in counts.items()
+    }
 
 
 def benchmark_wave(db: Database, actor: Actor, wave_id: int, k: int) -> list[BenchmarkRow]:
@@ -146,7 +131,8 @@ def benchmark_wave(db: Database, actor: Actor, wave_id: int, k: int) -> list[Ben
                 )
             )
         )
-    shares = _top_shares(db, [wave_id, *others.values()], k)
+        # Every wave compared uses this wave's instrument version, so one definition.
+        shares = _top_shares(session, definition, [wave_id, *others.values()], k)
     rows = []
     for item in definition.items:
         if not isinstance(item, ScaleItem):

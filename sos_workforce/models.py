@@ -439,6 +439,21 @@ class ClosedWaveTally(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class ClosedWaveItem(Base):
+    """Per closed wave and scale item: how many answered and how many chose the item's top
+    band, written with ``closed_wave_tally`` when a wave closes. Benchmarks against other
+    authorities read one row per authority and item instead of one per value."""
+
+    __tablename__ = "closed_wave_item"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    top_n: Mapped[int] = mapped_column(Integer)
+
+
 # --- implementation timeline and self-profiling ------------------------------------------
 
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
+import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from itertools import repeat
+from operator import itemgetter
+from typing import Literal, cast
 
 import openpyxl
 
@@ -64,11 +69,31 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252")  # Excel's "CSV" on Windows
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file's rows are built: hundreds of
+    thousands of new lists and dicts (none of them cyclic) otherwise trigger repeated full
+    collections that take more time than the parsing itself. Reference counting still frees
+    memory; the collector is resumed (if it was running) on the way out."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _read_csv(data: bytes) -> list[list[object]]:
+    """The non-blank rows of a CSV file (every cell a ``str``)."""
     text = _decode(data)
-    first_line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    with _gc_paused():
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        # A row is blank when its joined cells are only whitespace.
+        return cast("list[list[object]]", [row for row in rows if "".join(row).strip()])
 
 
 def _read_xlsx(data: bytes) -> list[list[object]]:
@@ -93,8 +118,10 @@ def read_table(data: bytes, filename: str) -> Table:
     if not data.strip():
         raise InvalidInput(f"{filename} is empty.")
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx")
-    raw = _read_xlsx(data) if is_xlsx else _read_csv(data)
-    rows = [r for r in raw if any(c is not None and str(c).strip() for c in r)]
+    if is_xlsx:
+        rows = [r for r in _read_xlsx(data) if any(c is not None and str(c).strip() for c in r)]
+    else:
+        rows = _read_csv(data)
     if not rows:
         raise InvalidInput(f"{filename} is empty.")
     headers = ["" if c is None else str(c).strip() for c in rows[0]]
@@ -191,17 +218,25 @@ def parse_time(value: object) -> dt.time:
 
 
 def parse_number(value: object) -> float:
+    """A finite number: "nan", "inf" or "1e999" are not figures anyone means (and an
+    infinite case count cannot be checked as a whole number)."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, int | float):
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} is not a number")
+        return number
     text = str(value).strip()
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")  # decimal comma (e.g. from a ';'-separated file)
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{text!r} is not a number")
+    return number
 
 
 def _convert(column: Column, value: object) -> object:
@@ -230,6 +265,72 @@ def _convert(column: Column, value: object) -> object:
     return text
 
 
+class _Problem:
+    """A cell that could not be used, with the reason shown after its row and column."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+_MISSING = _Problem("missing")
+_SAMPLE = 200  # cells looked at to tell a column of repeated values from one of ids
+
+
+def _cell(column: Column, raw: object) -> object:
+    """One cell's value: typed, ``None`` (blank, optional) or a ``_Problem``."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return _MISSING if column.required else None
+    try:
+        return _convert(column, raw)
+    except ValueError as error:
+        return _Problem(str(error))
+
+
+def _text_values(column: Column, distinct: dict[object, object]) -> None:
+    """``_cell`` for a text column, inlined over distinct ``str`` values (a roster's staff
+    ids are all different, so this runs once per row)."""
+    blank: object = _MISSING if column.required else None
+    too_long = _Problem(f"longer than {column.max_length} characters")
+    limit = column.max_length
+    for raw in distinct:
+        # str.split() and str.strip() use the same whitespace, so "" means a blank cell.
+        text = " ".join(raw.split()) if isinstance(raw, str) else ""
+        distinct[raw] = blank if not text else too_long if len(text) > limit else text
+
+
+def _column_values(column: Column, cells: list[object]) -> tuple[list[object], bool]:
+    """Every cell of one column through ``_cell``, and whether any is a ``_Problem``.
+
+    CSV cells are text, and most columns repeat a few values (teams, roles, dates), so each
+    distinct text is converted once. Typed XLSX cells are converted one by one: 1, 1.0 and
+    True are equal as keys but do not read the same. (No typed value equals a ``str`` or
+    ``None``, so if every distinct key is one, every cell is.)"""
+    if column.kind == "text" and len(set(cells[:_SAMPLE])) > _SAMPLE // 2:
+        # Mostly different values (e.g. staff ids): a dictionary of them would cost more
+        # than it saves, so normalise every cell in C; if any is blank or too long, or not
+        # text (TypeError), fall through to the cell-by-cell path that says which.
+        try:
+            texts = list(map(" ".join, map(str.split, cast("list[str]", cells))))
+        except TypeError:
+            pass
+        else:
+            if all(texts) and max(map(len, texts), default=0) <= column.max_length:
+                return cast("list[object]", texts), False
+    distinct: dict[object, object] = dict.fromkeys(cells)
+    if not set(map(type, distinct)) <= {str, type(None)}:
+        values = [_cell(column, raw) for raw in cells]
+        return values, any(type(value) is _Problem for value in values)
+    if column.kind == "text":
+        _text_values(column, distinct)
+    else:
+        for raw in distinct:
+            distinct[raw] = _cell(column, raw)
+    failed = any(type(value) is _Problem for value in distinct.values())
+    return list(map(distinct.__getitem__, cells)), failed
+
+
 def parse_rows(
     table: Table,
     mapping: Mapping[str, str | None],
@@ -237,7 +338,11 @@ def parse_rows(
     progress: Progress | None = None,
 ) -> list[dict[str, object]]:
     """Typed rows keyed by column name. Raises ``InvalidInput`` listing every problem
-    (by file row number, counting the header as row 1) if any value is wrong."""
+    (by file row number, counting the header as row 1, then by column) if any value is
+    wrong.
+
+    Works column by column (see ``_column_values``); rows are only visited one by one to
+    find where the problems are, when there are any."""
     problems: list[str] = []
     for column in columns:
         if column.required and not mapping.get(column.name):
@@ -248,32 +353,43 @@ def parse_rows(
     if problems:
         raise InvalidInput("\n".join(problems), problems)
     positions = {name: table.headers.index(header) for name, header in mapping.items() if header}
-    parsed: list[dict[str, object]] = []
-    total = len(table.rows)
-    for index, row in enumerate(table.rows):
-        line = index + 2
-        record: dict[str, object] = {}
-        for column in columns:
+    rows = table.rows
+    total = len(rows)
+    found: list[tuple[int, int, str]] = []  # (row index, column index, problem)
+    values: list[list[object]] = []
+    with _gc_paused():
+        for number, column in enumerate(columns):
             position = positions.get(column.name)
-            raw = row[position] if position is not None and position < len(row) else None
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                if column.required:
-                    problems.append(f"Row {line}, column '{mapping[column.name]}': missing.")
-                record[column.name] = None
-                continue
-            try:
-                record[column.name] = _convert(column, raw)
-            except ValueError as error:
-                problems.append(f"Row {line}, column '{mapping[column.name]}': {error}.")
-        parsed.append(record)
-        if progress is not None and (index % 500 == 0 or index == total - 1):
-            progress((index + 1) / total)
-    if problems:
-        listed = problems[:MAX_PROBLEMS_LISTED]
-        if len(problems) > MAX_PROBLEMS_LISTED:
-            listed.append(f"… and {len(problems) - MAX_PROBLEMS_LISTED} more problems.")
-        raise InvalidInput(
-            f"Nothing was imported: {len(problems)} problem(s) found.\n" + "\n".join(listed),
-            listed,
-        )
-    return parsed
+            cells: list[object]
+            if position is None:
+                cells = [None] * total
+            else:
+                try:
+                    cells = list(map(itemgetter(position), rows))
+                except IndexError:  # a short row: its missing cells are blank
+                    cells = [row[position] if position < len(row) else None for row in rows]
+            converted, failed = _column_values(column, cells)
+            if failed:
+                label = mapping[column.name]
+                found.extend(
+                    (index, number, f"Row {index + 2}, column '{label}': {value.reason}.")
+                    for index, value in enumerate(converted)
+                    if isinstance(value, _Problem)
+                )
+            values.append(converted)
+            if progress is not None:
+                progress((number + 1) / len(columns))
+        if not found:
+            if not columns:
+                return [{} for _ in rows]
+            names = [column.name for column in columns]
+            return list(map(dict, map(zip, repeat(names), zip(*values, strict=True))))
+    found.sort(key=lambda problem: (problem[0], problem[1]))  # row by row, as in the file
+    problems = [problem for _, _, problem in found]
+    listed = problems[:MAX_PROBLEMS_LISTED]
+    if len(problems) > MAX_PROBLEMS_LISTED:
+        listed.append(f"… and {len(problems) - MAX_PROBLEMS_LISTED} more problems.")
+    raise InvalidInput(
+        f"Nothing was imported: {len(problems)} problem(s) found.\n" + "\n".join(listed),
+        listed,
+    )

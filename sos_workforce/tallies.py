@@ -14,7 +14,15 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sos_workforce.models import AnswerTally, ClosedWaveTally, RespondentTally
+from sos_workforce.instruments import ScaleItem, definition_of
+from sos_workforce.models import (
+    AnswerTally,
+    ClosedWaveItem,
+    ClosedWaveTally,
+    InstrumentItem,
+    RespondentTally,
+    Wave,
+)
 
 Grouping = tuple[str, str, str]  # staff_role, employment_type, tenure_band ("" = none)
 _GROUPING_COLUMNS = ("staff_role", "employment_type", "tenure_band")
@@ -99,8 +107,9 @@ def add_response(
 
 
 def seal_wave(session: Session, wave_id: int) -> None:
-    """Write the whole-wave tallies of a wave that has just closed (idempotent)."""
-    session.execute(delete(ClosedWaveTally).where(ClosedWaveTally.wave_id == wave_id))
+    """Write the whole-wave tallies of a wave that has just closed (idempotent): counts per
+    item and value, and per scale item the number answering and in its top band."""
+    unseal_wave(session, wave_id)
     session.execute(
         insert(ClosedWaveTally).from_select(
             ["wave_id", "item_id", "value", "n"],
@@ -111,3 +120,42 @@ def seal_wave(session: Session, wave_id: int) -> None:
             .group_by(AnswerTally.wave_id, AnswerTally.item_id, AnswerTally.value),
         )
     )
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        return
+    item_ids = dict(
+        session.execute(
+            select(InstrumentItem.code, InstrumentItem.id).where(
+                InstrumentItem.instrument_version_id == wave.instrument_version_id
+            )
+        ).all()
+    )
+    top_bands = {
+        item_ids[item.code]: item.bands[-1]
+        for item in definition_of(wave.instrument_version).items
+        if isinstance(item, ScaleItem) and item.code in item_ids
+    }
+    counts: dict[int, list[int]] = {}  # item → [answering, in the top band]
+    for item_id, value, n in session.execute(
+        select(ClosedWaveTally.item_id, ClosedWaveTally.value, ClosedWaveTally.n).where(
+            ClosedWaveTally.wave_id == wave_id, ClosedWaveTally.item_id.in_(top_bands)
+        )
+    ):
+        total = counts.setdefault(item_id, [0, 0])
+        total[0] += n
+        if top_bands[item_id].min <= value <= top_bands[item_id].max:
+            total[1] += n
+    if counts:
+        session.execute(
+            insert(ClosedWaveItem),
+            [
+                {"wave_id": wave_id, "item_id": item_id, "n": n, "top_n": top_n}
+                for item_id, (n, top_n) in sorted(counts.items())
+            ],
+        )
+
+
+def unseal_wave(session: Session, wave_id: int) -> None:
+    """Delete a wave's whole-wave tallies (before it is sealed again, or reopened)."""
+    session.execute(delete(ClosedWaveTally).where(ClosedWaveTally.wave_id == wave_id))
+    session.execute(delete(ClosedWaveItem).where(ClosedWaveItem.wave_id == wave_id))

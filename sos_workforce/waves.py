@@ -16,10 +16,10 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sos_workforce import audit
+from sos_workforce import audit, tallies
 from sos_workforce.auth import Actor, require
 from sos_workforce.db import Database
 from sos_workforce.enums import Channel, Role, WaveStatus
@@ -27,7 +27,6 @@ from sos_workforce.errors import InvalidInput, LinkRefused, NotFound
 from sos_workforce.exports import csv_bytes
 from sos_workforce.instruments import TextItem, definition_of
 from sos_workforce.models import (
-    ClosedWaveTally,
     InstrumentItem,
     Invitation,
     Organisation,
@@ -99,7 +98,7 @@ def reopen_wave(
         wave.status = WaveStatus.OPEN
         wave.closes_on = closes_on
         # The sealed whole-wave tallies describe a closed wave; they are rewritten on close.
-        session.execute(delete(ClosedWaveTally).where(ClosedWaveTally.wave_id == wave.id))
+        tallies.unseal_wave(session, wave.id)
         audit.record(
             session,
             actor,

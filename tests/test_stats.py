@@ -1,6 +1,8 @@
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sos_workforce.stats import percent, wilson_interval
 
@@ -48,3 +50,26 @@ def test_wilson_interval_stays_inside_0_100_at_the_extremes() -> None:
     low, high = wilson_interval(0, 7)
     assert low >= 0.0
     assert 0 < high < 50
+
+
+def _decimal_percent(count: int, total: int) -> float:
+    """The definition: Decimal division, quantised half up to one decimal."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    exact = Decimal(count) * 100 / Decimal(total)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@given(st.data())
+def test_percent_in_integers_equals_the_decimal_definition(data: st.DataObject) -> None:
+    total = data.draw(st.one_of(st.integers(1, 2_000), st.integers(1, 10**15 - 1)))
+    count = data.draw(st.integers(0, total))
+    assert percent(count, total) == _decimal_percent(count, total)
+
+
+def test_percent_at_every_half_tenth_and_outside_the_integer_range() -> None:
+    for total in (8, 16, 40, 80, 200, 400, 2_000):
+        for count in range(total + 1):
+            assert percent(count, total) == _decimal_percent(count, total)
+    for count, total in [(3, 2), (10**15, 10**15 + 1), (7.0, 8), (-1, 8)]:
+        assert percent(count, total) == _decimal_percent(count, total)  # type: ignore[arg-type]
