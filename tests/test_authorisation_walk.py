@@ -312,6 +312,7 @@ SERVICES: dict[str, Service] = {
     ),
     "diaries.close_period": Service("lead", lambda t, own: _one(t.diary_period_id)),
     "time_use.time_use": Service("reader", lambda t, own: _one(t.diary_period_id, 5)),
+    "time_use.compare_with_others": Service("reader", lambda t, own: _one(t.diary_period_id, 5)),
     "time_use.period_trend": Service("reader", lambda t, own: _one(t.a.organisation_id, 5)),
     "time_use.compare_periods": Service(
         "reader", lambda t, own: _one(t.diary_period_id, t.diary_period_id, 5)
