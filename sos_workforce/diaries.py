@@ -52,6 +52,7 @@ from sos_workforce.tabular import (
     parse_rows,
     propose_mapping,
     read_table,
+    refuse_import,
 )
 
 STANDARD_WEEKLY_HOURS = 37.0  # full-time contracted hours: contracted = FTE × 37
@@ -1085,13 +1086,7 @@ def import_diaries(
         problems.extend(day_problems)
         clean[(participant, day)] = entries
     if problems:
-        listed = problems[:MAX_PROBLEMS_LISTED]
-        if len(problems) > MAX_PROBLEMS_LISTED:
-            listed.append(f"… and {len(problems) - MAX_PROBLEMS_LISTED} more problems.")
-        raise InvalidInput(
-            f"Nothing was imported: {len(problems)} problem(s) found.\n" + "\n".join(listed),
-            listed,
-        )
+        refuse_import(problems)
     with db.write() as session:
         period = _period(session, actor, period_id, Role.LEAD)
         if period.status is DiaryStatus.CLOSED:

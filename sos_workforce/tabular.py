@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
-from typing import Literal, cast
+from typing import Literal, NoReturn, cast
 
 import openpyxl
 
@@ -385,7 +385,11 @@ def parse_rows(
             names = [column.name for column in columns]
             return list(map(dict, map(zip, repeat(names), zip(*values, strict=True))))
     found.sort(key=lambda problem: (problem[0], problem[1]))  # row by row, as in the file
-    problems = [problem for _, _, problem in found]
+    refuse_import([problem for _, _, problem in found])
+
+
+def refuse_import(problems: list[str]) -> NoReturn:
+    """Refuse a whole file, listing the first ``MAX_PROBLEMS_LISTED`` problems."""
     listed = problems[:MAX_PROBLEMS_LISTED]
     if len(problems) > MAX_PROBLEMS_LISTED:
         listed.append(f"… and {len(problems) - MAX_PROBLEMS_LISTED} more problems.")
