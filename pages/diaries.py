@@ -25,6 +25,7 @@ from sos_workforce.diaries import (
     participation,
     preview_diaries,
     reissue_links,
+    reopen_period,
     roster_participants,
 )
 from sos_workforce.diary_codes import diary_codes
@@ -269,6 +270,21 @@ with periods_tab:
                         st.rerun()
         else:
             st.info("This period is closed: its links no longer work and entries are final.")
+            with st.expander("Reopen this period"), st.form("reopen_diary"):
+                reason = st.text_area(
+                    "Why is it being reopened?",
+                    key="reopen_diary_reason",
+                    help="Kept in the audit log, e.g. “closed before the paper diaries "
+                    "from the East team were imported”.",
+                )
+                if st.form_submit_button("Reopen the period"):
+                    try:
+                        reopen_period(context.db, actor, period.id, reason=reason)
+                    except SosError as error:
+                        st.error(str(error))
+                    else:
+                        st.success("The diary period is open again; its links work again.")
+                        st.rerun()
 
 with import_tab:
     st.markdown(

@@ -789,6 +789,42 @@ def close_period(db: Database, actor: Actor, period_id: int) -> None:
         )
 
 
+MIN_REOPEN_REASON = 10
+
+
+def reopen_period(db: Database, actor: Actor, period_id: int, *, reason: str) -> None:
+    """Open a closed period again (closed too early, say): the links work again, entries
+    can change, and the sealed totals are dropped until it closes again. The reason is kept
+    in the audit log. A period whose entries the retention purge deleted cannot reopen."""
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REOPEN_REASON:
+        raise InvalidInput("Say why the period is being reopened (at least a short sentence).")
+    with db.write() as session:
+        period = _period(session, actor, period_id, Role.LEAD)
+        if period.status is not DiaryStatus.CLOSED:
+            raise InvalidInput("Only a closed diary period can be reopened.")
+        kept = session.scalar(
+            select(func.count())
+            .select_from(DiaryParticipant)
+            .where(DiaryParticipant.period_id == period.id)
+        )
+        if not kept:
+            raise InvalidInput(
+                "This period's diaries were deleted at the end of the retention period; only "
+                "its totals remain, so it cannot be reopened."
+            )
+        period.status = DiaryStatus.OPEN
+        diary_tallies.unseal_period(session, period.id)
+        audit.record(
+            session,
+            actor,
+            "diary_period_reopened",
+            organisation_id=period.organisation_id,
+            target=f"diary:{period.id}",
+            detail=reason[:500],
+        )
+
+
 @dataclass(frozen=True)
 class PeriodSummary:
     id: int

@@ -311,6 +311,9 @@ SERVICES: dict[str, Service] = {
         ),
     ),
     "diaries.close_period": Service("lead", lambda t, own: _one(t.diary_period_id)),
+    "diaries.reopen_period": Service(
+        "lead", lambda t, own: _one(t.diary_period_id, reason="Closed before the paper came in")
+    ),
     "time_use.time_use": Service("reader", lambda t, own: _one(t.diary_period_id, 5)),
     "time_use.compare_with_others": Service("reader", lambda t, own: _one(t.diary_period_id, 5)),
     "time_use.period_trend": Service("reader", lambda t, own: _one(t.a.organisation_id, 5)),
@@ -355,6 +358,7 @@ LAST = [
     "timeline.remove_milestone",
     "workforce.delete_roster",
     "diaries.close_period",
+    "diaries.reopen_period",  # the period close_period has just closed
 ]
 TARGETS: Targets  # set by the fixture (the builders of mixed variants read it)
 

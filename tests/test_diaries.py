@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from sos_workforce import diaries, workforce
 from sos_workforce.config import Settings
@@ -13,7 +13,7 @@ from sos_workforce.db import Database
 from sos_workforce.diaries import Entry, EntryInput, ParticipantInput
 from sos_workforce.enums import DiaryStatus
 from sos_workforce.errors import InvalidInput, LinkRefused, PermissionDenied
-from sos_workforce.models import AuditEvent, DiaryEntry, DiaryParticipant
+from sos_workforce.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryWorkerTotal
 from tests.diary_factories import AFTER, MONDAY, SUNDAY, Period, launch, token_of
 from tests.factories import World, build_world
 
@@ -274,3 +274,49 @@ def test_participation_counts_under_k_are_banded(db: Database, world: World) -> 
         ("Alpha", 4, "3"),
         ("Beta", 2, "fewer than the minimum"),
     ]
+
+
+def test_a_closed_period_reopens_with_a_reason_and_seals_again_on_close(
+    db: Database, world: World, period: Period
+) -> None:
+    token = period.tokens["SW1"]
+    diaries.save_day(db, token, MONDAY, [EntryInput("travel", 30)], today=AFTER)
+    diaries.close_period(db, world.lead, period.period_id)
+    with pytest.raises(InvalidInput, match="Say why"):
+        diaries.reopen_period(db, world.lead, period.period_id, reason="  oops ")
+    with pytest.raises(PermissionDenied):
+        diaries.reopen_period(db, world.executive, period.period_id, reason="Closed too early")
+    assert _count(db, DiaryWorkerTotal) == 2  # sealed: both people, one with entries
+
+    diaries.reopen_period(
+        db, world.lead, period.period_id, reason="Closed before the paper diaries came in"
+    )
+    assert _count(db, DiaryWorkerTotal) == 0  # the totals describe a closed period only
+    with pytest.raises(InvalidInput, match="Only a closed"):
+        diaries.reopen_period(db, world.lead, period.period_id, reason="Reopened twice by me")
+    # The link works again and the day can change; closing seals the new figures.
+    diaries.save_day(db, token, MONDAY, [EntryInput("travel", 45)], today=AFTER)
+    diaries.close_period(db, world.lead, period.period_id)
+    with db.read() as session:
+        sealed = session.scalar(select(func.sum(DiaryWorkerTotal.minutes)))
+        reopened = session.execute(
+            select(AuditEvent.detail, AuditEvent.target).where(
+                AuditEvent.action == "diary_period_reopened"
+            )
+        ).one()
+    assert sealed == 45
+    assert tuple(reopened) == (
+        "Closed before the paper diaries came in",
+        f"diary:{period.period_id}",
+    )
+    # After the retention purge only totals remain: nothing to reopen.
+    with db.write() as session:
+        session.execute(delete(DiaryEntry))
+        session.execute(delete(DiaryParticipant))
+    with pytest.raises(InvalidInput, match="retention period"):
+        diaries.reopen_period(db, world.lead, period.period_id, reason="Want to add more days")
+
+
+def _count(db: Database, model: type) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)

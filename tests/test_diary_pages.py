@@ -203,6 +203,16 @@ def test_lead_imports_a_file_and_closes_the_period(demo_app) -> None:  # type: i
     assert not at.exception
     [(status,)] = _query(demo.url, select(DiaryPeriod.status).where(DiaryPeriod.id == period_id))
     assert status == "closed"
+    # Closed too early: reopen it, with a reason (a short one is refused plainly).
+    at.text_area(key="reopen_diary_reason").input("oops")
+    at.button(key="FormSubmitter:reopen_diary-Reopen the period").click().run()
+    assert at.error[0].value.startswith("Say why the period is being reopened")
+    at.text_area(key="reopen_diary_reason").input("Closed before the East team's paper came in")
+    at.button(key="FormSubmitter:reopen_diary-Reopen the period").click().run()
+    assert not at.exception
+    [(status,)] = _query(demo.url, select(DiaryPeriod.status).where(DiaryPeriod.id == period_id))
+    assert status == "open"
+    assert at.button(key="close_diary")  # the open period's controls are back
 
 
 def test_executive_sees_time_use_with_numbers_beside_the_charts(demo_app) -> None:  # type: ignore[no-untyped-def]
