@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,9 +74,25 @@ def line(name: str, ours: float, reference: float | None, unit: str = "s", note:
     print(f"{name:<58} {ours:10.3f} {unit}  ref {ref}  {ratio}  {note}", flush=True)
 
 
-def national_aggregates(path: Path) -> None:
+def duckdb_copy(connection: sqlite3.Connection, tables: dict[str, str]) -> tuple[Any, float]:
+    """An in-memory DuckDB (2 threads) holding ``columns`` of each SQLite table: the
+    reference engine over the same raw rows; returns it and the seconds the copy took."""
     import duckdb
+    import pyarrow as pa
 
+    duck = duckdb.connect()
+    duck.execute("SET threads TO 2")
+    started = time.perf_counter()
+    for table, columns in tables.items():
+        data = connection.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608
+        names = [c.strip() for c in columns.split(",")]
+        arrays = list(zip(*data, strict=True)) if data else [[] for _ in names]
+        duck.register(f"{table}_arrow", pa.table(dict(zip(names, arrays, strict=True))))
+        duck.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_arrow")
+    return duck, time.perf_counter() - started
+
+
+def national_aggregates(path: Path) -> None:
     print("\n== National aggregates (share per band per item per authority; mean per team)")
     # Ours, cold: a fresh process-level connection and a dropped page cache is not possible
     # without root tricks; a fresh connection in a new process is the honest "cold" here.
@@ -102,22 +119,14 @@ def national_aggregates(path: Path) -> None:
     raw_band, _ = timed(lambda: connection.execute(NATIONAL_SQL_RAW).fetchall(), 1)
 
     # DuckDB (2 threads) over the same raw rows, loaded into memory first.
-    duck = duckdb.connect()
-    duck.execute("SET threads TO 2")
-    load_start = time.perf_counter()
-    for table, columns in (
-        ("answer", "response_id, item_id, value"),
-        ("response", "id, wave_id, team_id"),
-        ("wave", "id, organisation_id"),
-    ):
-        data = connection.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608
-        names = [c.strip() for c in columns.split(",")]
-        import pyarrow as pa
-
-        arrays = list(zip(*data, strict=True)) if data else [[] for _ in names]
-        duck.register(f"{table}_arrow", pa.table(dict(zip(names, arrays, strict=True))))
-        duck.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_arrow")
-    load_seconds = time.perf_counter() - load_start
+    duck, load_seconds = duckdb_copy(
+        connection,
+        {
+            "answer": "response_id, item_id, value",
+            "response": "id, wave_id, team_id",
+            "wave": "id, organisation_id",
+        },
+    )
     duck_band, duck_rows = timed(lambda: duck.execute(NATIONAL_SQL_RAW).fetchall(), 5)
     duck_mean, _ = timed(lambda: duck.execute(TEAM_MEAN_SQL_RAW).fetchall(), 5)
     assert sorted(rows) == sorted(duck_rows), "tallies and raw rows disagree"
@@ -157,9 +166,6 @@ FROM diary_worker_total GROUP BY team_id, period_id HAVING SUM(minutes) > 0
 
 
 def diary_aggregates(path: Path) -> None:
-    import duckdb
-    import pyarrow as pa
-
     print("\n== Time diaries: national aggregates over raw diary rows")
     connection = sqlite3.connect(path)
     rows = connection.execute("SELECT COUNT(*) FROM diary_entry").fetchone()[0]
@@ -194,20 +200,14 @@ def diary_aggregates(path: Path) -> None:
     raw_activity, raw_activity_rows = timed(
         lambda: connection.execute(DIARY_SQL_ACTIVITY).fetchall(), 1
     )
-    duck = duckdb.connect()
-    duck.execute("SET threads TO 2")
-    load_start = time.perf_counter()
-    for table, columns in (
-        ("diary_entry", "participant_id, activity, minutes"),
-        ("diary_participant", "id, period_id, team_id"),
-        ("diary_period", "id, organisation_id"),
-    ):
-        data = connection.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608
-        names = [c.strip() for c in columns.split(",")]
-        arrays = list(zip(*data, strict=True)) if data else [[] for _ in names]
-        duck.register(f"{table}_arrow", pa.table(dict(zip(names, arrays, strict=True))))
-        duck.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_arrow")
-    load_seconds = time.perf_counter() - load_start
+    duck, load_seconds = duckdb_copy(
+        connection,
+        {
+            "diary_entry": "participant_id, activity, minutes",
+            "diary_participant": "id, period_id, team_id",
+            "diary_period": "id, organisation_id",
+        },
+    )
     duck_activity, duck_activity_rows = timed(
         lambda: duck.execute(DIARY_SQL_ACTIVITY).fetchall(), 3
     )
