@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.pages_manager import PagesManager
 
+from sos_workforce import charts
 from sos_workforce.audit import record_export
 from sos_workforce.auth import Actor, actor_for_sso_email
 from sos_workforce.config import Settings, get_settings
@@ -231,3 +232,21 @@ def column_mapping(
         )
         mapping[column.name] = None if choice == NOT_IN_FILE else choice
     return mapping
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _vega_lite_spec(builder: str, inputs: tuple[Any, ...]) -> dict[str, Any] | None:
+    chart = getattr(charts, builder)(*inputs)
+    return None if chart is None else dict(chart.to_dict())
+
+
+def draw_chart(builder: str, *inputs: Any) -> bool:
+    """Draw ``sos_workforce.charts.<builder>(*inputs)``, its Vega-Lite spec cached on the
+    inputs themselves (building Altair objects and validating the spec costs tens of
+    milliseconds a chart on every rerun; the inputs are small). False when the builder
+    has nothing to draw."""
+    spec = _vega_lite_spec(builder, inputs)
+    if spec is None:
+        return False
+    st.vega_lite_chart(spec=spec, width="stretch")
+    return True

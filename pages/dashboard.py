@@ -13,11 +13,7 @@ from sos_workforce.benchmarks import (
     set_neighbours,
 )
 from sos_workforce.charts import (
-    benchmark_chart,
     benchmark_frame,
-    diverging_band_chart,
-    team_heatmap_chart,
-    trend_chart,
     trend_frame,
 )
 from sos_workforce.disclosure import MAX_FILTERS
@@ -31,7 +27,14 @@ from sos_workforce.surveys import WaveSummary, list_waves
 from sos_workforce.timeline import get_timeline
 from sos_workforce.trends import instrument_trend
 from sos_workforce.waves import free_text
-from ui import audited_download, require_actor, require_organisation, runtime, wave_counts
+from ui import (
+    audited_download,
+    draw_chart,
+    require_actor,
+    require_organisation,
+    runtime,
+    wave_counts,
+)
 
 context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
@@ -155,9 +158,7 @@ def confidence_block(wave: WaveSummary) -> None:
                 icon=":material/table_view:",
             )
         with chart_column:
-            chart = diverging_band_chart(table)
-            if chart is not None:
-                st.altair_chart(chart, width="stretch")
+            if draw_chart("diverging_band_chart", table):
                 st.caption(
                     "Bars diverge from the middle band: low ratings to the left, high "
                     "to the right. Hover for counts and 95% intervals."
@@ -187,11 +188,10 @@ if any(item.kind == "text" for item in wave_counts(wave.id).definition.items):
 
 st.subheader("By team")
 heatmap = team_heatmap(wave_counts(wave.id), k)
-chart = team_heatmap_chart(heatmap)
-if chart is None:
+if heatmap.empty:
     st.info("This organisation has no teams yet.")
 else:
-    st.altair_chart(chart, width="stretch")
+    draw_chart("team_heatmap_chart", heatmap)
     with st.expander("The numbers behind this chart"):
         shown = heatmap.assign(
             value=[
@@ -211,12 +211,15 @@ st.subheader("Over time")
 trend = instrument_trend(
     context.db, actor, organisation_id, wave_counts(wave.id).definition.code, k
 )
-trend_plot = trend_chart(trend, get_timeline(context.db, actor, organisation_id))
-if trend_plot is None:
-    st.info("A trend appears once there are two waves of this survey with enough answers.")
+timeline = get_timeline(context.db, actor, organisation_id)
+trend_column, ranking_column = st.columns([3, 2])
+with trend_column:
+    has_trend = draw_chart("trend_chart", trend, timeline)
+if not has_trend:
+    trend_column.info(
+        "A trend appears once there are two waves of this survey with enough answers."
+    )
 else:
-    trend_column, ranking_column = st.columns([3, 2])
-    trend_column.altair_chart(trend_plot, width="stretch")
     with ranking_column:
         st.markdown("**Greatest progress** (change since the first wave)")
         st.table(
@@ -245,14 +248,11 @@ st.caption(
 def comparison_block(wave: WaveSummary) -> None:
     st.subheader("How we compare")
     comparison = benchmark_wave(context.db, actor, wave.id, k)
-    chart = benchmark_chart(comparison)
-    if chart is None:
+    if not draw_chart("benchmark_chart", comparison):
         st.info(
             "No comparison yet: other authorities' figures are shown only when at least "
             "three of them have used the same version of this survey."
         )
-    else:
-        st.altair_chart(chart, width="stretch")
     st.table(benchmark_frame(comparison))
     st.caption(
         "Other authorities appear only as a median and middle half (quartiles), never by "
