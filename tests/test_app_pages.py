@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -78,6 +79,21 @@ def sign_in(at: AppTest, role: Role) -> AppTest:
     at.button(key="FormSubmitter:sign_in-Sign in").click().run()
     assert not at.exception
     return at
+
+
+def vega_lite_specs(at: AppTest) -> list[str]:
+    """The Vega-Lite specs of the charts on the page, in order (AppTest has no chart
+    element of its own: they are read from the element tree's protos)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", "") == "vega_lite_chart":
+            found.append(node.proto.spec)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
 
 
 def test_anonymous_visitor_sees_only_sign_in(demo_app) -> None:  # type: ignore[no-untyped-def]
@@ -164,6 +180,12 @@ def test_executive_sees_the_band_table_for_the_closed_wave(demo_app) -> None:  #
         shares = [float(row[c].rstrip("%")) for c in ("1–3 %", "4–6 %", "7–10 %")]
         assert sum(shares) == pytest.approx(100, abs=0.2)
         assert int(row["n answering"]) >= 120  # the closed demo wave has 126 respondents
+    # The band chart, the team heat map, the trend and the comparison, drawn from cached
+    # specs: a second run draws the same charts (from the cache) with the same data.
+    specs = vega_lite_specs(at)
+    assert len(specs) == 4
+    assert any("Share in the top band by team" in spec for spec in specs)
+    assert vega_lite_specs(at.run()) == specs
 
 
 def test_lead_launches_a_wave_and_downloads_links(demo_app) -> None:  # type: ignore[no-untyped-def]
