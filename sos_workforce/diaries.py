@@ -848,50 +848,38 @@ def list_periods(db: Database, actor: Actor, organisation_id: int) -> list[Perio
     """Diary periods, newest first, with how many people take part and have recorded."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:
+        periods = list(
+            session.scalars(
+                select(DiaryPeriod)
+                .where(DiaryPeriod.organisation_id == organisation_id)
+                .order_by(DiaryPeriod.starts_on.desc(), DiaryPeriod.id.desc())
+            )
+        )
         # Open periods are counted from their participants and entries; closed ones from
-        # their sealed totals, which outlive the retention purge of the raw rows.
-        participants = (
-            select(DiaryParticipant.period_id, func.count().label("n"))
-            .group_by(DiaryParticipant.period_id)
-            .subquery()
-        )
-        recording = (
+        # their sealed totals, which outlive the retention purge of the raw rows. Only this
+        # organisation's periods are read (nationally there are millions of entries).
+        open_ids = [p.id for p in periods if p.status is DiaryStatus.OPEN]
+        closed_ids = [p.id for p in periods if p.status is DiaryStatus.CLOSED]
+        counts: dict[int, tuple[int, int]] = {}
+        person = DiaryParticipant
+        for period_id, people, recorded in session.execute(
             select(
-                DiaryParticipant.period_id,
-                func.count(distinct(DiaryEntry.participant_id)).label("n"),
+                person.period_id,
+                func.count(distinct(person.id)),
+                func.count(distinct(DiaryEntry.participant_id)),
             )
-            .join(DiaryEntry, DiaryEntry.participant_id == DiaryParticipant.id)
-            .group_by(DiaryParticipant.period_id)
-            .subquery()
-        )
+            .outerjoin(DiaryEntry, DiaryEntry.participant_id == person.id)
+            .where(person.period_id.in_(open_ids))
+            .group_by(person.period_id)
+        ):
+            counts[period_id] = (int(people), int(recorded))
         total = DiaryWorkerTotal
-        sealed = (
-            select(
-                total.period_id,
-                func.count().label("n"),
-                func.sum(case((total.minutes > 0, 1), else_=0)).label("recording"),
-            )
+        for period_id, people, recorded in session.execute(
+            select(total.period_id, func.count(), func.sum(case((total.minutes > 0, 1), else_=0)))
+            .where(total.period_id.in_(closed_ids))
             .group_by(total.period_id)
-            .subquery()
-        )
-        closed = DiaryPeriod.status == DiaryStatus.CLOSED
-        rows = session.execute(
-            select(
-                DiaryPeriod,
-                case(
-                    (closed, func.coalesce(sealed.c.n, 0)), else_=func.coalesce(participants.c.n, 0)
-                ),
-                case(
-                    (closed, func.coalesce(sealed.c.recording, 0)),
-                    else_=func.coalesce(recording.c.n, 0),
-                ),
-            )
-            .outerjoin(participants, participants.c.period_id == DiaryPeriod.id)
-            .outerjoin(recording, recording.c.period_id == DiaryPeriod.id)
-            .outerjoin(sealed, sealed.c.period_id == DiaryPeriod.id)
-            .where(DiaryPeriod.organisation_id == organisation_id)
-            .order_by(DiaryPeriod.starts_on.desc(), DiaryPeriod.id.desc())
-        ).all()
+        ):
+            counts[period_id] = (int(people), int(recorded or 0))
         team_names: dict[int, list[str]] = defaultdict(list)
         for period_id, name in session.execute(
             select(DiaryPeriodTeam.period_id, Team.name)
@@ -908,11 +896,10 @@ def list_periods(db: Database, actor: Actor, organisation_id: int) -> list[Perio
                 period.starts_on,
                 period.ends_on,
                 period.status,
-                int(n_participants),
-                int(n_recording),
+                *counts.get(period.id, (0, 0)),
                 tuple(team_names[period.id]),
             )
-            for period, n_participants, n_recording in rows
+            for period in periods
         ]
 
 
