@@ -49,6 +49,7 @@ from sos_workforce.tabular import (
     Column,
     Progress,
     Table,
+    normalise_staff_id,
     parse_rows,
     propose_mapping,
     read_table,
@@ -480,10 +481,6 @@ class RosterParticipants:
     teams_without_staff: list[str]
 
 
-def _normalise_ref(value: object) -> str:
-    return " ".join(str(value).split()).upper()
-
-
 def _period(session: Session, actor: Actor, period_id: int, *roles: Role) -> DiaryPeriod:
     period = session.get(DiaryPeriod, period_id)
     if period is None:
@@ -556,7 +553,7 @@ def _clean_participants(
     rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for index, person in enumerate(participants, 1):
-        ref = _normalise_ref(person.worker_ref)
+        ref = normalise_staff_id(person.worker_ref)
         where = f"Person {index} ({ref or 'no staff id'})"
         if not ref:
             problems.append(f"Person {index}: give a staff id (pseudonymous, no names).")
@@ -729,12 +726,12 @@ def reissue_links(
             .where(DiaryParticipant.period_id == period.id)
         )
         if worker_refs is not None:
-            wanted = {_normalise_ref(ref) for ref in worker_refs}
+            wanted = {normalise_staff_id(ref) for ref in worker_refs}
             query = query.where(DiaryParticipant.worker_ref.in_(wanted))
         found = session.execute(query).all()
         if worker_refs is not None and len(found) != len(set(worker_refs)):
             known = {participant.worker_ref for participant, _ in found}
-            unknown = sorted({_normalise_ref(r) for r in worker_refs} - known)
+            unknown = sorted({normalise_staff_id(r) for r in worker_refs} - known)
             raise InvalidInput(f"Not taking part in this period: {', '.join(unknown)}.")
         links = []
         for participant, team in found:
@@ -1066,7 +1063,7 @@ def import_diaries(
     days: dict[tuple[int, dt.date], list[tuple[int, EntryInput]]] = defaultdict(list)
     refs: dict[int, str] = {}
     for line, record in enumerate(records, 2):
-        ref = _normalise_ref(record["staff_ref"])
+        ref = normalise_staff_id(record["staff_ref"])
         day = record["entry_date"]
         assert isinstance(day, dt.date)
         participant = people.get(ref)

@@ -42,6 +42,7 @@ from sos_workforce.models import (
     TextAnswer,
     Wave,
 )
+from sos_workforce.tabular import normalise_staff_id
 
 MIN_RETENTION_DAYS = 30
 MAX_RETENTION_DAYS = 3650
@@ -227,7 +228,7 @@ def erase_diary_worker(db: Database, actor: Actor, organisation_id: int, staff_i
     re-sealed without them. Returns how many diaries were erased. (After the retention
     purge a period keeps only totals without staff ids, which cannot be traced to anyone.)"""
     require(actor, Role.ADMIN, organisation_id=organisation_id)
-    wanted = " ".join(staff_id.split()).upper()
+    wanted = normalise_staff_id(staff_id)
     if not wanted:
         raise InvalidInput("Give the staff id the diary was kept under.")
     with db.write() as session:

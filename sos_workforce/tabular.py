@@ -388,6 +388,12 @@ def parse_rows(
     refuse_import([problem for _, _, problem in found])
 
 
+def normalise_staff_id(value: object) -> str:
+    """A pseudonymous staff id as stored: inner spaces collapsed, upper case (rosters,
+    diaries and erasure requests type the same id in different ways)."""
+    return " ".join(str(value).split()).upper()
+
+
 def refuse_import(problems: list[str]) -> NoReturn:
     """Refuse a whole file, listing the first ``MAX_PROBLEMS_LISTED`` problems."""
     listed = problems[:MAX_PROBLEMS_LISTED]

@@ -39,7 +39,14 @@ from sos_workforce.models import (
 from sos_workforce.organisations import list_teams
 from sos_workforce.security import hash_token, is_well_formed_token, new_token
 from sos_workforce.surveys import AudienceMember
-from sos_workforce.tabular import Column, Progress, parse_rows, propose_mapping, read_table
+from sos_workforce.tabular import (
+    Column,
+    Progress,
+    normalise_staff_id,
+    parse_rows,
+    propose_mapping,
+    read_table,
+)
 
 MIN_REASON_LENGTH = 10
 
@@ -203,7 +210,7 @@ def read_audience(
     seen: dict[str, int] = {}
     members: list[AudienceMember] = []
     for line, record in enumerate(records, 2):
-        ref = " ".join(str(record["staff_ref"]).split()).upper()
+        ref = normalise_staff_id(record["staff_ref"])
         if ref in seen:
             problems.append(f"Row {line}: staff id {ref} also appears in row {seen[ref]}.")
         seen[ref] = line

@@ -25,7 +25,15 @@ from sos_workforce.enums import Role
 from sos_workforce.errors import InvalidInput, NotFound
 from sos_workforce.exports import csv_bytes
 from sos_workforce.models import Establishment, RosterMember, RosterSnapshot, WorkforceSummary
-from sos_workforce.tabular import Column, Progress, Table, parse_rows, propose_mapping, read_table
+from sos_workforce.tabular import (
+    Column,
+    Progress,
+    Table,
+    normalise_staff_id,
+    parse_rows,
+    propose_mapping,
+    read_table,
+)
 
 WORKING_DAYS = 253  # DfE: working days in a year for the absence rate
 NOT_AVAILABLE = "not available"
@@ -146,10 +154,6 @@ def preview_roster(data: bytes, filename: str) -> tuple[Table, dict[str, str | N
     return table, propose_mapping(table.headers, ROSTER_COLUMNS)
 
 
-def _normalise_ref(value: object) -> str:
-    return " ".join(str(value).split()).upper()
-
-
 def import_roster(
     db: Database,
     actor: Actor,
@@ -190,7 +194,7 @@ def import_roster(
     problems: list[str] = []
     seen: dict[str, int] = {}
     for line, record in enumerate(records, 2):
-        ref = _normalise_ref(record["staff_ref"])
+        ref = normalise_staff_id(record["staff_ref"])
         record["staff_ref"] = ref
         if ref in seen:
             problems.append(f"Row {line}: staff id {ref} also appears in row {seen[ref]}.")
