@@ -235,7 +235,7 @@ else:
         )
 
 st.subheader("How we compare")
-comparison_rows = compare_with_others(context.db, actor, period.id, k)
+comparison_rows = compare_with_others(context.db, actor, period.id, k, own=report)
 if comparison_rows[0].others.median is None:
     st.info(
         "No comparison yet: other authorities' time use is shown only when at least three "

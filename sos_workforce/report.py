@@ -421,7 +421,7 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
             + ", ".join(hidden)
             + "."
         )
-    compared = compare_with_others(db, actor, period.id, k)
+    compared = compare_with_others(db, actor, period.id, k, own=report)
     if compared[0].others.median is None:
         section.withheld.append(
             "The comparison with other authorities is withheld: fewer than three of them have "

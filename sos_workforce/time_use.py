@@ -735,17 +735,19 @@ def confidence_beside_time(
 DIRECT_ROW = "Direct work (with children and families)"
 
 
-def compare_with_others(db: Database, actor: Actor, period_id: int, k: int) -> list[BenchmarkRow]:
+def compare_with_others(
+    db: Database, actor: Actor, period_id: int, k: int, *, own: TimeUseReport | None = None
+) -> list[BenchmarkRow]:
     """This period's share of recorded time per reporting group (and in direct work)
     beside the median and quartiles of the other authorities' latest closed periods, and
     beside its statistical neighbours'. Others are never named; an authority counts only
     when at least k of its workers recorded time, and a spread is shown only where at
     least ``benchmarks.MIN_COMPARATORS`` authorities contribute. Others' figures come from
-    the sealed per-period totals (a few rows per period)."""
-    report = time_use(db, actor, period_id, k)  # checks the actor may see this period
+    the sealed per-period totals (a few rows per period). ``own``: this period's report,
+    when the caller has already built it (the same period and k)."""
     codes = diary_codes()
     with db.read() as session:
-        organisation_id = session.get_one(DiaryPeriod, period_id).organisation_id
+        organisation_id = _period_for(session, actor, period_id).organisation_id
         neighbours = set(
             session.scalars(
                 select(StatisticalNeighbour.neighbour_id).where(
@@ -781,6 +783,11 @@ def compare_with_others(db: Database, actor: Actor, period_id: int, k: int) -> l
             ).where(DiaryPeriodActivityTotal.period_id.in_(latest.values()))
         ):
             minutes[other_period][activity] += total
+    report = (
+        own
+        if own is not None and own.period_id == period_id and own.min_group_size == k
+        else time_use(db, actor, period_id, k)
+    )
     group_of = {c.code: c.group for c in codes.codes}
     direct = set(codes.direct_codes)
 
@@ -802,7 +809,7 @@ def compare_with_others(db: Database, actor: Actor, period_id: int, k: int) -> l
         for other_organisation, other_period in latest.items()
         if recorders.get(other_period, 0) >= k
     }
-    own = shares(report.overall.activity_minutes) if report.overall.shown else {}
+    ours = shares(report.overall.activity_minutes) if report.overall.shown else {}
     rows = []
     for label in [DIRECT_ROW, *codes.groups]:
         rows.append(
@@ -810,7 +817,7 @@ def compare_with_others(db: Database, actor: Actor, period_id: int, k: int) -> l
                 item_code=label,
                 label=label,
                 top_band="",
-                own_share=own.get(label, 0.0) if own else None,
+                own_share=ours.get(label, 0.0) if ours else None,
                 own_n=report.overall.workers,
                 others=spread([figures.get(label, 0.0) for figures in others.values()]),
                 neighbours=spread(
