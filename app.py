@@ -7,22 +7,20 @@ import time
 
 import streamlit as st
 
-from sos_workforce.auth import ROLE_LABELS
-from sos_workforce.navigation import (
+from navigation import (
     DIARY_PAGE,
-    DIARY_PATH,
     RATING_PAGE,
     SIGN_IN_PAGE,
     SURVEY_PAGE,
     pages_for,
 )
-from sos_workforce.organisations import list_organisations
-from sos_workforce.profiling import RATING_PATH
-from sos_workforce.timing import record_rerun
+from sos_workforce.access import ROLE_LABELS, list_organisations
+from sos_workforce.core.links import LinkPage
 from ui import (
     ORGANISATION_KEY,
     SSO_SIGNED_IN_KEY,
     current_actor,
+    record_rerun,
     runtime,
     sign_in_from_sso,
     sign_out,
@@ -48,13 +46,16 @@ if actor is not None and now - st.session_state.get(LAST_SEEN_KEY, now) > timeou
 st.session_state[LAST_SEEN_KEY] = now
 
 survey_page = st.Page(
-    SURVEY_PAGE, title="Staff survey", icon=":material/edit_note:", url_path="survey"
+    SURVEY_PAGE, title="Staff survey", icon=":material/edit_note:", url_path=LinkPage.SURVEY.value
 )
 rating_page = st.Page(
-    RATING_PAGE, title="Self-profile scoring", icon=":material/fact_check:", url_path=RATING_PATH
+    RATING_PAGE,
+    title="Self-profile scoring",
+    icon=":material/fact_check:",
+    url_path=LinkPage.RATING.value,
 )
 diary_page = st.Page(
-    DIARY_PAGE, title="Time diary", icon=":material/edit_calendar:", url_path=DIARY_PATH
+    DIARY_PAGE, title="Time diary", icon=":material/edit_calendar:", url_path=LinkPage.DIARY.value
 )
 link_pages = [survey_page, rating_page, diary_page]
 # A personal or organisation link (?t=, ?d=, ?o=) carries its own authority.

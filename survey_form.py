@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from sos_workforce.instruments import (
+from sos_workforce.surveys import (
+    AnswerValue,
     ChoiceItem,
+    Identity,
     InstrumentDefinition,
     ScaleItem,
     Section,
     TextItem,
+    visible_items,
 )
-from sos_workforce.surveys import AnswerValue, Identity, visible_items
 
 Answers = dict[str, AnswerValue]
 Item = ScaleItem | ChoiceItem | TextItem

@@ -5,6 +5,7 @@ This module is UI code (it imports streamlit); the rules live in ``sos_workforce
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,17 +15,15 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.pages_manager import PagesManager
 
-from sos_workforce import charts
-from sos_workforce.audit import record_export
-from sos_workforce.auth import Actor, actor_for_sso_email
-from sos_workforce.config import Settings, get_settings
-from sos_workforce.db import Database, upgrade
-from sos_workforce.enums import Role
-from sos_workforce.errors import PermissionDenied, SignInFailed, SsoSignInExpired
-from sos_workforce.instruments import sync_directory
-from sos_workforce.profile_instrument import sync_profiles
-from sos_workforce.reporting import WaveCounts, load_wave_counts, wave_data_stamp
-from sos_workforce.tabular import Column
+from sos_workforce.access import Actor, actor_for_sso_email, record_export
+from sos_workforce.core.config import Settings, get_settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import PermissionDenied, SignInFailed, SsoSignInExpired
+from sos_workforce.core.tabular import Column
+from sos_workforce.reports import charts
+from sos_workforce.startup import prepare_database
+from sos_workforce.surveys import WaveCounts, load_wave_counts, wave_data_stamp
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
@@ -41,12 +40,7 @@ class Runtime:
 @st.cache_resource(show_spinner="Preparing the database…")
 def _database(url: str, busy_timeout_ms: int, surveys_dir: str) -> Database:
     """Migrate once per process (per database), then hand out one shared engine."""
-    upgrade(url)
-    database = Database.from_settings(get_settings())
-    with database.write() as session:
-        sync_directory(session, Path(surveys_dir))
-        sync_profiles(session, Path(surveys_dir))
-    return database
+    return prepare_database(get_settings())
 
 
 def _leave_legacy_multipage_mode() -> None:
@@ -250,3 +244,24 @@ def draw_chart(builder: str, *inputs: Any) -> bool:
         return False
     st.vega_lite_chart(spec=spec, width="stretch")
     return True
+
+
+# --- rerun timing for the load benchmark (bench/load.py) ----------------------------------
+# Off unless SOS_RERUN_TIMING_LOG is set. Each line holds the wall-clock time, the page title
+# and the milliseconds the script run took; never query strings (links carry their token
+# there), never answers.
+
+
+def record_rerun(log: Path, page: str, seconds: float) -> None:
+    """Append one rerun's timing (one short line; appends of a line are atomic in practice)."""
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"{time.time():.3f}\t{page}\t{seconds * 1000:.2f}\n")
+
+
+def read_reruns(log: Path) -> list[tuple[float, str, float]]:
+    """(time, page, milliseconds) for every recorded rerun."""
+    rows = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        stamp, page, milliseconds = line.split("\t")
+        rows.append((float(stamp), page, float(milliseconds)))
+    return rows

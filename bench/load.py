@@ -35,13 +35,14 @@ from playwright.async_api import Browser, Page, async_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sos_workforce import auth, organisations, surveys  # noqa: E402
-from sos_workforce.config import Settings  # noqa: E402
-from sos_workforce.db import Database, upgrade  # noqa: E402
-from sos_workforce.demo import DEMO_CREDENTIALS, seed_demo  # noqa: E402
-from sos_workforce.enums import Role  # noqa: E402
-from sos_workforce.timing import read_reruns  # noqa: E402
+from sos_workforce import surveys  # noqa: E402
+from sos_workforce.access import auth, organisations  # noqa: E402
+from sos_workforce.core.config import Settings  # noqa: E402
+from sos_workforce.core.db import Database, upgrade  # noqa: E402
+from sos_workforce.core.enums import Role  # noqa: E402
+from sos_workforce.devdata import DEMO_CREDENTIALS, seed_demo  # noqa: E402
 from tests.browser_support import CHROMIUM, running_app  # noqa: E402
+from ui import read_reruns  # noqa: E402
 
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 120_000

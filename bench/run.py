@@ -28,11 +28,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sos_workforce.auth import Actor  # noqa: E402
-from sos_workforce.benchmarks import benchmark_wave  # noqa: E402
-from sos_workforce.db import Database, make_engine, upgrade  # noqa: E402
-from sos_workforce.enums import Role  # noqa: E402
-from sos_workforce.reporting import WHOLE_WAVE, load_wave_counts, team_heatmap  # noqa: E402
+from sos_workforce.access import Actor  # noqa: E402
+from sos_workforce.core.db import Database, make_engine, upgrade  # noqa: E402
+from sos_workforce.core.enums import Role  # noqa: E402
+from sos_workforce.surveys import (  # noqa: E402
+    WHOLE_WAVE,
+    benchmark_wave,  # noqa: E402
+    load_wave_counts,
+    team_heatmap,
+)
 
 ADMIN = Actor(0, "bench@example", "bench", Role.ADMIN)
 
@@ -231,12 +235,12 @@ def diary_aggregates(path: Path) -> None:
 
     from sqlalchemy import text
 
-    from sos_workforce.time_use import compare_with_others, time_use
+    from sos_workforce.diaries import compare_with_others, time_use_report
 
     database = Database(make_engine(f"sqlite:///{path}"))
     with database.read() as session:
         period_id = session.execute(text("SELECT MAX(id) FROM diary_period")).scalar_one()
-    t_report, _ = timed(lambda: time_use(database, ADMIN, period_id, 5), 10)
+    t_report, _ = timed(lambda: time_use_report(database, ADMIN, period_id, 5), 10)
     line(
         "one authority's time-use report (one diary week)",
         t_report * 1000,
@@ -279,9 +283,10 @@ def one_authority(db: Database) -> None:
 
 
 def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) -> None:
-    from sos_workforce import organisations, surveys
-    from sos_workforce.errors import LinkRefused
-    from sos_workforce.instruments import load_instrument_file, register
+    from sos_workforce import surveys
+    from sos_workforce.access import organisations
+    from sos_workforce.core.errors import LinkRefused
+    from sos_workforce.surveys import load_instrument_file, register
 
     database = Database(
         make_engine(url, pool_size=writers, max_overflow=0)
@@ -298,7 +303,7 @@ def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) 
         organisations.create_team(database, None, org, f"Team {n}", bootstrap=True)
         for n in range(4)
     ]
-    from sos_workforce.auth import create_user, sign_in
+    from sos_workforce.access import create_user, sign_in
 
     create_user(
         database,
@@ -347,7 +352,7 @@ def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) 
     with database.read() as session:
         from sqlalchemy import func, select
 
-        from sos_workforce.models import Response
+        from sos_workforce.core.models import Response
 
         stored = session.scalar(
             select(func.count()).select_from(Response).where(Response.wave_id == launched.wave_id)
@@ -368,8 +373,8 @@ def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) 
 
 
 def import_speed(rows: int = 200_000) -> None:
-    from sos_workforce.exports import csv_bytes
-    from sos_workforce.tabular import parse_rows, read_table
+    from sos_workforce.core.exports import csv_bytes
+    from sos_workforce.core.tabular import parse_rows, read_table
     from sos_workforce.workforce import ROSTER_COLUMNS
 
     print(f"\n== Import: {rows:,} roster rows, parsed and validated")
@@ -446,7 +451,7 @@ def main() -> None:
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
     if args.generate:
-        from sos_workforce.generate import PRESETS, generate
+        from sos_workforce.devdata import PRESETS, generate
 
         args.db.unlink(missing_ok=True)
         upgrade(url)
@@ -470,7 +475,7 @@ def main() -> None:
     if args.postgres:
         from sqlalchemy import create_engine, text
 
-        from sos_workforce.config import Settings
+        from sos_workforce.core.config import Settings
 
         server = Settings(database_url=args.postgres).database_url
         admin = create_engine(server, isolation_level="AUTOCOMMIT")

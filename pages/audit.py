@@ -8,9 +8,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.audit import AuditFilter, event_actions, events_csv, list_events
-from sos_workforce.enums import Role
-from sos_workforce.errors import SosError
+from sos_workforce.access import AuditFilter, event_actions, events_csv, list_events
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import SosError
 from ui import audited_download, require_actor, require_organisation, runtime
 
 ALL_ACTIONS = "All actions"

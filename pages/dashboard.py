@@ -6,27 +6,28 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.benchmarks import (
+from sos_workforce.access import team_tree
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import SosError
+from sos_workforce.core.exports import csv_bytes
+from sos_workforce.privacy import MAX_FILTERS
+from sos_workforce.profiling import get_timeline
+from sos_workforce.reports import benchmark_frame, dashboard_workbook, scrutiny_report, trend_frame
+from sos_workforce.surveys import (
+    FILTER_LABELS,
+    TOO_FEW,
+    WHOLE_WAVE,
+    WaveCounts,
+    WaveSummary,
     all_organisations,
     benchmark_wave,
+    free_text,
+    instrument_trend,
     list_neighbours,
+    list_waves,
     set_neighbours,
+    team_heatmap,
 )
-from sos_workforce.charts import (
-    benchmark_frame,
-    trend_frame,
-)
-from sos_workforce.disclosure import MAX_FILTERS
-from sos_workforce.enums import Role
-from sos_workforce.errors import SosError
-from sos_workforce.exports import csv_bytes
-from sos_workforce.organisations import team_tree
-from sos_workforce.report import dashboard_workbook, scrutiny_report
-from sos_workforce.reporting import FILTER_LABELS, TOO_FEW, WHOLE_WAVE, WaveCounts, team_heatmap
-from sos_workforce.surveys import WaveSummary, list_waves
-from sos_workforce.timeline import get_timeline
-from sos_workforce.trends import instrument_trend
-from sos_workforce.waves import free_text
 from ui import (
     audited_download,
     draw_chart,

@@ -11,11 +11,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.access import list_teams
+from sos_workforce.core.enums import DiaryStatus, Role
+from sos_workforce.core.errors import SosError
 from sos_workforce.diaries import (
     STANDARD_WEEKLY_HOURS,
     ParticipantInput,
     PeriodSummary,
     close_period,
+    diary_codes,
     diary_columns,
     diary_template,
     import_diaries,
@@ -28,10 +32,6 @@ from sos_workforce.diaries import (
     reopen_period,
     roster_participants,
 )
-from sos_workforce.diary_codes import diary_codes
-from sos_workforce.enums import DiaryStatus, Role
-from sos_workforce.errors import SosError
-from sos_workforce.organisations import list_teams
 from ui import (
     audited_download,
     column_mapping,

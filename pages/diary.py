@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from sos_workforce.core.errors import InvalidInput, LinkRefused
+from sos_workforce.core.tabular import parse_time
 from sos_workforce.diaries import (
     MINUTES_PER_DAY,
     DiaryView,
@@ -21,14 +23,12 @@ from sos_workforce.diaries import (
     check_day,
     copy_previous_day,
     day_entries,
+    diary_codes,
     hours_and_minutes,
     open_diary,
     provisional_total,
     save_day,
 )
-from sos_workforce.diary_codes import diary_codes
-from sos_workforce.errors import InvalidInput, LinkRefused
-from sos_workforce.tabular import parse_time
 from ui import runtime
 
 context = runtime()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.enums import Role
-from sos_workforce.errors import InvalidInput
-from sos_workforce.instruments import ScaleItem, dump_instrument
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import InvalidInput
 from sos_workforce.surveys import (
     AnswerValue,
     Identity,
+    ScaleItem,
+    dump_instrument,
     instrument_definition,
     list_instrument_versions,
     publish_instrument,

@@ -8,10 +8,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.enums import RaterRole, Role, RoundStatus
-from sos_workforce.errors import SosError
-from sos_workforce.exports import csv_bytes, csv_row_count
+from sos_workforce.core.enums import RaterRole, Role, RoundStatus
+from sos_workforce.core.errors import SosError
+from sos_workforce.core.exports import csv_bytes, csv_row_count
 from sos_workforce.profiling import (
+    EARLIEST_DATE,
     MAX_RATERS_PER_ROLE,
     AgreedInput,
     RoundConsolidation,
@@ -24,7 +25,6 @@ from sos_workforce.profiling import (
     record_agreed_scores,
     round_consolidation,
 )
-from sos_workforce.timeline import EARLIEST_DATE
 from ui import audited_download, require_actor, require_organisation, runtime
 
 context = runtime()

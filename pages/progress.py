@@ -10,18 +10,18 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from sos_workforce.charts import domain_timeline_chart, latest_vs_previous_chart
-from sos_workforce.enums import Role
-from sos_workforce.profile_reporting import (
+from sos_workforce.core.enums import Role
+from sos_workforce.profiling import (
     HIGH_LEVEL,
     MIN_ORGANISATIONS,
     SUSTAINMENT_DROP,
     experience_comparison,
+    get_timeline,
     progress_report,
     readiness,
 )
+from sos_workforce.reports import domain_timeline_chart, latest_vs_previous_chart
 from sos_workforce.surveys import list_waves
-from sos_workforce.timeline import get_timeline
 from ui import require_actor, require_organisation, runtime
 
 

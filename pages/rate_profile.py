@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sos_workforce.errors import InvalidInput, LinkRefused
+from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.profiling import open_rating_form, submit_scores
 from ui import runtime
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sos_workforce.auth import sign_in
-from sos_workforce.errors import SignInFailed
-from sos_workforce.sso import PROVIDER
+from sos_workforce.access import PROVIDER, sign_in
+from sos_workforce.core.errors import SignInFailed
 from ui import ACTOR_KEY, SSO_REFUSED_KEY, runtime, sign_out
 
 context = runtime()

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sos_workforce.errors import InvalidInput, LinkRefused
-from sos_workforce.surveys import AnswerValue, Identity, open_survey, save_draft, submit_response
-from sos_workforce.waves import open_link_form, start_open_response
+from sos_workforce.core.errors import InvalidInput, LinkRefused
+from sos_workforce.surveys import (
+    AnswerValue,
+    Identity,
+    open_link_form,
+    open_survey,
+    save_draft,
+    start_open_response,
+    submit_response,
+)
 from survey_form import FormActions, forget, render_survey
 from ui import runtime
 

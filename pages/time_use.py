@@ -7,26 +7,27 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.charts import (
+from sos_workforce.core.enums import Role
+from sos_workforce.core.exports import csv_bytes
+from sos_workforce.diaries import (
+    BENCHMARKS,
+    DEFINITIONS,
+    PeriodSummary,
+    compare_periods,
+    compare_with_others,
+    confidence_beside_time,
+    disclosure_note,
+    list_periods,
+    matching_waves,
+    period_trend,
+    time_use_report,
+)
+from sos_workforce.reports import (
     benchmark_chart,
     benchmark_frame,
     confidence_scatter,
     hours_chart,
     time_share_chart,
-)
-from sos_workforce.diaries import PeriodSummary, list_periods
-from sos_workforce.enums import Role
-from sos_workforce.exports import csv_bytes
-from sos_workforce.time_use import (
-    BENCHMARKS,
-    DEFINITIONS,
-    compare_periods,
-    compare_with_others,
-    confidence_beside_time,
-    disclosure_note,
-    matching_waves,
-    period_trend,
-    time_use,
 )
 from ui import audited_download, require_actor, require_organisation, runtime
 
@@ -56,7 +57,7 @@ def _label(period: PeriodSummary) -> str:
 choice, refresh = st.columns([4, 1], vertical_alignment="bottom")
 period = choice.selectbox("Diary period", periods, format_func=_label, key="time_use_period")
 refresh.button("Refresh", key="time_use_refresh", icon=":material/refresh:")  # reruns the page
-report = time_use(context.db, actor, period.id, k)
+report = time_use_report(context.db, actor, period.id, k)
 overall = report.overall
 st.caption(
     f"{report.participants} people taking part; {report.weekdays} weekdays "

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.enums import ImplementationPhase, Role
-from sos_workforce.errors import SosError
-from sos_workforce.timeline import (
+from sos_workforce.core.enums import ImplementationPhase, Role
+from sos_workforce.core.errors import SosError
+from sos_workforce.profiling import (
     EARLIEST_DATE,
     add_milestone,
     get_timeline,

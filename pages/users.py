@@ -5,21 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.auth import ROLE_LABELS, create_user, list_users
-from sos_workforce.enums import Role
-from sos_workforce.errors import InvalidInput, SosError
-from sos_workforce.organisations import (
+from sos_workforce.access import (
+    ROLE_LABELS,
     create_organisation,
     create_team,
+    create_user,
     list_organisations,
     list_teams,
+    list_users,
 )
-from sos_workforce.retention import (
-    erase_diary_worker,
-    erase_respondent,
-    get_retention,
-    set_retention,
-)
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import InvalidInput, SosError
+from sos_workforce.diaries import erase_diary_worker
+from sos_workforce.privacy import get_retention, set_retention
+from sos_workforce.surveys import erase_respondent
 from ui import require_actor, runtime, selected_organisation
 
 context = runtime()

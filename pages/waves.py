@@ -9,27 +9,25 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.enums import Role, WaveStatus
-from sos_workforce.errors import SosError
-from sos_workforce.exports import csv_bytes, csv_row_count
-from sos_workforce.organisations import list_teams
+from sos_workforce.access import list_teams
+from sos_workforce.core.enums import Role, WaveStatus
+from sos_workforce.core.errors import SosError
+from sos_workforce.core.exports import csv_bytes, csv_row_count
 from sos_workforce.surveys import (
     AudienceMember,
     WaveSummary,
+    audience_template,
     close_wave,
+    discard_draft_wave,
+    issue_open_link,
     launch_wave,
     list_instrument_versions,
     list_waves,
-    response_rates,
-)
-from sos_workforce.waves import (
-    audience_template,
-    discard_draft_wave,
-    issue_open_link,
     not_yet_responded,
     open_wave,
     read_audience,
     reopen_wave,
+    response_rates,
 )
 from ui import audited_download, require_actor, require_organisation, runtime
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.charts import measure_trend_chart
-from sos_workforce.enums import Role
-from sos_workforce.errors import SosError
-from sos_workforce.reporting import latest_item_result
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import SosError
+from sos_workforce.reports import measure_trend_chart
+from sos_workforce.surveys import latest_item_result
 from sos_workforce.workforce import (
     ENGLAND,
     NOT_AVAILABLE,

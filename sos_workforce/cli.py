@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 
-from sos_workforce.config import PROJECT_ROOT, get_settings
-from sos_workforce.db import Database, current_revisions, upgrade
-from sos_workforce.errors import SosError
-from sos_workforce.sso import streamlit_arguments
+from sos_workforce.access import streamlit_arguments
+from sos_workforce.core.config import PROJECT_ROOT, get_settings
+from sos_workforce.core.db import Database, current_revisions, upgrade
+from sos_workforce.core.errors import SosError
+from sos_workforce.startup import prepare_database
 
 app = typer.Typer(
     help="sos-workforce: run and measure a Signs of Safety implementation.", no_args_is_help=True
@@ -30,9 +31,7 @@ Port = Annotated[int, typer.Option(help="Port for the web app.")]
 
 
 def _database() -> Database:
-    settings = get_settings()
-    upgrade(settings.resolved_database_url)
-    return Database.from_settings(settings)
+    return prepare_database(get_settings())
 
 
 def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
@@ -71,9 +70,7 @@ def demo(
     serve: Annotated[bool, typer.Option(help="Start the app after seeding.")] = True,
 ) -> None:
     """Seed the fictional Northbridge authority (once), print sign-ins, start the app."""
-    from sos_workforce.demo import seed_demo
-    from sos_workforce.demo_diaries import DIARY_LINKS_FILE
-    from sos_workforce.demo_profiling import RATER_LINKS_FILE
+    from sos_workforce.devdata import DIARY_LINKS_FILE, RATER_LINKS_FILE, seed_demo
 
     settings = get_settings()
     database = _database()
@@ -119,8 +116,8 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """Add synthetic authorities, waves and answers (for benchmarks and load tests)."""
-    from sos_workforce.generate import PRESETS
-    from sos_workforce.generate import generate as run_generation
+    from sos_workforce.devdata import PRESETS
+    from sos_workforce.devdata import generate as run_generation
 
     if preset not in PRESETS:
         raise typer.BadParameter(f"preset must be one of {', '.join(PRESETS)}")
@@ -153,7 +150,7 @@ def db_purge() -> None:
     """Delete raw survey responses and diary entries past each organisation's retention
     period (results, which come from the kept totals, are unchanged). Run it daily, e.g.
     from cron."""
-    from sos_workforce.retention import purge_expired
+    from sos_workforce.maintenance import purge_expired
 
     result = purge_expired(_database(), None, system=True)
     typer.echo(
@@ -197,9 +194,9 @@ def user_add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     from sqlalchemy import select
 
-    from sos_workforce.auth import create_user
-    from sos_workforce.enums import Role
-    from sos_workforce.models import Organisation
+    from sos_workforce.access import create_user
+    from sos_workforce.core.enums import Role
+    from sos_workforce.core.models import Organisation
 
     database = _database()
     try:
@@ -239,7 +236,7 @@ def org_add(
     team: Annotated[list[str] | None, typer.Option(help="Team name (repeatable).")] = None,
 ) -> None:
     """Create an organisation, optionally with top-level teams."""
-    from sos_workforce.organisations import create_organisation, create_team
+    from sos_workforce.access import create_organisation, create_team
 
     database = _database()
     try:

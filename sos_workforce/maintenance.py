@@ -1,4 +1,4 @@
-"""Backups and integrity checks.
+"""Operations across the domains: backups, integrity checks and the retention purge.
 
 SQLite: ``backup_sqlite`` uses SQLite's online backup API, so a consistent copy is taken
 while the app keeps serving. PostgreSQL: use ``pg_dump`` (see README, "Backups").
@@ -6,12 +6,19 @@ while the app keeps serving. PostgreSQL: use ``pg_dump`` (see README, "Backups")
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from sos_workforce.errors import InvalidInput
+from sos_workforce.access import Actor, require
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.diaries import purge_expired_periods
+from sos_workforce.surveys import purge_expired_waves
 
 
 def sqlite_path(url: str) -> Path:
@@ -55,3 +62,28 @@ def integrity_problems(path: Path) -> list[str]:
     finally:
         connection.close()
     return [] if rows == ["ok"] else rows
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    waves: int
+    responses: int
+    comments: int
+    diary_periods: int = 0
+    diary_entries: int = 0
+
+
+def purge_expired(
+    db: Database, actor: Actor | None, *, today: dt.date | None = None, system: bool = False
+) -> PurgeResult:
+    """Delete raw responses, answers, comments, drafts and links of waves that closed more
+    than their organisation's retention period ago, and the entries, participants and
+    import records of diary periods that ended (and closed) that long ago. Aggregates stay.
+    ``system`` is the scheduled command (no signed-in user); otherwise an administrator."""
+    if not system:
+        require(actor, Role.ADMIN)
+    today = today or dt.date.today()
+    with db.write() as session:
+        waves, responses, comments = purge_expired_waves(session, actor, today)
+        periods, entries = purge_expired_periods(session, actor, today)
+    return PurgeResult(waves, responses, comments, periods, entries)

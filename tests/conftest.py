@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import app_test as app_test_module
 
-from sos_workforce import config
-from sos_workforce.config import Settings
-from sos_workforce.db import Database, make_engine, upgrade
-from sos_workforce.models import Base
+from sos_workforce.core import config
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database, make_engine, upgrade
+from sos_workforce.core.models import Base
 from tests.browser_support import CHROMIUM
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -37,7 +37,7 @@ def _fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
     if "real_password_cost" not in request.keywords:
         from argon2 import PasswordHasher
 
-        from sos_workforce import security
+        from sos_workforce.core import security
 
         monkeypatch.setattr(
             security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)

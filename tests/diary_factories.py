@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sos_workforce import diaries
-from sos_workforce.db import Database
-from sos_workforce.diaries import EntryInput, ParticipantInput
+from sos_workforce.core.db import Database
+from sos_workforce.diaries.days import EntryInput
+from sos_workforce.diaries.periods import ParticipantInput
 from tests.factories import World
 
 # Monday 2 March 2026 to Sunday 8 March 2026: five weekdays, so one week.

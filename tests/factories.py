@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from sos_workforce import auth, organisations, surveys
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.instruments import sync_directory
-from sos_workforce.models import Instrument, InstrumentVersion
-from sos_workforce.profile_instrument import sync_profiles
+from sos_workforce import surveys
+from sos_workforce.access import auth, organisations
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import Instrument, InstrumentVersion
+from sos_workforce.startup import sync_instruments
 
 PASSWORD = "correct horse battery"
 _wave_numbers = itertools.count(1)
@@ -43,9 +43,7 @@ def confidence_version(db: Database) -> int:
 
 
 def build_world(db: Database, settings: Settings, code: str = "testshire") -> World:
-    with db.write() as session:
-        sync_directory(session, settings.surveys_dir)
-        sync_profiles(session, settings.surveys_dir)
+    sync_instruments(db, settings.surveys_dir)
     organisation_id = organisations.create_organisation(
         db, None, f"{code.title()} Council", code, bootstrap=True
     )

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import event
 
-from sos_workforce.auth import Actor
-from sos_workforce.db import Database, make_engine
-from sos_workforce.enums import Role
-from sos_workforce.workforce import import_roster
+from sos_workforce.access.auth import Actor
+from sos_workforce.core.db import Database, make_engine
+from sos_workforce.core.enums import Role
+from sos_workforce.workforce.rosters import import_roster
 
 
 def main() -> None:

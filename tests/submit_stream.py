@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from sos_workforce.db import Database, make_engine
-from sos_workforce.surveys import submit_response
+from sos_workforce.core.db import Database, make_engine
+from sos_workforce.surveys.responses import submit_response
 
 
 def main() -> None:

@@ -12,11 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from sos_workforce.db import Database, make_engine
-from sos_workforce.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
-from sos_workforce.enums import Role
-from sos_workforce.models import DiaryParticipant, DiaryPeriod, Response
-from sos_workforce.navigation import (
+from navigation import (
     DIARY_PAGE,
     PAGES,
     RATING_PAGE,
@@ -24,8 +20,12 @@ from sos_workforce.navigation import (
     SURVEY_PAGE,
     pages_for,
 )
-from sos_workforce.timing import read_reruns
+from sos_workforce.core.db import Database, make_engine
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import DiaryParticipant, DiaryPeriod, Response
+from sos_workforce.devdata.demo import DEMO_CREDENTIALS, DemoSummary, seed_demo
 from tests.conftest import make_settings
+from ui import read_reruns
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -406,7 +406,7 @@ def test_lead_sees_import_tabs_and_saves_summary_figures(demo_app) -> None:  # t
 
 
 def _exports(url: str) -> list[tuple[str | None, str | None, int | None]]:
-    from sos_workforce.models import AuditEvent
+    from sos_workforce.core.models import AuditEvent
 
     database = Database.from_settings(make_settings(url, ROOT))
     with database.read() as session:

@@ -10,12 +10,12 @@ import io
 import pytest
 from sqlalchemy import update
 
-from sos_workforce import audit
-from sos_workforce.audit import AuditFilter, event_actions, events_csv, list_events
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.errors import InvalidInput, PermissionDenied
-from sos_workforce.models import AuditEvent
+from sos_workforce import access
+from sos_workforce.access.audit_log import AuditFilter, event_actions, events_csv, list_events
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.errors import InvalidInput, PermissionDenied
+from sos_workforce.core.models import AuditEvent
 from tests.factories import World, build_world
 
 
@@ -27,7 +27,7 @@ def worlds(db: Database, settings: Settings) -> tuple[World, World]:
 def _add_events(db: Database, world: World, count: int, when: dt.datetime, action: str) -> None:
     with db.write() as session:
         for index in range(count):
-            audit.record(
+            access.record(
                 session,
                 world.lead,
                 action,
@@ -112,7 +112,7 @@ def test_filters_by_action_and_inclusive_dates_and_pages(
 def test_the_csv_is_formula_safe(db: Database, worlds: tuple[World, World]) -> None:
     mine, _ = worlds
     with db.write() as session:
-        audit.record(
+        access.record(
             session,
             mine.lead,
             "exported",
@@ -123,7 +123,7 @@ def test_the_csv_is_formula_safe(db: Database, worlds: tuple[World, World]) -> N
     data, rows = events_csv(db, mine.lead, AuditFilter(mine.organisation_id, action="exported"))
     assert rows == 1
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert parsed[0] == audit.AUDIT_CSV_HEADER
+    assert parsed[0] == access.AUDIT_CSV_HEADER
     assert parsed[1][4].startswith("'=") and parsed[1][6].startswith("'+")
 
 
@@ -131,7 +131,7 @@ def test_record_export_keeps_counts_and_refuses_other_organisations(
     db: Database, worlds: tuple[World, World]
 ) -> None:
     mine, theirs = worlds
-    audit.record_export(
+    access.record_export(
         db,
         mine.executive,
         organisation_id=mine.organisation_id,
@@ -148,11 +148,11 @@ def test_record_export_keeps_counts_and_refuses_other_organisations(
         "band_table_csv",
     )
     with pytest.raises(PermissionDenied):
-        audit.record_export(
+        access.record_export(
             db, theirs.executive, organisation_id=mine.organisation_id, kind="band_table_csv"
         )
     with pytest.raises(PermissionDenied):  # across organisations: administrators only
-        audit.record_export(db, mine.lead, organisation_id=None, kind="audit_log_csv")
+        access.record_export(db, mine.lead, organisation_id=None, kind="audit_log_csv")
     with pytest.raises(InvalidInput):
-        audit.record_export(db, mine.lead, organisation_id=mine.organisation_id, kind="answers")
-    audit.record_export(db, mine.admin, organisation_id=None, kind="audit_log_csv", count=9)
+        access.record_export(db, mine.lead, organisation_id=mine.organisation_id, kind="answers")
+    access.record_export(db, mine.admin, organisation_id=None, kind="audit_log_csv", count=9)

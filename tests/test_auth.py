@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from sos_workforce import auth
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.errors import InvalidInput, PermissionDenied, SignInFailed
-from sos_workforce.models import AuditEvent
-from sos_workforce.security import check_password_policy, hash_password, verify_password
+from sos_workforce.access import auth
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import InvalidInput, PermissionDenied, SignInFailed
+from sos_workforce.core.models import AuditEvent
+from sos_workforce.core.security import check_password_policy, hash_password, verify_password
 
 
 @pytest.mark.real_password_cost

@@ -22,13 +22,15 @@ from typing import Any
 import pytest
 
 import sos_workforce
-from sos_workforce import diaries, profiling, surveys, timeline, workforce
-from sos_workforce.audit import AuditFilter
-from sos_workforce.auth import Actor
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.errors import NotFound, PermissionDenied
+from sos_workforce import diaries, surveys, workforce
+from sos_workforce.access.audit_log import AuditFilter
+from sos_workforce.access.auth import Actor
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import NotFound, PermissionDenied
+from sos_workforce.profiling import rounds as profiling
+from sos_workforce.profiling import timeline
 from tests.factories import World, build_world, launch
 
 TODAY = dt.date.today()
@@ -85,8 +87,8 @@ def _org_and_object(make: Callable[[int], Call]) -> Callable[[Targets, int], lis
 
 SERVICES: dict[str, Service] = {
     # accounts and organisations
-    "auth.list_users": Service("admin", lambda t, own: _one()),
-    "auth.create_user": Service(
+    "access.auth.list_users": Service("admin", lambda t, own: _one()),
+    "access.auth.create_user": Service(
         "admin",
         lambda t, own: _one(
             email=f"new{next(t.serial)}@testshire.example",
@@ -96,32 +98,34 @@ SERVICES: dict[str, Service] = {
             organisation_ids=[t.a.organisation_id],
         ),
     ),
-    "organisations.create_organisation": Service(
+    "access.organisations.create_organisation": Service(
         "admin", lambda t, own: _one(f"New {next(t.serial)}", f"new{next(t.serial)}")
     ),
-    "organisations.list_organisations": Service(
+    "access.organisations.list_organisations": Service(
         "shared",
         lambda t, own: _one(),
         lambda result, t: t.a.organisation_id not in {o.id for o in result},
     ),
-    "organisations.list_teams": Service("reader", lambda t, own: _one(t.a.organisation_id)),
-    "organisations.create_team": Service(
+    "access.organisations.list_teams": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "access.organisations.create_team": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, f"Team {next(t.serial)}")
     ),
     # benchmarks: organisation names are shared so authorities can pick neighbours
-    "benchmarks.all_organisations": Service(
+    "surveys.benchmarks.all_organisations": Service(
         "shared", lambda t, own: _one(), lambda result, t: all(o.name for o in result)
     ),
-    "benchmarks.benchmark_wave": Service("reader", lambda t, own: _one(t.wave_id, 5)),
-    "benchmarks.list_neighbours": Service("reader", lambda t, own: _one(t.a.organisation_id)),
-    "benchmarks.set_neighbours": Service(
+    "surveys.benchmarks.benchmark_wave": Service("reader", lambda t, own: _one(t.wave_id, 5)),
+    "surveys.benchmarks.list_neighbours": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id)
+    ),
+    "surveys.benchmarks.set_neighbours": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, [t.b.organisation_id])
     ),
     # surveys and results
-    "surveys.list_instrument_versions": Service(
+    "surveys.catalogue.list_instrument_versions": Service(
         "shared", lambda t, own: _one(), lambda result, t: len(result) > 0
     ),
-    "surveys.launch_wave": Service(
+    "surveys.waves.launch_wave": Service(
         "lead",
         lambda t, own: _one(
             organisation_id=t.a.organisation_id,
@@ -134,37 +138,39 @@ SERVICES: dict[str, Service] = {
             today=TODAY,
         ),
     ),
-    "surveys.list_waves": Service("reader", lambda t, own: _one(t.a.organisation_id)),
-    "surveys.close_wave": Service("lead", lambda t, own: _one(t.wave_id)),
-    "surveys.response_rates": Service("reader", lambda t, own: _one(t.wave_id, min_group_size=5)),
-    "reporting.load_wave_counts": Service("reader", lambda t, own: _one(t.wave_id)),
-    "reporting.wave_band_tables": Service(
+    "surveys.waves.list_waves": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "surveys.waves.close_wave": Service("lead", lambda t, own: _one(t.wave_id)),
+    "surveys.waves.response_rates": Service(
         "reader", lambda t, own: _one(t.wave_id, min_group_size=5)
     ),
-    "reporting.latest_item_result": Service(
+    "surveys.results.load_wave_counts": Service("reader", lambda t, own: _one(t.wave_id)),
+    "surveys.results.wave_band_tables": Service(
+        "reader", lambda t, own: _one(t.wave_id, min_group_size=5)
+    ),
+    "surveys.results.latest_item_result": Service(
         "reader", lambda t, own: _one(t.a.organisation_id, "understanding", 5)
     ),
-    "trends.instrument_trend": Service(
+    "surveys.trends.instrument_trend": Service(
         "reader", lambda t, own: _one(t.a.organisation_id, "sos_confidence", 5)
     ),
-    "report.scrutiny_report": Service(
+    "reports.scrutiny.scrutiny_report": Service(
         "reader", _org_and_object(lambda org: ((org, TARGETS.wave_id, 5), {}))
     ),
-    "profile_reporting.readiness": Service(
+    "profiling.progress.readiness": Service(
         "reader",
         _org_and_object(lambda org: ((org, TARGETS.wave_id), {"min_group_size": 5})),
     ),
     # self-profiling and timeline
-    "profiling.list_profile_versions": Service(
+    "profiling.rounds.list_profile_versions": Service(
         "shared", lambda t, own: _one(), lambda result, t: len(result) > 0
     ),
-    "profiling.profile_definition": Service(
+    "profiling.rounds.profile_definition": Service(
         "shared",
         lambda t, own: _one(t.profile_version_id),
         lambda result, t: len(result.items) > 0,
     ),
-    "profiling.list_rounds": Service("reader", lambda t, own: _one(t.a.organisation_id)),
-    "profiling.open_round": Service(
+    "profiling.rounds.list_rounds": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "profiling.rounds.open_round": Service(
         "lead",
         lambda t, own: _one(
             organisation_id=t.a.organisation_id,
@@ -176,36 +182,36 @@ SERVICES: dict[str, Service] = {
             today=TODAY,
         ),
     ),
-    "profiling.round_consolidation": Service(
+    "profiling.rounds.round_consolidation": Service(
         "reader", lambda t, own: _one(t.round_id, min_group_size=5)
     ),
-    "profiling.record_agreed_scores": Service(
+    "profiling.rounds.record_agreed_scores": Service(
         "lead",
         lambda t, own: _one(
             t.round_id, {code: profiling.AgreedInput(5, "Agreed") for code in t.item_codes}
         ),
     ),
-    "profiling.close_round": Service("lead", lambda t, own: _one(t.round_id)),
-    "profile_reporting.progress_report": Service(
+    "profiling.rounds.close_round": Service("lead", lambda t, own: _one(t.round_id)),
+    "profiling.progress.progress_report": Service(
         "reader", lambda t, own: _one(t.a.organisation_id)
     ),
-    "profile_reporting.experience_comparison": Service(
+    "profiling.progress.experience_comparison": Service(
         "reader", lambda t, own: _one(t.a.organisation_id)
     ),
-    "timeline.get_timeline": Service("reader", lambda t, own: _one(t.a.organisation_id)),
-    "timeline.set_timeline": Service(
+    "profiling.timeline.get_timeline": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "profiling.timeline.set_timeline": Service(
         "lead",
         lambda t, own: _one(
             t.a.organisation_id, sos_start_date=dt.date(2023, 4, 1), phase_starts={}
         ),
     ),
-    "timeline.add_milestone": Service(
+    "profiling.timeline.add_milestone": Service(
         "lead",
         lambda t, own: _one(t.a.organisation_id, "Practice leads in place", TODAY, today=TODAY),
     ),
-    "timeline.remove_milestone": Service("lead", lambda t, own: _one(t.milestone_id)),
+    "profiling.timeline.remove_milestone": Service("lead", lambda t, own: _one(t.milestone_id)),
     # workforce
-    "workforce.import_roster": Service(
+    "workforce.rosters.import_roster": Service(
         "lead",
         lambda t, own: _one(
             t.a.organisation_id,
@@ -214,39 +220,49 @@ SERVICES: dict[str, Service] = {
             as_of=AS_OF - dt.timedelta(days=next(t.serial)),
         ),
     ),
-    "workforce.list_snapshots": Service("reader", lambda t, own: _one(t.a.organisation_id)),
-    "workforce.snapshot_report": Service(
+    "workforce.measures.list_snapshots": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id)
+    ),
+    "workforce.measures.snapshot_report": Service(
         "reader", lambda t, own: _one(t.a.organisation_id, AS_OF, 3)
     ),
-    "workforce.measure_trend": Service("reader", lambda t, own: _one(t.a.organisation_id, 3)),
-    "workforce.save_summary": Service(
+    "workforce.measures.measure_trend": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id, 3)
+    ),
+    "workforce.rosters.save_summary": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, AS_OF, permanent_headcount=10)
     ),
-    "workforce.set_establishment": Service(
+    "workforce.rosters.set_establishment": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, AS_OF, [("Alpha", 2.0, 0.0)])
     ),
-    "workforce.delete_roster": Service("lead", lambda t, own: _one(t.snapshot_id)),
+    "workforce.rosters.delete_roster": Service("lead", lambda t, own: _one(t.snapshot_id)),
     # audit
-    "audit.record_export": Service(
+    "access.audit_log.record_export": Service(
         "reader",
         lambda t, own: _one(organisation_id=t.a.organisation_id, kind="band_table_csv", count=1),
     ),
-    "audit.list_events": Service("lead", lambda t, own: _one(AuditFilter(t.a.organisation_id))),
-    "audit.event_actions": Service("lead", lambda t, own: _one(t.a.organisation_id)),
-    "audit.events_csv": Service("lead", lambda t, own: _one(AuditFilter(t.a.organisation_id))),
+    "access.audit_log.list_events": Service(
+        "lead", lambda t, own: _one(AuditFilter(t.a.organisation_id))
+    ),
+    "access.audit_log.event_actions": Service("lead", lambda t, own: _one(t.a.organisation_id)),
+    "access.audit_log.events_csv": Service(
+        "lead", lambda t, own: _one(AuditFilter(t.a.organisation_id))
+    ),
     # survey engine: instruments, lifecycle, distribution, comments
-    "surveys.instrument_definition": Service(
+    "surveys.catalogue.instrument_definition": Service(
         "shared",
         lambda t, own: _one(t.a.instrument_version_id),
         lambda result, t: len(result.items) > 0,
     ),
     # The instrument catalogue is shared by every authority (benchmarks compare versions).
-    "surveys.publish_instrument": Service(
+    "surveys.catalogue.publish_instrument": Service(
         "shared", lambda t, own: _one(INSTRUMENT), lambda result, t: result.code == "walk_check"
     ),
-    "waves.open_wave": Service("lead", lambda t, own: _one(_extra_wave(t, "to open"))),
-    "waves.discard_draft_wave": Service("lead", lambda t, own: _one(_extra_wave(t, "to discard"))),
-    "waves.reopen_wave": Service(
+    "surveys.waves.open_wave": Service("lead", lambda t, own: _one(_extra_wave(t, "to open"))),
+    "surveys.waves.discard_draft_wave": Service(
+        "lead", lambda t, own: _one(_extra_wave(t, "to discard"))
+    ),
+    "surveys.waves.reopen_wave": Service(
         "lead",
         lambda t, own: _one(
             _extra_wave(t, "to reopen"),
@@ -254,35 +270,39 @@ SERVICES: dict[str, Service] = {
             closes_on=TODAY + dt.timedelta(days=7),
         ),
     ),
-    "waves.issue_open_link": Service(
+    "surveys.open_link.issue_open_link": Service(
         "lead", lambda t, own: _one(t.wave_id, base_url="http://testserver")
     ),
-    "waves.not_yet_responded": Service("lead", lambda t, own: _one(t.wave_id)),
-    "waves.read_audience": Service(
+    "surveys.waves.not_yet_responded": Service("lead", lambda t, own: _one(t.wave_id)),
+    "surveys.waves.read_audience": Service(
         "lead",
         lambda t, own: _one(
             t.a.organisation_id, data=b"Staff id,Team\nS1,Alpha\n", filename="audience.csv"
         ),
     ),
-    "waves.free_text": Service("reader", lambda t, own: _one(t.wave_id, min_group_size=5)),
-    "report.dashboard_workbook": Service(
+    "surveys.comments.free_text": Service(
+        "reader", lambda t, own: _one(t.wave_id, min_group_size=5)
+    ),
+    "reports.scrutiny.dashboard_workbook": Service(
         "reader", _org_and_object(lambda org: ((org, TARGETS.wave_id, 0, 5), {}))
     ),
     # retention and erasure
-    "retention.get_retention": Service("admin", lambda t, own: _one(t.a.organisation_id)),
-    "retention.set_retention": Service("admin", lambda t, own: _one(t.a.organisation_id, 365)),
-    "retention.purge_expired": Service("admin", lambda t, own: _one()),
-    "retention.erase_respondent": Service(
+    "privacy.retention.get_retention": Service("admin", lambda t, own: _one(t.a.organisation_id)),
+    "privacy.retention.set_retention": Service(
+        "admin", lambda t, own: _one(t.a.organisation_id, 365)
+    ),
+    "maintenance.purge_expired": Service("admin", lambda t, own: _one()),
+    "surveys.erasure.erase_respondent": Service(
         "admin", lambda t, own: _one(t.a.organisation_id, "someone@testshire.example")
     ),
-    "retention.erase_diary_worker": Service(
+    "diaries.erasure.erase_diary_worker": Service(
         "admin", lambda t, own: _one(t.a.organisation_id, "X9")
     ),
     # time diaries and time use
-    "diaries.roster_participants": Service(
+    "diaries.periods.roster_participants": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, [t.a.teams["Alpha"]], AS_OF)
     ),
-    "diaries.launch_period": Service(
+    "diaries.periods.launch_period": Service(
         "lead",
         lambda t, own: _one(
             t.a.organisation_id,
@@ -295,33 +315,37 @@ SERVICES: dict[str, Service] = {
             today=TODAY,
         ),
     ),
-    "diaries.list_periods": Service("reader", lambda t, own: _one(t.a.organisation_id)),
-    "diaries.participation": Service(
+    "diaries.periods.list_periods": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "diaries.periods.participation": Service(
         "reader", lambda t, own: _one(t.diary_period_id, min_group_size=5)
     ),
-    "diaries.reissue_links": Service(
+    "diaries.periods.reissue_links": Service(
         "lead", lambda t, own: _one(t.diary_period_id, base_url="http://testserver")
     ),
-    "diaries.import_diaries": Service(
+    "diaries.imports.import_diaries": Service(
         "lead",
         lambda t, own: _one(
             t.diary_period_id,
             data=f"Staff id,Date,Activity,Minutes\nD1,{TODAY:%d/%m/%Y},travel,30\n".encode(),
-            filename="diaries.csv",
+            filename="diaries.days.csv",
         ),
     ),
-    "diaries.close_period": Service("lead", lambda t, own: _one(t.diary_period_id)),
-    "diaries.reopen_period": Service(
+    "diaries.periods.close_period": Service("lead", lambda t, own: _one(t.diary_period_id)),
+    "diaries.periods.reopen_period": Service(
         "lead", lambda t, own: _one(t.diary_period_id, reason="Closed before the paper came in")
     ),
-    "time_use.time_use": Service("reader", lambda t, own: _one(t.diary_period_id, 5)),
-    "time_use.compare_with_others": Service("reader", lambda t, own: _one(t.diary_period_id, 5)),
-    "time_use.period_trend": Service("reader", lambda t, own: _one(t.a.organisation_id, 5)),
-    "time_use.compare_periods": Service(
+    "diaries.time_use.time_use_report": Service(
+        "reader", lambda t, own: _one(t.diary_period_id, 5)
+    ),
+    "diaries.time_use.compare_with_others": Service(
+        "reader", lambda t, own: _one(t.diary_period_id, 5)
+    ),
+    "diaries.time_use.period_trend": Service("reader", lambda t, own: _one(t.a.organisation_id, 5)),
+    "diaries.time_use.compare_periods": Service(
         "reader", lambda t, own: _one(t.diary_period_id, t.diary_period_id, 5)
     ),
-    "time_use.matching_waves": Service("reader", lambda t, own: _one(t.diary_period_id)),
-    "time_use.confidence_beside_time": Service(
+    "diaries.time_use.matching_waves": Service("reader", lambda t, own: _one(t.diary_period_id)),
+    "diaries.time_use.confidence_beside_time": Service(
         "reader", lambda t, own: _one(t.diary_period_id, t.wave_id, 5)
     ),
 }
@@ -349,32 +373,32 @@ def _extra_wave(t: Targets, purpose: str) -> int:
 
 # Rightful calls run in this order: reads first, destructive calls last.
 LAST = [
-    "waves.open_wave",
-    "waves.discard_draft_wave",
-    "waves.reopen_wave",
-    "surveys.close_wave",
-    "profiling.record_agreed_scores",
-    "profiling.close_round",
-    "timeline.remove_milestone",
-    "workforce.delete_roster",
-    "diaries.close_period",
-    "diaries.reopen_period",  # the period close_period has just closed
+    "surveys.waves.open_wave",
+    "surveys.waves.discard_draft_wave",
+    "surveys.waves.reopen_wave",
+    "surveys.waves.close_wave",
+    "profiling.rounds.record_agreed_scores",
+    "profiling.rounds.close_round",
+    "profiling.timeline.remove_milestone",
+    "workforce.rosters.delete_roster",
+    "diaries.periods.close_period",
+    "diaries.periods.reopen_period",  # the period close_period has just closed
 ]
 TARGETS: Targets  # set by the fixture (the builders of mixed variants read it)
 
 
 def discovered_services() -> dict[str, Callable[..., Any]]:
     found: dict[str, Callable[..., Any]] = {}
-    for module_info in pkgutil.iter_modules(sos_workforce.__path__):
-        if module_info.ispkg:
+    for module_info in pkgutil.walk_packages(sos_workforce.__path__, "sos_workforce."):
+        if module_info.ispkg or ".migrations" in module_info.name:
             continue
-        module = importlib.import_module(f"sos_workforce.{module_info.name}")
+        module = importlib.import_module(module_info.name)
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("_") or function.__module__ != module.__name__:
                 continue
             parameters = list(inspect.signature(function).parameters)
             if parameters[:1] == ["db"] and "actor" in parameters:
-                found[f"{module_info.name}.{name}"] = function
+                found[f"{module_info.name.removeprefix('sos_workforce.')}.{name}"] = function
     return found
 
 

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from sos_workforce import diaries, retention, surveys, waves, workforce
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.diaries import EntryInput, ParticipantInput
-from sos_workforce.errors import SosError
-from sos_workforce.models import Base
-from sos_workforce.tabular import MAX_FILE_BYTES
+from sos_workforce import diaries, surveys, workforce
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.errors import SosError
+from sos_workforce.core.models import Base
+from sos_workforce.core.tabular import MAX_FILE_BYTES
+from sos_workforce.diaries.days import EntryInput
+from sos_workforce.diaries.periods import ParticipantInput
+from sos_workforce.privacy import retention
 from tests.factories import World, build_world, launch, token_of
 
 TODAY = dt.date.today()
@@ -67,7 +69,7 @@ def corpus(db: Database, settings: Settings) -> Corpus:
     surveys.save_draft(db, tokens[1], {"understanding": 3})
     closed = launch(db, world, {"Alpha": 5})
     surveys.close_wave(db, world.lead, closed.wave_id)
-    link = waves.issue_open_link(db, world.lead, launched.wave_id, base_url="http://t")
+    link = surveys.issue_open_link(db, world.lead, launched.wave_id, base_url="http://t")
     workforce.import_roster(
         db,
         world.lead,
@@ -194,7 +196,7 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "without a leave date",
     ),
     "an audience roster naming an unknown team": (
-        lambda db, c: waves.read_audience(
+        lambda db, c: surveys.read_audience(
             db,
             c.world.lead,
             c.world.organisation_id,
@@ -339,7 +341,7 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "already been used",
     ),
     "a tampered open link": (
-        lambda db, c: waves.start_open_response(db, c.open_link[::-1], 1),
+        lambda db, c: surveys.start_open_response(db, c.open_link[::-1], 1),
         "not valid",
     ),
     "a tampered diary link": (
@@ -351,7 +353,7 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "has closed",
     ),
     "an open link used for a team outside the wave": (
-        lambda db, c: waves.start_open_response(db, c.open_link, 999_999),
+        lambda db, c: surveys.start_open_response(db, c.open_link, 999_999),
         "Choose one of the teams",
     ),
     # --- text ---------------------------------------------------------------------------
@@ -375,7 +377,7 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "already closed",
     ),
     "reopening without a reason": (
-        lambda db, c: waves.reopen_wave(
+        lambda db, c: surveys.reopen_wave(
             db, c.world.lead, c.closed_wave_id, reason="", closes_on=TODAY
         ),
         "Say why",
@@ -417,7 +419,7 @@ def _text_wave_submit(db: Database, corpus: Corpus, comment: str) -> object:
 
 @pytest.fixture
 def with_text_wave(db: Database, corpus: Corpus) -> Corpus:
-    from sos_workforce.models import Instrument, InstrumentVersion
+    from sos_workforce.core.models import Instrument, InstrumentVersion
 
     with db.read() as session:
         version_id = session.scalar(

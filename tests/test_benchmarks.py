@@ -8,18 +8,19 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
-from sos_workforce import retention, surveys, waves
-from sos_workforce.benchmarks import (
+from sos_workforce import surveys
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database, alembic_config
+from sos_workforce.core.errors import InvalidInput, PermissionDenied
+from sos_workforce.core.models import ClosedWaveItem, InstrumentItem
+from sos_workforce.surveys import erasure as survey_erasure
+from sos_workforce.surveys.benchmarks import (
     all_organisations,
     benchmark_wave,
     list_neighbours,
     set_neighbours,
     spread,
 )
-from sos_workforce.config import Settings
-from sos_workforce.db import Database, alembic_config
-from sos_workforce.errors import InvalidInput, PermissionDenied
-from sos_workforce.models import ClosedWaveItem, InstrumentItem
 from tests.factories import World, build_world, launch, token_of
 
 
@@ -133,7 +134,7 @@ def test_closed_waves_give_the_same_benchmark_from_their_sealed_item_counts(
     assert _sealed_items(db, other_waves[3]) == {"understanding": (4, 2)}  # n < k: kept
     assert benchmark_wave(db, home.executive, wave_id, 5) == all_open
 
-    waves.reopen_wave(
+    surveys.reopen_wave(
         db,
         others[0].lead,
         other_waves[0],
@@ -162,7 +163,7 @@ def test_erasure_reseals_the_item_counts(db: Database, settings: Settings) -> No
         surveys.submit_response(db, token, {"understanding": 2})
     surveys.close_wave(db, world.lead, launched.wave_id)
     assert _sealed_items(db, launched.wave_id) == {"understanding": (6, 1)}
-    retention.erase_respondent(db, world.admin, world.organisation_id, "erase.me@x.gov.uk")
+    survey_erasure.erase_respondent(db, world.admin, world.organisation_id, "erase.me@x.gov.uk")
     assert _sealed_items(db, launched.wave_id) == {"understanding": (5, 0)}
 
 

@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import func, select
 
-from sos_workforce.db import Database
-from sos_workforce.demo import DEMO_CREDENTIALS, seed_demo
-from sos_workforce.enums import Role
-from sos_workforce.models import Response, ResponseDraft
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import Response, ResponseDraft
+from sos_workforce.devdata.demo import DEMO_CREDENTIALS, seed_demo
 from tests.browser_support import running_app, settled, sign_in
 from tests.conftest import make_settings, require_chromium
 

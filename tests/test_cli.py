@@ -3,12 +3,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sos_workforce import config
-from sos_workforce.auth import sign_in
+from sos_workforce.access.auth import sign_in
 from sos_workforce.cli import app
-from sos_workforce.db import Database
-from sos_workforce.demo import DEMO_CREDENTIALS
-from sos_workforce.enums import Role
+from sos_workforce.core import config
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 
 runner = CliRunner()
 

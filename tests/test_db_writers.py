@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from sos_workforce.db import Database, make_engine
+from sos_workforce.core.db import Database, make_engine
 
 
 def _database(tmp_path: Path, busy_timeout_ms: int) -> Database:

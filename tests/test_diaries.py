@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from sos_workforce import diaries, workforce
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.diaries import Entry, EntryInput, ParticipantInput
-from sos_workforce.enums import DiaryStatus
-from sos_workforce.errors import InvalidInput, LinkRefused, PermissionDenied
-from sos_workforce.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryWorkerTotal
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import DiaryStatus
+from sos_workforce.core.errors import InvalidInput, LinkRefused, PermissionDenied
+from sos_workforce.core.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryWorkerTotal
+from sos_workforce.diaries.days import Entry, EntryInput
+from sos_workforce.diaries.periods import ParticipantInput
 from tests.diary_factories import AFTER, MONDAY, SUNDAY, Period, launch, token_of
 from tests.factories import World, build_world
 

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from sos_workforce import diaries
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.diaries import Entry, diary_template, import_diaries, preview_diaries
-from sos_workforce.errors import InvalidInput, PermissionDenied
-from sos_workforce.models import DiaryEntry
-from sos_workforce.tabular import MAX_FILE_BYTES
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.errors import InvalidInput, PermissionDenied
+from sos_workforce.core.models import DiaryEntry
+from sos_workforce.core.tabular import MAX_FILE_BYTES
+from sos_workforce.diaries.days import Entry
+from sos_workforce.diaries.imports import diary_template, import_diaries, preview_diaries
 from tests.diary_factories import AFTER, MONDAY, Period, launch
 from tests.factories import World, build_world
 from tests.test_bad_input import dump

@@ -9,10 +9,10 @@ import datetime as dt
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryPeriod
-from sos_workforce.navigation import DIARY_PAGE, SURVEY_PAGE
+from navigation import DIARY_PAGE, SURVEY_PAGE
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryPeriod
 from tests.conftest import make_settings
 from tests.test_app_pages import ROOT, demo_app, demo_template, sign_in  # noqa: F401
 

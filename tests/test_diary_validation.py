@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sos_workforce.diaries import (
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.core.tabular import parse_time
+from sos_workforce.diaries.codes import diary_codes, parse_diary_codes
+from sos_workforce.diaries.days import (
     Entry,
     EntryInput,
     check_day,
@@ -17,10 +20,7 @@ from sos_workforce.diaries import (
     validate_day,
     weekdays_between,
 )
-from sos_workforce.diary_codes import diary_codes, parse_diary_codes
-from sos_workforce.errors import InvalidInput
-from sos_workforce.instruments import instrument_files
-from sos_workforce.tabular import parse_time
+from sos_workforce.surveys.instruments import instrument_files
 
 ROOT = Path(__file__).resolve().parent.parent
 CODES = diary_codes()

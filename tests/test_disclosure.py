@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sos_workforce.disclosure import (
+from sos_workforce.privacy.disclosure import (
     GroupCount,
     change_safe,
     filter_cells_safe,

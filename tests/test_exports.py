@@ -5,7 +5,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sos_workforce.exports import csv_bytes, frame_codebook, iter_csv, safe_cell, xlsx_bytes
+from sos_workforce.core.exports import csv_bytes, frame_codebook, iter_csv, safe_cell, xlsx_bytes
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+2", "-3", "@SUM(A1)", "\tx", "\rx"]
 

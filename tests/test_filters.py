@@ -11,12 +11,12 @@ import pytest
 from openpyxl import load_workbook
 
 from sos_workforce import surveys
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.errors import InvalidInput
-from sos_workforce.report import dashboard_workbook
-from sos_workforce.reporting import WHOLE_WAVE, load_wave_counts
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.reports.scrutiny import dashboard_workbook
+from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
 from tests.factories import World, build_world, launch, token_of
 from tests.test_app_pages import demo_app, demo_template, sign_in  # noqa: F401 - fixtures
 

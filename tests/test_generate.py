@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sos_workforce.auth import Actor
-from sos_workforce.benchmarks import benchmark_wave
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.generate import generate
-from sos_workforce.models import Wave
-from sos_workforce.reporting import WHOLE_WAVE, load_wave_counts
+from sos_workforce.access.auth import Actor
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import Wave
+from sos_workforce.devdata.generate import generate
+from sos_workforce.surveys.benchmarks import benchmark_wave
+from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
 from tests.test_tallies import _recount
 
 
@@ -31,10 +31,10 @@ def test_small_preset_is_consistent_and_reportable(db: Database) -> None:
 
     # Diaries: about 85% of 200 staff keep one week, 9–13 entries a weekday.
     assert 0.7 * 200 * 9 <= report.diary_entries <= 200 * 6 * 13
-    from sos_workforce.diaries import list_periods
-    from sos_workforce.time_use import time_use
+    from sos_workforce.diaries.periods import list_periods
+    from sos_workforce.diaries.time_use import time_use_report
 
     [period] = list_periods(db, admin, 1)
-    figures = time_use(db, admin, period.id, 5)
+    figures = time_use_report(db, admin, period.id, 5)
     assert figures.overall.shown and 8 <= (figures.overall.direct_share or 0) <= 25
     assert 40 <= (figures.overall.hours_per_fte_week or 0) <= 55

@@ -6,8 +6,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sos_workforce.errors import InvalidInput
-from sos_workforce.instruments import (
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.surveys.instruments import (
     ScaleItem,
     dump_instrument,
     instrument_files,

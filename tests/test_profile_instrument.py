@@ -8,19 +8,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from sos_workforce.charts import domain_timeline_chart, latest_vs_previous_chart
-from sos_workforce.db import Database
-from sos_workforce.errors import InvalidInput
-from sos_workforce.instruments import instrument_files
-from sos_workforce.models import ProfileInstrumentVersion
-from sos_workforce.profile_instrument import (
+from sos_workforce.core.db import Database
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.core.models import ProfileInstrumentVersion
+from sos_workforce.profiling.instrument import (
     parse_profile,
     profile_files,
     register_profile,
     sync_profiles,
 )
-from sos_workforce.profile_reporting import build_progress
-from sos_workforce.timeline import Timeline, phase_spans, suggested_phase_starts
+from sos_workforce.profiling.progress import build_progress
+from sos_workforce.profiling.timeline import Timeline, phase_spans, suggested_phase_starts
+from sos_workforce.reports.charts import domain_timeline_chart, latest_vs_previous_chart
+from sos_workforce.surveys.instruments import instrument_files
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "surveys" / "self_profile.yaml"

@@ -9,14 +9,18 @@ from collections.abc import Mapping
 import pytest
 from sqlalchemy import func, select
 
-from sos_workforce import organisations, profiling, surveys, timeline
-from sos_workforce.auth import Actor
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import ExperienceBand, ImplementationPhase, RaterRole, RoundStatus
-from sos_workforce.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
-from sos_workforce.models import AgreedScore, AuditEvent, ProfileRound, RaterLink, RaterScore
-from sos_workforce.profile_reporting import (
+from sos_workforce import surveys
+from sos_workforce.access import organisations
+from sos_workforce.access.auth import Actor
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import ExperienceBand, ImplementationPhase, RaterRole, RoundStatus
+from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
+from sos_workforce.core.models import AgreedScore, AuditEvent, ProfileRound, RaterLink, RaterScore
+from sos_workforce.core.security import hash_token
+from sos_workforce.profiling import rounds as profiling
+from sos_workforce.profiling import timeline
+from sos_workforce.profiling.progress import (
     HIGH_LEVEL,
     MIN_ORGANISATIONS,
     SUSTAINMENT_DROP,
@@ -24,7 +28,6 @@ from sos_workforce.profile_reporting import (
     progress_report,
     readiness,
 )
-from sos_workforce.security import hash_token
 from tests.factories import World, build_world, launch, token_of
 
 DOMAINS = [

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.models import AgreedScore, Milestone, RaterScore
-from sos_workforce.navigation import RATING_PAGE
+from navigation import RATING_PAGE
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import AgreedScore, Milestone, RaterScore
 from tests import test_app_pages
 from tests.conftest import make_settings
 from tests.test_app_pages import ROOT, sign_in

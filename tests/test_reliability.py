@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from sos_workforce import config
 from sos_workforce.cli import app
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.errors import InvalidInput
+from sos_workforce.core import config
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.core.models import Answer, Response
 from sos_workforce.maintenance import backup_sqlite, integrity_problems
-from sos_workforce.models import Answer, Response
 from tests.factories import build_world, launch, token_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,8 +123,8 @@ def test_sigkill_inside_a_bulk_import_leaves_nothing_half_imported(
     import datetime as dt
     import json
 
-    from sos_workforce.models import AuditEvent, RosterMember, RosterSnapshot
-    from sos_workforce.workforce import import_roster
+    from sos_workforce.core.models import AuditEvent, RosterMember, RosterSnapshot
+    from sos_workforce.workforce.rosters import import_roster
 
     database, world, url = sqlite_world
     rows = 60_000  # large enough that SQLite spills uncommitted pages to the WAL file

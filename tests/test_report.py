@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from sos_workforce import diaries, organisations, surveys
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.report import scrutiny_report
+from sos_workforce import diaries, surveys
+from sos_workforce.access import organisations
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.reports.scrutiny import scrutiny_report
 from tests.factories import build_world, launch, token_of
 from tests.test_app_pages import demo_app, demo_template  # noqa: F401 - fixtures
 
@@ -55,9 +56,9 @@ def test_report_is_accessible_discloses_suppression_and_escapes_text(
 def test_the_demo_report_covers_confidence_trends_retention_and_the_self_profile(
     demo_app,  # type: ignore[no-untyped-def]
 ) -> None:
-    from sos_workforce.auth import sign_in
-    from sos_workforce.demo import DEMO_CREDENTIALS
-    from sos_workforce.enums import Role
+    from sos_workforce.access.auth import sign_in
+    from sos_workforce.core.enums import Role
+    from sos_workforce.devdata.demo import DEMO_CREDENTIALS
     from tests.conftest import make_settings
     from tests.test_app_pages import ROOT
 

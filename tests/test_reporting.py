@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sos_workforce.charts import diverging_band_chart, diverging_positions
-from sos_workforce.instruments import load_instrument_file
-from sos_workforce.reporting import TOO_FEW, build_band_tables
+from sos_workforce.reports.charts import diverging_band_chart, diverging_positions
+from sos_workforce.surveys.instruments import load_instrument_file
+from sos_workforce.surveys.results import TOO_FEW, build_band_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = load_instrument_file(ROOT / "surveys" / "sos_confidence.yaml")

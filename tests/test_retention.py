@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from sos_workforce import diaries, retention, surveys, time_use
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
-from sos_workforce.models import (
+from sos_workforce import diaries, maintenance, surveys
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
+from sos_workforce.core.models import (
     Answer,
     AuditEvent,
     ClosedWaveTally,
@@ -22,8 +22,12 @@ from sos_workforce.models import (
     Response,
     TextAnswer,
 )
-from sos_workforce.reporting import WHOLE_WAVE, load_wave_counts
-from sos_workforce.trends import instrument_trend
+from sos_workforce.diaries import erasure as diary_erasure
+from sos_workforce.diaries import time_use
+from sos_workforce.privacy import retention
+from sos_workforce.surveys import erasure as survey_erasure
+from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
+from sos_workforce.surveys.trends import instrument_trend
 from tests.diary_factories import MONDAY as DIARY_MONDAY
 from tests.diary_factories import fill as diary_fill
 from tests.diary_factories import launch as diary_launch
@@ -81,12 +85,12 @@ def test_purge_deletes_raw_rows_past_retention_and_keeps_every_result(
         retention.set_retention(db, world.lead, world.organisation_id, 365)
     with pytest.raises(InvalidInput, match="between"):
         retention.set_retention(db, world.admin, world.organisation_id, 5)
-    nothing = retention.purge_expired(db, world.admin)  # no retention period set
+    nothing = maintenance.purge_expired(db, world.admin)  # no retention period set
     assert nothing.responses == 0 and _count(db, Response) == 14
     retention.set_retention(db, world.admin, world.organisation_id, 365)
     with pytest.raises(PermissionDenied):
-        retention.purge_expired(db, world.lead)
-    result = retention.purge_expired(db, world.admin)
+        maintenance.purge_expired(db, world.lead)
+    result = maintenance.purge_expired(db, world.admin)
     assert (result.waves, result.responses) == (1, 8)
     assert _count(db, Response) == 6 and _count(db, Answer) == 6
     with db.read() as session:
@@ -102,7 +106,7 @@ def test_purge_deletes_raw_rows_past_retention_and_keeps_every_result(
     assert "Named Person" not in names
     assert _results(db, world, old.wave_id) == before_old
     assert _results(db, world, recent.wave_id) == before_recent
-    again = retention.purge_expired(db, None, system=True)
+    again = maintenance.purge_expired(db, None, system=True)
     assert again.waves == 0
     with db.read() as session:
         purged = session.scalars(
@@ -128,15 +132,15 @@ def test_erasure_subtracts_an_identified_respondent_everywhere(db: Database, wor
     assert sealed_before == 8  # 7 understanding + 1 employment type
 
     with pytest.raises(PermissionDenied):
-        retention.erase_respondent(db, world.lead, world.organisation_id, "erase.me@x.gov.uk")
+        survey_erasure.erase_respondent(db, world.lead, world.organisation_id, "erase.me@x.gov.uk")
     outsider = build_world(db, Settings(), "away")
     with pytest.raises(PermissionDenied):
-        retention.erase_respondent(db, outsider.lead, world.organisation_id, "a@b")
+        survey_erasure.erase_respondent(db, outsider.lead, world.organisation_id, "a@b")
     with pytest.raises(NotFound):
-        retention.erase_respondent(db, world.admin, outsider.organisation_id + 99, "a@b")
+        survey_erasure.erase_respondent(db, world.admin, outsider.organisation_id + 99, "a@b")
     with pytest.raises(InvalidInput):
-        retention.erase_respondent(db, world.admin, world.organisation_id, "no address")
-    erased = retention.erase_respondent(
+        survey_erasure.erase_respondent(db, world.admin, world.organisation_id, "no address")
+    erased = survey_erasure.erase_respondent(
         db, world.admin, world.organisation_id, " erase.me@X.gov.uk "
     )
     assert erased == 1
@@ -152,14 +156,15 @@ def test_erasure_subtracts_an_identified_respondent_everywhere(db: Database, wor
             select(AuditEvent.count).where(AuditEvent.action == "respondent_erased")
         ).all() == [1]
     assert (
-        retention.erase_respondent(db, world.admin, world.organisation_id, "erase.me@x.gov.uk") == 0
+        survey_erasure.erase_respondent(db, world.admin, world.organisation_id, "erase.me@x.gov.uk")
+        == 0
     )
 
 
 def test_comments_are_purged_with_their_wave(db: Database, world: World) -> None:
     opened = TODAY - dt.timedelta(days=100)
     with db.read() as session:
-        from sos_workforce.models import Instrument, InstrumentVersion
+        from sos_workforce.core.models import Instrument, InstrumentVersion
 
         version_id = session.scalar(
             select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
@@ -181,12 +186,12 @@ def test_comments_are_purged_with_their_wave(db: Database, world: World) -> None
         surveys.submit_response(db, token_of(link), {"working_well": "Mapping"}, today=opened)
     surveys.close_wave(db, world.lead, launched.wave_id)
     retention.set_retention(db, world.admin, world.organisation_id, 60)
-    result = retention.purge_expired(db, world.admin)
+    result = maintenance.purge_expired(db, world.admin)
     assert result.comments == 3 and _count(db, TextAnswer) == 0
 
 
 def _time_use_figures(db: Database, world: World, period_id: int) -> tuple[object, ...]:
-    report = time_use.time_use(db, world.executive, period_id, 3)
+    report = time_use.time_use_report(db, world.executive, period_id, 3)
     return (report.participants, report.completion, report.overall, report.by_team, report.by_role)
 
 
@@ -232,7 +237,7 @@ def test_diary_purge_deletes_entries_and_staff_ids_and_keeps_time_use(
     entries_before = _count(db, DiaryEntry)
 
     retention.set_retention(db, world.admin, world.organisation_id, 365)
-    result = retention.purge_expired(db, world.admin)
+    result = maintenance.purge_expired(db, world.admin)
     # Only the old closed period: the recent one is within 365 days, the other still open.
     assert (result.diary_periods, result.diary_entries) == (1, sum(1 + n % 5 for n in range(8)) * 2)
     assert _count(db, DiaryEntry) == entries_before - result.diary_entries
@@ -247,7 +252,7 @@ def test_diary_purge_deletes_entries_and_staff_ids_and_keeps_time_use(
     assert {p.period_id: _time_use_figures(db, world, p.period_id) for p in (old, recent)} == before
     with pytest.raises(LinkRefused):
         diaries.open_diary(db, next(iter(old.tokens.values())))
-    assert retention.purge_expired(db, None, system=True).diary_periods == 0
+    assert maintenance.purge_expired(db, None, system=True).diary_periods == 0
 
 
 def test_erasing_a_worker_removes_their_diaries_and_reseals_closed_periods(
@@ -270,19 +275,19 @@ def test_erasing_a_worker_removes_their_diaries_and_reseals_closed_periods(
     for token in still_open.tokens.values():
         diary_fill(db, token, [later], [("travel", 30)], today=later)
     diaries.close_period(db, world.lead, closed.period_id)
-    before = time_use.time_use(db, world.executive, closed.period_id, 3).overall
+    before = time_use.time_use_report(db, world.executive, closed.period_id, 3).overall
     assert before.workers == 5
 
     with pytest.raises(PermissionDenied):
-        retention.erase_diary_worker(db, world.lead, world.organisation_id, "S4")
+        diary_erasure.erase_diary_worker(db, world.lead, world.organisation_id, "S4")
     with pytest.raises(InvalidInput):
-        retention.erase_diary_worker(db, world.admin, world.organisation_id, "  ")
+        diary_erasure.erase_diary_worker(db, world.admin, world.organisation_id, "  ")
     # S4 recorded 300 direct + 120 recording minutes; everyone 900 direct of 1,500.
-    assert retention.erase_diary_worker(db, world.admin, world.organisation_id, " s4 ") == 2
-    after = time_use.time_use(db, world.executive, closed.period_id, 3).overall
+    assert diary_erasure.erase_diary_worker(db, world.admin, world.organisation_id, " s4 ") == 2
+    after = time_use.time_use_report(db, world.executive, closed.period_id, 3).overall
     assert after.workers == 4 and after.recorded_hours == (1500 - 420) / 60
     assert after.direct_share == round(600 / 1080 * 100, 1)
-    opened = time_use.time_use(db, world.executive, still_open.period_id, 3)
+    opened = time_use.time_use_report(db, world.executive, still_open.period_id, 3)
     assert opened.participants == 4
     with db.read() as session:
         refs = session.scalars(select(DiaryParticipant.worker_ref)).all()
@@ -291,4 +296,4 @@ def test_erasing_a_worker_removes_their_diaries_and_reseals_closed_periods(
         ).all()
     assert "S4" not in refs and len(refs) == 8
     assert erased == [2]
-    assert retention.erase_diary_worker(db, world.admin, world.organisation_id, "S4") == 0
+    assert diary_erasure.erase_diary_worker(db, world.admin, world.organisation_id, "S4") == 0

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
-from sos_workforce.db import Database
-from sos_workforce.models import AnswerTally, InstrumentItem, Invitation, Response
+from sos_workforce.core.db import Database
+from sos_workforce.core.models import AnswerTally, InstrumentItem, Invitation, Response
 from tests.browser_support import running_app, settled
 from tests.conftest import _empty_postgres, make_settings, require_chromium
 from tests.factories import build_world, launch, token_of

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from sos_workforce import auth, sso
-from sos_workforce.config import PLACEHOLDER_SECRET, Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.errors import SignInFailed, SsoSignInExpired
-from sos_workforce.models import AuditEvent, UserAccount
+from sos_workforce.access import auth, sso
+from sos_workforce.core.config import PLACEHOLDER_SECRET, Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import SignInFailed, SsoSignInExpired
+from sos_workforce.core.models import AuditEvent, UserAccount
 from tests.factories import build_world
 
 SECRET = "a-real-secret-for-tests-only-0123456789"
@@ -171,7 +171,8 @@ def test_the_run_command_starts_streamlit_with_the_secrets_file(
 ) -> None:
     from typer.testing import CliRunner
 
-    from sos_workforce import cli, config
+    from sos_workforce import cli
+    from sos_workforce.core import config
 
     for name, value in {
         "SOS_DATA_DIR": str(tmp_path),
@@ -218,7 +219,7 @@ def sso_app(app_env: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.
 
 @pytest.mark.parametrize("role", list(Role))
 def test_the_router_signs_in_a_provider_identity_with_its_role_menu(sso_app, role: Role) -> None:  # type: ignore[no-untyped-def]
-    from sos_workforce.navigation import pages_for
+    from navigation import pages_for
     from tests.test_app_pages import registered
 
     at = sso_app()
@@ -259,7 +260,8 @@ def test_user_add_sso_only_sets_no_password(
 ) -> None:
     from typer.testing import CliRunner
 
-    from sos_workforce import cli, config
+    from sos_workforce import cli
+    from sos_workforce.core import config
 
     monkeypatch.setenv("SOS_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SOS_DATABASE_URL", raising=False)

@@ -12,12 +12,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from sos_workforce.auth import SSO_NO_ACCESS
-from sos_workforce.db import Database
-from sos_workforce.demo import DEMO_CREDENTIALS, seed_demo
-from sos_workforce.enums import Role
-from sos_workforce.models import AuditEvent
-from sos_workforce.sso import streamlit_arguments
+from sos_workforce.access.auth import SSO_NO_ACCESS
+from sos_workforce.access.sso import streamlit_arguments
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import AuditEvent
+from sos_workforce.devdata.demo import DEMO_CREDENTIALS, seed_demo
 from tests.browser_support import free_port, running_app, settled
 from tests.conftest import make_settings, require_chromium
 from tests.oidc_mock import CLIENT_ID, CLIENT_SECRET, MockProvider, running_provider

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sos_workforce.stats import percent, wilson_interval
+from sos_workforce.core.figures import percent, wilson_interval
 
 
 @pytest.mark.parametrize(

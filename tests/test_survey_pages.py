@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from sos_workforce import auth, surveys
-from sos_workforce.db import Database
-from sos_workforce.demo import DEMO_CREDENTIALS
-from sos_workforce.enums import Channel, Role
-from sos_workforce.instruments import instrument_files, load_instrument_file
-from sos_workforce.models import AuditEvent, Response, Wave
-from sos_workforce.navigation import SURVEY_PAGE
+from navigation import SURVEY_PAGE
+from sos_workforce import surveys
+from sos_workforce.access import auth
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Channel, Role
+from sos_workforce.core.models import AuditEvent, Response, Wave
+from sos_workforce.devdata.demo import DEMO_CREDENTIALS
+from sos_workforce.surveys.instruments import instrument_files, load_instrument_file
 from tests.conftest import make_settings
 from tests.test_app_pages import (  # noqa: F401 - fixtures
     ROOT,

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from sos_workforce import surveys
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import WaveStatus
-from sos_workforce.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
-from sos_workforce.models import Answer, AuditEvent, Invitation, Response, ResponseDraft, Wave
-from sos_workforce.reporting import wave_band_tables
-from sos_workforce.security import hash_token
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import WaveStatus
+from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
+from sos_workforce.core.models import Answer, AuditEvent, Invitation, Response, ResponseDraft, Wave
+from sos_workforce.core.security import hash_token
+from sos_workforce.surveys.results import wave_band_tables
 from tests.factories import World, build_world, launch, token_of
 
 
@@ -299,7 +299,7 @@ def test_waves_list_and_close(db: Database, world: World) -> None:
 
 
 def test_team_tables_hide_groups_derivable_by_subtraction(db: Database, world: World) -> None:
-    from sos_workforce.reporting import load_wave_counts, team_heatmap
+    from sos_workforce.surveys.results import load_wave_counts, team_heatmap
 
     launched = launch(db, world, {"Alpha": 6, "Beta": 3})
     for link in launched.links:  # everyone answers: Alpha 6, Beta 3
@@ -331,7 +331,7 @@ def test_team_tables_hide_groups_derivable_by_subtraction(db: Database, world: W
 
 
 def test_team_tables_show_groups_that_are_safe(db: Database, world: World) -> None:
-    from sos_workforce.reporting import load_wave_counts, team_heatmap
+    from sos_workforce.surveys.results import load_wave_counts, team_heatmap
 
     launched = launch(db, world, {"Alpha": 6, "Beta": 5})
     for index, link in enumerate(launched.links):
@@ -351,7 +351,7 @@ def test_workbook_export_applies_the_same_suppression(db: Database, world: World
 
     import openpyxl
 
-    from sos_workforce.reporting import WHOLE_WAVE, load_wave_counts, wave_workbook
+    from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts, wave_workbook
 
     launched = launch(db, world, {"Alpha": 6, "Beta": 3})
     for link in launched.links:

@@ -9,8 +9,8 @@ import gc
 
 import pytest
 
-from sos_workforce.errors import InvalidInput
-from sos_workforce.tabular import Column, Table, parse_rows, read_table
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.core.tabular import Column, Table, parse_rows, read_table
 
 COLUMNS = [
     Column("ref", "Staff id", max_length=5),

@@ -9,10 +9,10 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from sos_workforce import surveys
-from sos_workforce.config import Settings
-from sos_workforce.db import Database, make_engine, upgrade
-from sos_workforce.models import Answer, AnswerTally, RespondentTally, Response
-from sos_workforce.reporting import wave_band_tables
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database, make_engine, upgrade
+from sos_workforce.core.models import Answer, AnswerTally, RespondentTally, Response
+from sos_workforce.surveys.results import wave_band_tables
 from tests.factories import build_world, launch, token_of
 
 
@@ -113,7 +113,7 @@ def test_a_populated_database_upgrades_with_tallies_backfilled(tmp_path: Path) -
     settings = Settings(database_url=url, data_dir=tmp_path)
     database = Database.from_settings(settings)
     # Register the real instrument at 0001 through the same code the app used then.
-    from sos_workforce.instruments import load_instrument_file, register
+    from sos_workforce.surveys.instruments import load_instrument_file, register
 
     with database.write() as session:
         register(session, load_instrument_file(settings.surveys_dir / "sos_confidence.yaml"))
@@ -147,8 +147,8 @@ def test_a_populated_database_upgrades_with_tallies_backfilled(tmp_path: Path) -
     database = Database.from_settings(settings)
     answers, people = _recount(database)
     assert people == {(1, 1): 6} and sum(answers.values()) == 6
-    from sos_workforce.auth import Actor
-    from sos_workforce.enums import Role
+    from sos_workforce.access.auth import Actor
+    from sos_workforce.core.enums import Role
 
     lead = Actor(1, "l@x.example", "L", Role.LEAD, frozenset({1}))
     [table] = wave_band_tables(database, lead, 1, min_group_size=5)

@@ -9,15 +9,17 @@ import pytest
 from alembic import command
 from sqlalchemy import delete
 
-from sos_workforce import diaries, organisations, surveys, time_use
-from sos_workforce.config import Settings
-from sos_workforce.db import Database, alembic_config
-from sos_workforce.diaries import EntryInput
-from sos_workforce.diary_codes import diary_codes
-from sos_workforce.enums import DiaryStatus
-from sos_workforce.errors import InvalidInput, PermissionDenied
-from sos_workforce.models import DiaryEntry, DiaryParticipant
-from sos_workforce.time_use import Spread
+from sos_workforce import diaries, surveys
+from sos_workforce.access import organisations
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database, alembic_config
+from sos_workforce.core.enums import DiaryStatus
+from sos_workforce.core.errors import InvalidInput, PermissionDenied
+from sos_workforce.core.models import DiaryEntry, DiaryParticipant
+from sos_workforce.diaries import time_use
+from sos_workforce.diaries.codes import diary_codes
+from sos_workforce.diaries.days import EntryInput
+from sos_workforce.diaries.time_use import Spread
 from tests.diary_factories import AFTER, MONDAY, fill, launch, weekdays
 from tests.factories import World, build_world
 from tests.factories import launch as launch_wave
@@ -58,7 +60,7 @@ def test_shares_and_hours_match_a_hand_computed_example(db: Database, world: Wor
         [("direct_family", 120), ("recording", 240), ("liaison", 240)],
     )
 
-    report = time_use.time_use(db, world.executive, period.period_id, K)
+    report = time_use.time_use_report(db, world.executive, period.period_id, K)
     overall = report.overall
     assert report.weekdays == 5 and report.weeks == 1.0
     assert overall.workers == 3  # W4 recorded nothing: not in the averages
@@ -116,7 +118,7 @@ def test_a_team_of_k_minus_1_is_hidden_and_its_sibling_too(db: Database, world: 
     period = launch(db, world, people)
     for ref, token in period.tokens.items():
         fill(db, token, [MONDAY], [("direct_child" if ref[0] == "B" else "travel", 60)])
-    report = time_use.time_use(db, world.lead, period.period_id, K)
+    report = time_use.time_use_report(db, world.lead, period.period_id, K)
     status = {g.name: g.status for g in report.by_team}
     # Beta (2 < 3) is hidden; then All (9) − Gamma (4) − Alpha (3) = Beta's 2 could be
     # derived, so the next-smallest sibling, Alpha, is hidden too.
@@ -130,7 +132,7 @@ def test_a_team_of_k_minus_1_is_hidden_and_its_sibling_too(db: Database, world: 
     assert frame.loc["Beta", "Direct work %"] == "fewer than 3"
     assert set(report.activity_frame()["group"]) == {"All teams", "Gamma"}
     # With k = 10 nothing at all is shown, not even the whole period.
-    nothing = time_use.time_use(db, world.lead, period.period_id, 10)
+    nothing = time_use.time_use_report(db, world.lead, period.period_id, 10)
     assert not nothing.overall.shown and nothing.completion is None
     assert not any(g.shown for g in nothing.by_team)
 
@@ -149,7 +151,7 @@ def test_parent_teams_include_sub_teams_and_roles_are_suppressed(
     period = launch(db, world, people)
     for token in period.tokens.values():
         fill(db, token, [MONDAY], [("recording", 60)])
-    report = time_use.time_use(db, world.lead, period.period_id, K)
+    report = time_use.time_use_report(db, world.lead, period.period_id, K)
     assert {g.name.strip(): g.workers for g in report.by_team} == {"Alpha": 6, "↳ North": 3}
     # Roles: 4 social workers, 2 team managers: managers hidden, and then social workers
     # too (everyone − social workers = the 2 managers).
@@ -217,13 +219,13 @@ def test_a_closed_period_is_reported_from_its_sealed_totals(db: Database, world:
         entries = [("direct_child", 30 + 15 * index), ("recording", 120), ("travel", 45)]
         fill(db, token, weekdays(count=2 + index % 4), entries)
         fill(db, token, [saturday], [("recording", 60)])  # hours worked, not completion
-    while_open = time_use.time_use(db, world.lead, period.period_id, K)
+    while_open = time_use.time_use_report(db, world.lead, period.period_id, K)
     # Weekdays with entries: 2+3+4+5 twice = 28 of 9 people × 5 weekdays.
     assert while_open.completion == round(28 / 45 * 100, 1)
     assert while_open.participants == 9 and while_open.overall.workers == 8
 
     diaries.close_period(db, world.lead, period.period_id)
-    closed = time_use.time_use(db, world.lead, period.period_id, K)
+    closed = time_use.time_use_report(db, world.lead, period.period_id, K)
     assert closed.status is DiaryStatus.CLOSED
     assert _figures(closed) == _figures(while_open)
 
@@ -233,7 +235,9 @@ def test_a_closed_period_is_reported_from_its_sealed_totals(db: Database, world:
     with db.write() as session:
         session.execute(delete(DiaryEntry))
         session.execute(delete(DiaryParticipant))
-    assert _figures(time_use.time_use(db, world.lead, period.period_id, K)) == _figures(while_open)
+    assert _figures(time_use.time_use_report(db, world.lead, period.period_id, K)) == _figures(
+        while_open
+    )
     assert diaries.list_periods(db, world.lead, world.organisation_id) == listed
     assert listed[0].participants == 9 and listed[0].recording == 8
     assert diaries.participation(db, world.lead, period.period_id, min_group_size=K) == (
@@ -287,7 +291,7 @@ def test_outsiders_and_other_organisations_are_refused(
     period = launch(db, world, [("A1", "Alpha", "Social worker", 1.0)])
     other_period = launch(db, other, [("Z1", "Alpha", "Social worker", 1.0)])
     with pytest.raises(PermissionDenied):
-        time_use.time_use(db, other.executive, period.period_id, K)
+        time_use.time_use_report(db, other.executive, period.period_id, K)
     with pytest.raises(PermissionDenied):
         time_use.compare_periods(db, world.lead, period.period_id, other_period.period_id, K)
     with pytest.raises(InvalidInput, match="same organisation"):
@@ -306,12 +310,12 @@ def test_the_migration_seals_periods_closed_before_it(
     for n, token in enumerate(period.tokens.values()):
         fill(db, token, weekdays(count=1 + n % 3), [("direct_family", 45 * (n + 1)), ("court", 90)])
     diaries.close_period(db, world.lead, period.period_id)
-    sealed = _figures(time_use.time_use(db, world.lead, period.period_id, K))
+    sealed = _figures(time_use.time_use_report(db, world.lead, period.period_id, K))
     db.engine.dispose()
     config = alembic_config(settings.resolved_database_url)
     command.downgrade(config, "0012")  # back to before sealed totals existed
     command.upgrade(config, "head")
-    assert _figures(time_use.time_use(db, world.lead, period.period_id, K)) == sealed
+    assert _figures(time_use.time_use_report(db, world.lead, period.period_id, K)) == sealed
 
 
 def test_time_use_is_compared_with_other_authorities_where_three_contribute(

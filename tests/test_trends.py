@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from sos_workforce import surveys
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.errors import PermissionDenied
-from sos_workforce.instruments import load_instrument_file, register
-from sos_workforce.trends import instrument_trend
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.errors import PermissionDenied
+from sos_workforce.surveys.instruments import load_instrument_file, register
+from sos_workforce.surveys.trends import instrument_trend
 from tests.factories import build_world, launch, token_of
 
 
@@ -53,7 +53,7 @@ def test_trend_compares_only_compatible_items(db: Database, settings: Settings) 
     late = mid + dt.timedelta(days=100)
     wave_c = launch(db, world, {"Alpha": 15}, today=late)
     with db.write() as session:  # point this wave at version 3
-        from sos_workforce.models import Wave
+        from sos_workforce.core.models import Wave
 
         session.get_one(Wave, wave_c.wave_id).instrument_version_id = version_3
     _answer(db, wave_c.links, {"understanding": 12, "integration": 3, "train_colleagues": 6}, late)
@@ -98,10 +98,10 @@ def test_change_hidden_when_respondents_move_by_fewer_than_k(
 
 
 def test_trend_is_drawn_over_the_implementation_phases() -> None:
-    from sos_workforce.charts import trend_chart
-    from sos_workforce.enums import ImplementationPhase
-    from sos_workforce.timeline import MilestoneEntry, Timeline, phase_spans
-    from sos_workforce.trends import Trend, TrendPoint
+    from sos_workforce.core.enums import ImplementationPhase
+    from sos_workforce.profiling.timeline import MilestoneEntry, Timeline, phase_spans
+    from sos_workforce.reports.charts import trend_chart
+    from sos_workforce.surveys.trends import Trend, TrendPoint
 
     points = [
         TrendPoint(

@@ -8,13 +8,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from sos_workforce import surveys, waves
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import Channel, WaveStatus
-from sos_workforce.errors import InvalidInput, LinkRefused, PermissionDenied
-from sos_workforce.models import AuditEvent, Base, ClosedWaveTally, Invitation, Response, Wave
-from sos_workforce.security import hash_token
+from sos_workforce import surveys
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Channel, WaveStatus
+from sos_workforce.core.errors import InvalidInput, LinkRefused, PermissionDenied
+from sos_workforce.core.models import AuditEvent, Base, ClosedWaveTally, Invitation, Response, Wave
+from sos_workforce.core.security import hash_token
 from tests.factories import World, build_world, launch, token_of
 
 TODAY = dt.date.today()
@@ -54,24 +54,24 @@ def test_a_draft_refuses_responses_until_opened(db: Database, world: World) -> N
     with pytest.raises(InvalidInput, match="not been opened"):
         surveys.close_wave(db, world.lead, launched.wave_id)
     with pytest.raises(PermissionDenied):
-        waves.open_wave(db, world.executive, launched.wave_id)
-    waves.open_wave(db, world.lead, launched.wave_id)
+        surveys.open_wave(db, world.executive, launched.wave_id)
+    surveys.open_wave(db, world.lead, launched.wave_id)
     surveys.submit_response(db, token, {"understanding": 5})
     assert _count(db, Response) == 1
     with pytest.raises(InvalidInput, match="Only a draft"):
-        waves.open_wave(db, world.lead, launched.wave_id)
+        surveys.open_wave(db, world.lead, launched.wave_id)
     assert "wave_opened" in _actions(db)
 
 
 def test_a_draft_can_be_discarded_with_its_links(db: Database, world: World) -> None:
     launched = launch(db, world, draft=True)
-    waves.discard_draft_wave(db, world.lead, launched.wave_id)
+    surveys.discard_draft_wave(db, world.lead, launched.wave_id)
     assert _count(db, Wave) == 0 and _count(db, Invitation) == 0
     with pytest.raises(LinkRefused, match="not valid"):
         surveys.open_survey(db, token_of(launched.links[0]))
     opened = launch(db, world)
     with pytest.raises(InvalidInput, match="Only a draft"):
-        waves.discard_draft_wave(db, world.lead, opened.wave_id)
+        surveys.discard_draft_wave(db, world.lead, opened.wave_id)
     assert "wave_discarded" in _actions(db)
 
 
@@ -84,11 +84,11 @@ def test_reopen_needs_a_reason_and_unseals_the_closed_tallies(db: Database, worl
     with pytest.raises(LinkRefused, match="closed"):
         surveys.submit_response(db, tokens[1], {"understanding": 3})
     with pytest.raises(InvalidInput, match="Say why"):
-        waves.reopen_wave(
+        surveys.reopen_wave(
             db, world.lead, launched.wave_id, reason="  ", closes_on=TODAY + dt.timedelta(days=3)
         )
     with pytest.raises(InvalidInput, match="today or later"):
-        waves.reopen_wave(
+        surveys.reopen_wave(
             db,
             world.lead,
             launched.wave_id,
@@ -96,7 +96,7 @@ def test_reopen_needs_a_reason_and_unseals_the_closed_tallies(db: Database, worl
             closes_on=TODAY - dt.timedelta(days=1),
         )
     assert _status(db, launched.wave_id) is WaveStatus.CLOSED
-    waves.reopen_wave(
+    surveys.reopen_wave(
         db,
         world.lead,
         launched.wave_id,
@@ -128,7 +128,7 @@ ROSTER = (
 def test_roster_audience_gives_named_links_and_a_not_yet_responded_list(
     db: Database, world: World
 ) -> None:
-    preview = waves.read_audience(
+    preview = surveys.read_audience(
         db, world.lead, world.organisation_id, data=ROSTER.encode(), filename="roster.csv"
     )
     assert preview.per_team == {"Alpha": 2, "Beta": 1}
@@ -151,10 +151,10 @@ def test_roster_audience_gives_named_links_and_a_not_yet_responded_list(
     assert {r.team: r.expected for r in rates.teams} == {"Alpha": 2, "Beta": 1}
 
     surveys.submit_response(db, token_of(by_ref["SW002"]), {"understanding": 4})
-    waiting = waves.not_yet_responded(db, world.lead, launched.wave_id)
+    waiting = surveys.not_yet_responded(db, world.lead, launched.wave_id)
     assert [(p.staff_ref, p.team) for p in waiting] == [("SW001", "Alpha"), ("SW003", "Beta")]
     with pytest.raises(PermissionDenied):
-        waves.not_yet_responded(db, world.executive, launched.wave_id)
+        surveys.not_yet_responded(db, world.executive, launched.wave_id)
     with db.read() as session:
         listed = session.scalars(
             select(AuditEvent.count).where(AuditEvent.action == "non_responders_listed")
@@ -181,7 +181,7 @@ def test_bad_roster_files_are_refused_row_by_row(
     db: Database, world: World, content: str, message: str
 ) -> None:
     with pytest.raises(InvalidInput, match=message):
-        waves.read_audience(
+        surveys.read_audience(
             db, world.lead, world.organisation_id, data=content.encode(), filename="r.csv"
         )
     assert _count(db, Wave) == 0
@@ -210,12 +210,12 @@ def test_launch_refuses_both_audiences_or_duplicates(db: Database, world: World)
 
 def test_open_link_mints_one_single_use_link_per_respondent(db: Database, world: World) -> None:
     launched = launch(db, world)
-    url = waves.issue_open_link(db, world.lead, launched.wave_id, base_url="http://t")
+    url = surveys.issue_open_link(db, world.lead, launched.wave_id, base_url="http://t")
     open_token = url.rsplit("o=", 1)[1]
-    form = waves.open_link_form(db, open_token)
+    form = surveys.open_link_form(db, open_token)
     assert [name for _, name in form.teams] == ["Alpha", "Beta"]
-    first = waves.start_open_response(db, open_token, world.teams["Beta"])
-    second = waves.start_open_response(db, open_token, world.teams["Beta"])
+    first = surveys.start_open_response(db, open_token, world.teams["Beta"])
+    second = surveys.start_open_response(db, open_token, world.teams["Beta"])
     assert first != second
     surveys.save_draft(db, first, {"understanding": 6})
     assert surveys.open_survey(db, first).draft == {"understanding": 6}
@@ -226,25 +226,25 @@ def test_open_link_mints_one_single_use_link_per_respondent(db: Database, world:
         assert session.scalars(select(Response.channel)).one() is Channel.OPEN_LINK
     with pytest.raises(InvalidInput, match="Choose one of the teams"):
         other = build_world(db, Settings(), "elsewhere")  # a team outside this wave
-        waves.start_open_response(db, open_token, other.teams["Alpha"])
+        surveys.start_open_response(db, open_token, other.teams["Alpha"])
     # A new open link replaces the old one; closing stops it.
-    replacement = waves.issue_open_link(db, world.lead, launched.wave_id, base_url="http://t")
+    replacement = surveys.issue_open_link(db, world.lead, launched.wave_id, base_url="http://t")
     with pytest.raises(LinkRefused, match="not valid"):
-        waves.open_link_form(db, open_token)
+        surveys.open_link_form(db, open_token)
     surveys.close_wave(db, world.lead, launched.wave_id)
     with pytest.raises(LinkRefused, match="closed"):
-        waves.start_open_response(db, replacement.rsplit("o=", 1)[1], world.teams["Alpha"])
+        surveys.start_open_response(db, replacement.rsplit("o=", 1)[1], world.teams["Alpha"])
     with pytest.raises(LinkRefused, match="closed"):
         surveys.submit_response(db, second, {"understanding": 2})
     with pytest.raises(LinkRefused, match="not valid"):
-        waves.open_link_form(db, "x" * 200)
+        surveys.open_link_form(db, "x" * 200)
 
 
 def test_free_text_only_for_groups_of_twice_the_minimum(
     db: Database, world: World, settings: Settings
 ) -> None:
     with db.read() as session:
-        from sos_workforce.models import Instrument, InstrumentVersion
+        from sos_workforce.core.models import Instrument, InstrumentVersion
 
         version_id = session.scalar(
             select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
@@ -268,23 +268,23 @@ def test_free_text_only_for_groups_of_twice_the_minimum(
         if index < len(comments):
             answers["working_well"] = comments[index]
         surveys.submit_response(db, token, answers)
-    withheld = waves.free_text(db, world.executive, launched.wave_id, min_group_size=5)
+    withheld = surveys.free_text(db, world.executive, launched.wave_id, min_group_size=5)
     assert all(c.respondents is None and c.comments == [] for c in withheld)
     surveys.submit_response(db, tokens[9], {"implementation_scaling": 5})
     shown = {
         c.item_code: c
-        for c in waves.free_text(db, world.executive, launched.wave_id, min_group_size=5)
+        for c in surveys.free_text(db, world.executive, launched.wave_id, min_group_size=5)
     }
     assert shown["working_well"].respondents == 10
     assert shown["working_well"].comments == ["<b>bold</b>", "=HYPERLINK(x)", "Apple", "zebra"]
     assert shown["worried_about"].comments == []
-    team_view = waves.free_text(
+    team_view = surveys.free_text(
         db, world.executive, launched.wave_id, min_group_size=5, team_id=world.teams["Beta"]
     )
     assert all(c.respondents is None for c in team_view)
     outsider = build_world(db, settings, "away")
     with pytest.raises(PermissionDenied):
-        waves.free_text(db, outsider.executive, launched.wave_id, min_group_size=5)
+        surveys.free_text(db, outsider.executive, launched.wave_id, min_group_size=5)
 
 
 INSTRUMENT = """\

@@ -23,12 +23,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from sos_workforce import surveys, waves
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import WaveStatus
-from sos_workforce.errors import LinkRefused, SosError
-from sos_workforce.models import ClosedWaveTally, Invitation, RespondentTally, Response, Wave
+from sos_workforce import surveys
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import WaveStatus
+from sos_workforce.core.errors import LinkRefused, SosError
+from sos_workforce.core.models import ClosedWaveTally, Invitation, RespondentTally, Response, Wave
 from tests.factories import build_world, launch, token_of
 
 TODAY = dt.date.today()
@@ -75,7 +75,7 @@ def _machine(db: Database, settings_: Settings) -> type[RuleBasedStateMachine]:
             wave = self.waves[wave_id]
             if self._expect(
                 wave.status == "draft",
-                lambda: waves.open_wave(db, self.world.lead, wave_id),
+                lambda: surveys.open_wave(db, self.world.lead, wave_id),
                 SosError,
             ):
                 wave.status = "open"
@@ -95,7 +95,7 @@ def _machine(db: Database, settings_: Settings) -> type[RuleBasedStateMachine]:
             wave = self.waves[wave_id]
             if self._expect(
                 wave.status == "closed",
-                lambda: waves.reopen_wave(
+                lambda: surveys.reopen_wave(
                     db,
                     self.world.lead,
                     wave_id,
@@ -111,7 +111,7 @@ def _machine(db: Database, settings_: Settings) -> type[RuleBasedStateMachine]:
             wave = self.waves[wave_id]
             if self._expect(
                 wave.status == "draft",
-                lambda: waves.discard_draft_wave(db, self.world.lead, wave_id),
+                lambda: surveys.discard_draft_wave(db, self.world.lead, wave_id),
                 SosError,
             ):
                 wave.status = "discarded"

@@ -7,22 +7,24 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from sos_workforce.auth import Actor
-from sos_workforce.config import Settings
-from sos_workforce.db import Database
-from sos_workforce.enums import Role
-from sos_workforce.errors import InvalidInput, PermissionDenied
-from sos_workforce.models import RosterMember, RosterSnapshot
-from sos_workforce.workforce import (
+from sos_workforce.access.auth import Actor
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import InvalidInput, PermissionDenied
+from sos_workforce.core.models import RosterMember, RosterSnapshot
+from sos_workforce.workforce.measures import (
     NOT_AVAILABLE,
     WorkforceFigures,
-    import_roster,
     list_snapshots,
     measures,
+    snapshot_report,
+)
+from sos_workforce.workforce.rosters import (
+    import_roster,
     roster_template,
     save_summary,
     set_establishment,
-    snapshot_report,
 )
 from tests.factories import World, build_world
 
@@ -304,8 +306,8 @@ def test_intention_to_stay_comes_from_the_latest_survey_that_asks_it(
     db: Database, world: World
 ) -> None:
     from sos_workforce import surveys
-    from sos_workforce.instruments import parse_instrument, register
-    from sos_workforce.reporting import latest_item_result
+    from sos_workforce.surveys.instruments import parse_instrument, register
+    from sos_workforce.surveys.results import latest_item_result
     from tests.factories import token_of
 
     assert (

@@ -1,0 +1,60 @@
+"""Who may do what: accounts and sign-in (local and single sign-on), organisations and
+teams, and the audit log.
+
+Pages and other domains import from here, never from the modules inside."""
+
+from sos_workforce.access import audit, auth, organisations, sso
+from sos_workforce.access.audit import record
+from sos_workforce.access.audit_log import (
+    AUDIT_CSV_HEADER,
+    AuditFilter,
+    event_actions,
+    events_csv,
+    list_events,
+    record_export,
+)
+from sos_workforce.access.auth import (
+    ROLE_LABELS,
+    Actor,
+    actor_for_sso_email,
+    create_user,
+    list_users,
+    require,
+    sign_in,
+)
+from sos_workforce.access.organisations import (
+    create_organisation,
+    create_team,
+    list_organisations,
+    list_teams,
+    team_tree,
+)
+from sos_workforce.access.sso import PROVIDER, streamlit_arguments
+
+__all__ = [
+    "AUDIT_CSV_HEADER",
+    "Actor",
+    "AuditFilter",
+    "PROVIDER",
+    "ROLE_LABELS",
+    "actor_for_sso_email",
+    "audit",
+    "auth",
+    "create_organisation",
+    "create_team",
+    "create_user",
+    "event_actions",
+    "events_csv",
+    "list_events",
+    "list_organisations",
+    "list_teams",
+    "list_users",
+    "organisations",
+    "record",
+    "record_export",
+    "require",
+    "sign_in",
+    "sso",
+    "streamlit_arguments",
+    "team_tree",
+]

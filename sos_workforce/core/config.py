@@ -1,0 +1,118 @@
+"""One settings object for the whole application (environment prefix ``SOS_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a placeholder, refused in production
+
+
+class Settings(BaseSettings):
+    """Application settings, read from ``SOS_*`` environment variables and ``.env``."""
+
+    model_config = SettingsConfigDict(env_prefix="SOS_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Empty means a SQLite file in the data folder.",
+    )
+    min_group_size: int = Field(default=5, ge=3, description="Smallest group ever reported.")
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    demo: bool = False
+    base_url: str = "http://localhost:8501"
+    sqlite_busy_timeout_ms: int = 10_000
+    session_timeout_minutes: int = Field(default=60, ge=1)
+    surveys_dir: Path = PROJECT_ROOT / "surveys"
+    rerun_timing_log: Path | None = Field(
+        default=None,
+        description="Benchmarks only: append each rerun's page and server time to this file.",
+    )
+    # Single sign-on (OpenID Connect, e.g. Microsoft Entra ID) through st.login; off
+    # unless the metadata URL, client id and client secret are all set.
+    oidc_server_metadata_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_label: str = "your organisation's account"
+    oidc_redirect_uri: str = ""  # empty: SOS_BASE_URL + /oauth2callback
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, value: str) -> str:
+        """Map plain ``postgresql://`` URLs to the psycopg 3 driver."""
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if (
+            self.environment == "production"
+            and self.secret_key.get_secret_value() == PLACEHOLDER_SECRET
+        ):
+            raise ValueError("SOS_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_single_sign_on(self) -> Settings:
+        given = {
+            "SOS_OIDC_SERVER_METADATA_URL": self.oidc_server_metadata_url,
+            "SOS_OIDC_CLIENT_ID": self.oidc_client_id,
+            "SOS_OIDC_CLIENT_SECRET": self.oidc_client_secret.get_secret_value(),
+        }
+        if not any(given.values()):
+            return self
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise ValueError(f"single sign-on needs {', '.join(missing)} as well")
+        if self.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
+            # The sign-in cookie is signed with a key derived from it: a known key would
+            # let anyone forge an identity.
+            raise ValueError("SOS_SECRET_KEY must be set to a real secret for single sign-on")
+        for name, url in (
+            ("SOS_OIDC_SERVER_METADATA_URL", self.oidc_server_metadata_url),
+            ("SOS_OIDC_REDIRECT_URI", self.sso_redirect_uri),
+        ):
+            if not _is_secure_url(url):
+                raise ValueError(f"{name} must be an https:// address (http only on loopback)")
+        if not self.sso_redirect_uri.endswith("/oauth2callback"):
+            raise ValueError("SOS_OIDC_REDIRECT_URI must end with /oauth2callback")
+        return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_server_metadata_url)
+
+    @property
+    def sso_redirect_uri(self) -> str:
+        return self.oidc_redirect_uri or self.base_url.rstrip("/") + "/oauth2callback"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'sos_workforce.db'}"
+
+
+def _is_secure_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own ``Settings``)."""
+    return Settings()

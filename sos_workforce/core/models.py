@@ -1,0 +1,731 @@
+"""SQLAlchemy models. The Alembic migrations in ``migrations/versions`` are the schema's
+source of truth; ``alembic check`` in the test suite keeps these models in step with them.
+
+Anonymity is structural: ``response`` has no column that refers to an invitation, a token
+or a roster row, stores its submission date only (no time, IP or user agent), and free
+text lives in ``text_answer`` with no link to the response that carried it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from sos_workforce.core.enums import (
+    Channel,
+    DiaryStatus,
+    ImplementationPhase,
+    RaterRole,
+    Role,
+    RoundStatus,
+    WaveStatus,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    sos_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="organisation")
+
+
+class Team(Base):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="teams")
+
+
+class UserAccount(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Membership(Base):
+    """Which organisations a (non-admin) user may act for."""
+
+    __tablename__ = "membership"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Instrument(Base):
+    __tablename__ = "instrument"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+
+
+class InstrumentVersion(Base):
+    """One immutable version of an instrument; ``definition`` is the validated file."""
+
+    __tablename__ = "instrument_version"
+    __table_args__ = (UniqueConstraint("instrument_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    instrument: Mapped[Instrument] = relationship()
+    items: Mapped[list[InstrumentItem]] = relationship(
+        back_populates="instrument_version", order_by="InstrumentItem.position"
+    )
+
+
+class InstrumentItem(Base):
+    """An answerable item. ``fingerprint`` hashes its wording and scale: two items are
+    comparable across waves only when code and fingerprint are both equal."""
+
+    __tablename__ = "instrument_item"
+    __table_args__ = (UniqueConstraint("instrument_version_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_version_id: Mapped[int] = mapped_column(
+        ForeignKey("instrument_version.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+
+    instrument_version: Mapped[InstrumentVersion] = relationship(back_populates="items")
+
+
+class Wave(Base):
+    __tablename__ = "wave"
+    __table_args__ = (CheckConstraint("closes_on >= opens_on", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[WaveStatus] = mapped_column(_enum(WaveStatus), default=WaveStatus.DRAFT)
+    opens_on: Mapped[dt.date] = mapped_column(Date)
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    allow_identified: Mapped[bool] = mapped_column(Boolean, default=False)
+    open_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    instrument_version: Mapped[InstrumentVersion] = relationship()
+
+
+class WaveTeam(Base):
+    """A team in a wave's audience, with the headcount response rates are measured against."""
+
+    __tablename__ = "wave_team"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    expected_headcount: Mapped[int] = mapped_column(Integer)
+
+
+class Invitation(Base):
+    """A single-use personal link. Only the SHA-256 of the token is stored, and nothing
+    records when it was spent, so it cannot be matched to a response by time."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    spent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The staff id from an audience roster, for the "not yet responded" list; never copied
+    # to the response.
+    roster_ref: Mapped[str | None] = mapped_column(String(100))
+    # Minted from the wave's open link (team picker) rather than issued as a personal link.
+    channel: Mapped[Channel] = mapped_column(
+        _enum(Channel), default=Channel.PERSONAL_LINK, server_default=Channel.PERSONAL_LINK.value
+    )
+
+
+class Response(Base):
+    __tablename__ = "response"
+    __table_args__ = (Index("ix_response_wave_team", "wave_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    staff_role: Mapped[str | None] = mapped_column(String(80))
+    employment_type: Mapped[str | None] = mapped_column(String(40))
+    tenure_band: Mapped[str | None] = mapped_column(String(40))
+    # Filled only when the respondent chose to be identified (opt-in waves).
+    respondent_name: Mapped[str | None] = mapped_column(String(200))
+    respondent_email: Mapped[str | None] = mapped_column(String(320))
+
+
+class Answer(Base):
+    """Long format: one row per (response, item, value); multiple choice gives several."""
+
+    __tablename__ = "answer"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class TextAnswer(Base):
+    """Free text, kept apart from the response so it cannot be joined to scale answers."""
+
+    __tablename__ = "text_answer"
+    __table_args__ = (Index("ix_text_answer_wave_team", "wave_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ResponseDraft(Base):
+    """Unfinished answers for a personal link, so a respondent can resume; deleted when the
+    response is submitted."""
+
+    __tablename__ = "response_draft"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, object]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what and when, with counts. Never answers or tokens."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    count: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class StatisticalNeighbour(Base):
+    """An authority's statistical neighbours (DfE publishes 10 per authority), for
+    benchmarks; editable by administrators and the authority's leads."""
+
+    __tablename__ = "statistical_neighbour"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    neighbour_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class AnswerTally(Base):
+    """Pre-aggregated answers: how many respondents in a team and grouping chose ``value``
+    for an item. Kept in step with ``answer`` in the submitting transaction, so reports
+    never scan raw rows and raw rows can be purged (retention) without losing results.
+    Empty strings stand for "not asked / not answered" in the grouping columns."""
+
+    __tablename__ = "answer_tally"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    staff_role: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+    employment_type: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    tenure_band: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class RespondentTally(Base):
+    """Respondents per wave, team and grouping (the denominators of response rates)."""
+
+    __tablename__ = "respondent_tally"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_role: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+    employment_type: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    tenure_band: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class RosterSnapshot(Base):
+    """A staff roster as at one date, imported from an HR extract. ``checksum`` (of the
+    file and date) makes importing the same file twice a no-op."""
+
+    __tablename__ = "roster_snapshot"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "as_of"),
+        UniqueConstraint("organisation_id", "checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))
+    checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RosterMember(Base):
+    """One member of staff in a roster snapshot, by pseudonymous staff id."""
+
+    __tablename__ = "roster_member"
+    __table_args__ = (UniqueConstraint("snapshot_id", "staff_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("roster_snapshot.id", ondelete="CASCADE"))
+    staff_ref: Mapped[str] = mapped_column(String(100))
+    team_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80))
+    employment_type: Mapped[str] = mapped_column(String(20))  # permanent | agency
+    fte: Mapped[float] = mapped_column(Float)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    leave_date: Mapped[dt.date | None] = mapped_column(Date)
+    leave_reason: Mapped[str | None] = mapped_column(String(60))
+    case_count: Mapped[int | None] = mapped_column(Integer)
+    sickness_days: Mapped[float | None] = mapped_column(Float)
+
+
+class Establishment(Base):
+    """Funded posts and vacancies (FTE) for a team at a date."""
+
+    __tablename__ = "establishment"
+    __table_args__ = (UniqueConstraint("organisation_id", "team_name", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    team_name: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    posts_fte: Mapped[float] = mapped_column(Float)
+    vacancies_fte: Mapped[float] = mapped_column(Float)
+
+
+class WorkforceSummary(Base):
+    """Counts only, for authorities without row-level HR data (e.g. a scrutiny report's
+    "97 permanent social workers of an establishment of 124")."""
+
+    __tablename__ = "workforce_summary"
+    __table_args__ = (UniqueConstraint("organisation_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    establishment_posts: Mapped[float | None] = mapped_column(Float)
+    permanent_headcount: Mapped[int | None] = mapped_column(Integer)
+    employed_fte: Mapped[float | None] = mapped_column(Float)
+    agency_fte: Mapped[float | None] = mapped_column(Float)
+    vacancy_fte: Mapped[float | None] = mapped_column(Float)
+    leavers_fte: Mapped[float | None] = mapped_column(Float)
+    cases: Mapped[int | None] = mapped_column(Integer)
+    case_holder_fte: Mapped[float | None] = mapped_column(Float)
+    sickness_fte_days: Mapped[float | None] = mapped_column(Float)
+
+
+class ClosedWaveTally(Base):
+    """Whole-wave answer counts per item and value, written when a wave closes: national
+    aggregates and benchmarks read these few rows instead of every team's tallies."""
+
+    __tablename__ = "closed_wave_tally"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class ClosedWaveItem(Base):
+    """Per closed wave and scale item: how many answered and how many chose the item's top
+    band, written with ``closed_wave_tally`` when a wave closes. Benchmarks against other
+    authorities read one row per authority and item instead of one per value."""
+
+    __tablename__ = "closed_wave_item"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("instrument_item.id"), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    top_n: Mapped[int] = mapped_column(Integer)
+
+
+# --- implementation timeline and self-profiling ------------------------------------------
+
+
+class PhaseStart(Base):
+    """When an organisation entered an implementation phase; a phase ends where the next
+    recorded one starts (the last runs on)."""
+
+    __tablename__ = "phase_start"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    phase: Mapped[ImplementationPhase] = mapped_column(_enum(ImplementationPhase), primary_key=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class Milestone(Base):
+    """Something the implementation achieved (training delivered, forms aligned…)."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("organisation_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    achieved_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class ProfileInstrumentVersion(Base):
+    """One immutable version of a self-profile instrument (``surveys/self_profile*.yaml``)."""
+
+    __tablename__ = "profile_instrument_version"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    checksum: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProfileRound(Base):
+    """An organisation profiling itself on one date with one instrument version."""
+
+    __tablename__ = "profile_round"
+    __table_args__ = (UniqueConstraint("organisation_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("profile_instrument_version.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus), default=RoundStatus.OPEN)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    instrument_version: Mapped[ProfileInstrumentVersion] = relationship()
+
+
+class RaterLink(Base):
+    """A rater's single-use link: only the token's SHA-256 and the rater's role are kept."""
+
+    __tablename__ = "rater_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_round.id", ondelete="CASCADE"), index=True
+    )
+    rater_role: Mapped[RaterRole] = mapped_column(_enum(RaterRole))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    spent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RaterScore(Base):
+    """One rater's score for one item. No link to the rater's link: scores are grouped by
+    role only, like anonymous survey answers."""
+
+    __tablename__ = "rater_score"
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
+        Index("ix_rater_score_round_item", "round_id", "item_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("profile_round.id", ondelete="CASCADE"))
+    rater_role: Mapped[RaterRole] = mapped_column(_enum(RaterRole))
+    item_code: Mapped[str] = mapped_column(String(80))
+    score: Mapped[int] = mapped_column(SmallInteger)
+
+
+class AgreedScore(Base):
+    """The score a round agreed for an item, with the evidence behind it."""
+
+    __tablename__ = "agreed_score"
+    __table_args__ = (CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),)
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_round.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    evidence: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- time diaries ------------------------------------------------------------------------
+
+
+class DiaryPeriod(Base):
+    """A time-diary period (e.g. one week) launched by a lead for some teams."""
+
+    __tablename__ = "diary_period"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "title"),
+        CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[DiaryStatus] = mapped_column(_enum(DiaryStatus), default=DiaryStatus.OPEN)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DiaryPeriodTeam(Base):
+    """A team taking part in a diary period."""
+
+    __tablename__ = "diary_period_team"
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class DiaryParticipant(Base):
+    """A worker keeping a diary in a period, by pseudonymous staff id. Their link is valid
+    for the whole period (not single-use); only the token's SHA-256 is stored. No names,
+    no child or case identifiers."""
+
+    __tablename__ = "diary_participant"
+    __table_args__ = (
+        UniqueConstraint("period_id", "worker_ref"),
+        CheckConstraint("fte > 0 AND fte <= 1.5", name="fte_range"),
+        CheckConstraint(
+            "contracted_hours > 0 AND contracted_hours <= 80", name="contracted_hours_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    worker_ref: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(80))
+    fte: Mapped[float] = mapped_column(Float)
+    contracted_hours: Mapped[float] = mapped_column(Float)  # per week
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DiaryEntry(Base):
+    """Minutes spent on one activity code on one day. ``activity`` and ``sos_tool`` are
+    codes from ``surveys/diary_codes.yaml``; there is deliberately no free-text column."""
+
+    __tablename__ = "diary_entry"
+    __table_args__ = (
+        # Covers the time-use aggregates (per worker, day and activity) without the table.
+        Index(
+            "ix_diary_entry_participant_day",
+            "participant_id",
+            "entry_date",
+            "activity",
+            "minutes",
+        ),
+        CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_participant.id", ondelete="CASCADE")
+    )
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    activity: Mapped[str] = mapped_column(String(40))
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    starts_at: Mapped[dt.time | None] = mapped_column(Time)
+    ends_at: Mapped[dt.time | None] = mapped_column(Time)
+    sos_tool: Mapped[str | None] = mapped_column(String(40))
+
+
+class DiaryWorkerTotal(Base):
+    """Sealed totals of one person who took part in a closed diary period, written when the
+    period closes (``diary_tallies.seal_period``). It carries no staff id and no link to the
+    participant or their token, so it outlives the retention purge of the raw rows and the
+    time-use report of a closed period reads only these rows. ``minutes`` is 0 for someone
+    who recorded nothing (they still count as taking part)."""
+
+    __tablename__ = "diary_worker_total"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(80))
+    fte: Mapped[float] = mapped_column(Float)
+    contracted_hours: Mapped[float] = mapped_column(Float)
+    minutes: Mapped[int] = mapped_column(Integer)
+    direct_minutes: Mapped[int] = mapped_column(Integer)
+    admin_minutes: Mapped[int] = mapped_column(Integer)
+    weekdays_recorded: Mapped[int] = mapped_column(SmallInteger)
+
+
+class DiaryActivityTotal(Base):
+    """Sealed minutes per team, role and activity code of a closed diary period."""
+
+    __tablename__ = "diary_activity_total"
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(80), primary_key=True)
+    activity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+
+
+class DiaryPeriodActivityTotal(Base):
+    """Sealed minutes per activity code of a whole closed diary period: national and
+    cross-authority figures read these few rows (as ``closed_wave_tally`` for surveys)."""
+
+    __tablename__ = "diary_period_activity_total"
+
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), primary_key=True
+    )
+    activity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    workers: Mapped[int] = mapped_column(Integer)  # people who recorded this activity
+
+
+class DiaryImport(Base):
+    """A diary file imported into a period; ``checksum`` makes the same file a no-op."""
+
+    __tablename__ = "diary_import"
+    __table_args__ = (UniqueConstraint("period_id", "checksum"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("diary_period.id", ondelete="CASCADE"))
+    checksum: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

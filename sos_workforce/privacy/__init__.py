@@ -1,0 +1,24 @@
+"""The disclosure gate every shown figure passes through, and retention settings.
+
+Pages and other domains import from here, never from the modules inside."""
+
+from sos_workforce.privacy import retention
+from sos_workforce.privacy.disclosure import (
+    MAX_FILTERS,
+    GroupCount,
+    change_safe,
+    suppress_filtered,
+    suppress_tree,
+)
+from sos_workforce.privacy.retention import get_retention, set_retention
+
+__all__ = [
+    "GroupCount",
+    "MAX_FILTERS",
+    "change_safe",
+    "get_retention",
+    "retention",
+    "set_retention",
+    "suppress_filtered",
+    "suppress_tree",
+]

@@ -1,0 +1,81 @@
+"""Organisational self-profiling: the instrument, rounds and raters, progress across
+rounds, and the implementation timeline.
+
+Pages and other domains import from here, never from the modules inside."""
+
+from sos_workforce.profiling import rounds, timeline
+from sos_workforce.profiling.instrument import (
+    SCORE_MAX,
+    SCORE_MIN,
+    ProfileDefinition,
+    sync_profiles,
+)
+from sos_workforce.profiling.progress import (
+    HIGH_LEVEL,
+    MIN_ORGANISATIONS,
+    SUSTAINMENT_DROP,
+    ProgressReport,
+    experience_comparison,
+    progress_report,
+    readiness,
+)
+from sos_workforce.profiling.rounds import (
+    MAX_RATERS_PER_ROLE,
+    AgreedInput,
+    RoundConsolidation,
+    Spread,
+    close_round,
+    fewer_than,
+    list_profile_versions,
+    list_rounds,
+    open_rating_form,
+    open_round,
+    record_agreed_scores,
+    round_consolidation,
+    submit_scores,
+)
+from sos_workforce.profiling.timeline import (
+    EARLIEST_DATE,
+    Timeline,
+    add_milestone,
+    get_timeline,
+    remove_milestone,
+    set_timeline,
+    suggested_phase_starts,
+)
+
+__all__ = [
+    "AgreedInput",
+    "EARLIEST_DATE",
+    "HIGH_LEVEL",
+    "MAX_RATERS_PER_ROLE",
+    "MIN_ORGANISATIONS",
+    "ProfileDefinition",
+    "ProgressReport",
+    "RoundConsolidation",
+    "SCORE_MAX",
+    "SCORE_MIN",
+    "SUSTAINMENT_DROP",
+    "Spread",
+    "Timeline",
+    "add_milestone",
+    "close_round",
+    "experience_comparison",
+    "fewer_than",
+    "get_timeline",
+    "list_profile_versions",
+    "list_rounds",
+    "open_rating_form",
+    "open_round",
+    "progress_report",
+    "readiness",
+    "record_agreed_scores",
+    "remove_milestone",
+    "round_consolidation",
+    "rounds",
+    "set_timeline",
+    "submit_scores",
+    "suggested_phase_starts",
+    "sync_profiles",
+    "timeline",
+]

@@ -1,0 +1,575 @@
+"""Self-profiling rounds: a lead opens a round, raters score independently through
+single-use links, the round shows each item's median and spread (and how far apart the
+rater roles are), and the lead records the agreed score with its evidence.
+
+Raters' scores are stored by round, role and item only, with no link to the link that
+sent them (as survey answers are). A group of raters smaller than the minimum group size
+is never shown, neither for the round as a whole, nor for an item, nor for a role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from sos_workforce.access import Actor, audit, require
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import RaterRole, Role, RoundStatus
+from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound
+from sos_workforce.core.links import mint_token, rating_url
+from sos_workforce.core.models import (
+    AgreedScore,
+    Organisation,
+    ProfileInstrumentVersion,
+    ProfileRound,
+    RaterLink,
+    RaterScore,
+)
+from sos_workforce.core.security import hash_token, is_well_formed_token
+from sos_workforce.profiling.instrument import (
+    SCORE_MAX,
+    SCORE_MIN,
+    ProfileDefinition,
+    profile_definition_of,
+)
+from sos_workforce.profiling.timeline import EARLIEST_DATE
+
+MAX_RATERS_PER_ROLE = 100
+MAX_EVIDENCE_LENGTH = 4000
+
+
+def fewer_than(k: int) -> str:
+    return f"fewer than {k}"
+
+
+def score_value(raw: object, what: str) -> int:
+    """A whole score from 0 to 10; anything else (3.5, "three", True, 11) is refused."""
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise InvalidInput(f"{what}: the score must be a whole number from 0 to 10, not {raw!r}.")
+    if not SCORE_MIN <= raw <= SCORE_MAX:
+        raise InvalidInput(f"{what}: {raw} is outside the scale 0–10.")
+    return raw
+
+
+# --- instrument versions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileVersionSummary:
+    id: int
+    code: str
+    version: int
+    title: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+
+def list_profile_versions(db: Database, actor: Actor) -> list[ProfileVersionSummary]:
+    require(actor)
+    with db.read() as session:
+        return [
+            ProfileVersionSummary(v.id, v.code, v.version, v.title)
+            for v in session.scalars(
+                select(ProfileInstrumentVersion).order_by(
+                    ProfileInstrumentVersion.code, ProfileInstrumentVersion.version.desc()
+                )
+            )
+        ]
+
+
+def profile_definition(db: Database, actor: Actor, version_id: int) -> ProfileDefinition:
+    require(actor)
+    with db.read() as session:
+        version = session.get(ProfileInstrumentVersion, version_id)
+        if version is None:
+            raise NotFound("No such self-profile version.")
+        return profile_definition_of(version)
+
+
+# --- rounds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaterInvite:
+    role: RaterRole
+    url: str
+
+
+@dataclass(frozen=True)
+class OpenedRound:
+    round_id: int
+    invites: list[RaterInvite]
+
+
+def open_round(
+    db: Database,
+    actor: Actor,
+    *,
+    organisation_id: int,
+    instrument_version_id: int,
+    title: str,
+    held_on: dt.date,
+    raters: Mapping[RaterRole, int],
+    base_url: str,
+    today: dt.date | None = None,
+) -> OpenedRound:
+    """Open a round and issue one single-use link per rater (returned once, stored hashed).
+    No raters at all is allowed: the lead then records agreed scores directly, e.g. for a
+    past profile kept on paper."""
+    require(actor, Role.LEAD, organisation_id=organisation_id)
+    today = today or dt.date.today()
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("Give the round a title, e.g. 'Spring 2027 self-profile'.")
+    if len(title) > 200:
+        raise InvalidInput("Keep the title under 200 characters.")
+    if held_on < EARLIEST_DATE:
+        raise InvalidInput("The round's date is before 1990; check the year.")
+    if held_on > today + dt.timedelta(days=366):
+        raise InvalidInput("The round's date is more than a year ahead; check the year.")
+    for role, count in raters.items():
+        if not 0 <= count <= MAX_RATERS_PER_ROLE:
+            raise InvalidInput(
+                f"{role.label}: the number of raters must be between 0 and {MAX_RATERS_PER_ROLE}."
+            )
+    with db.write() as session:
+        if session.get(ProfileInstrumentVersion, instrument_version_id) is None:
+            raise InvalidInput("That self-profile version does not exist.")
+        clash = session.scalar(
+            select(ProfileRound.id).where(
+                ProfileRound.organisation_id == organisation_id, ProfileRound.title == title
+            )
+        )
+        if clash is not None:
+            raise InvalidInput(f"A round called '{title}' already exists; choose another title.")
+        profile_round = ProfileRound(
+            organisation_id=organisation_id,
+            instrument_version_id=instrument_version_id,
+            title=title,
+            held_on=held_on,
+            status=RoundStatus.OPEN,
+            created_by_id=actor.user_id,
+        )
+        session.add(profile_round)
+        session.flush()
+        invites: list[RaterInvite] = []
+        rows = []
+        for role in RaterRole:
+            for _ in range(raters.get(role, 0)):
+                token = mint_token()
+                rows.append(
+                    {
+                        "round_id": profile_round.id,
+                        "rater_role": role,
+                        "token_hash": hash_token(token),
+                        "spent": False,
+                    }
+                )
+                invites.append(RaterInvite(role, rating_url(base_url, token)))
+        if rows:
+            session.execute(insert(RaterLink), rows)
+        audit.record(
+            session,
+            actor,
+            "profile_round_opened",
+            organisation_id=organisation_id,
+            target=f"profile_round:{profile_round.id}",
+            count=len(rows),
+        )
+        return OpenedRound(profile_round.id, invites)
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    id: int
+    title: str
+    held_on: dt.date
+    status: RoundStatus
+    instrument: str
+    links_issued: int
+    agreed: int
+    items: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.status.value}, {self.held_on:%d %b %Y})"
+
+
+def list_rounds(db: Database, actor: Actor, organisation_id: int) -> list[RoundSummary]:
+    """Rounds, newest first."""
+    require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
+    with db.read() as session:
+        own_rounds = select(ProfileRound.id).where(ProfileRound.organisation_id == organisation_id)
+        issued = dict(
+            session.execute(
+                select(RaterLink.round_id, func.count())
+                .where(RaterLink.round_id.in_(own_rounds))
+                .group_by(RaterLink.round_id)
+            ).all()
+        )
+        agreed = dict(
+            session.execute(
+                select(AgreedScore.round_id, func.count())
+                .where(AgreedScore.round_id.in_(own_rounds))
+                .group_by(AgreedScore.round_id)
+            ).all()
+        )
+        rounds = session.scalars(
+            select(ProfileRound)
+            .where(ProfileRound.organisation_id == organisation_id)
+            .order_by(ProfileRound.held_on.desc(), ProfileRound.id.desc())
+        )
+        summaries = []
+        for profile_round in rounds:
+            version = profile_round.instrument_version
+            summaries.append(
+                RoundSummary(
+                    id=profile_round.id,
+                    title=profile_round.title,
+                    held_on=profile_round.held_on,
+                    status=profile_round.status,
+                    instrument=f"{version.title} (v{version.version})",
+                    links_issued=int(issued.get(profile_round.id, 0)),
+                    agreed=int(agreed.get(profile_round.id, 0)),
+                    items=len(profile_definition_of(version).items),
+                )
+            )
+        return summaries
+
+
+def _round_for(session: Session, actor: Actor, round_id: int, *roles: Role) -> ProfileRound:
+    profile_round = session.get(ProfileRound, round_id)
+    if profile_round is None:
+        raise NotFound("No such self-profiling round.")
+    require(actor, *roles, organisation_id=profile_round.organisation_id)
+    return profile_round
+
+
+# --- raters ---------------------------------------------------------------------------------
+
+_INVALID_LINK = (
+    "This link is not valid. Please check that you copied the whole link, or ask your "
+    "implementation lead for a new one."
+)
+_SPENT_LINK = "This link has already been used to send scores, and each link can be used once."
+_CLOSED_ROUND = "This self-profiling round has closed. Thank you for your interest."
+
+
+@dataclass(frozen=True)
+class RatingForm:
+    round_title: str
+    organisation: str
+    role: RaterRole
+    held_on: dt.date
+    definition: ProfileDefinition
+
+
+def _link_for(session: Session, token: str) -> RaterLink:
+    if not is_well_formed_token(token):
+        raise LinkRefused(_INVALID_LINK)
+    link = session.scalar(select(RaterLink).where(RaterLink.token_hash == hash_token(token)))
+    if link is None:
+        raise LinkRefused(_INVALID_LINK)
+    return link
+
+
+def open_rating_form(db: Database, token: str) -> RatingForm:
+    """Check a rater's link and return what to score. Stores nothing."""
+    with db.read() as session:
+        link = _link_for(session, token)
+        if link.spent:
+            raise LinkRefused(_SPENT_LINK)
+        profile_round = session.get_one(ProfileRound, link.round_id)
+        if profile_round.status is not RoundStatus.OPEN:
+            raise LinkRefused(_CLOSED_ROUND)
+        organisation = session.get_one(Organisation, profile_round.organisation_id)
+        return RatingForm(
+            round_title=profile_round.title,
+            organisation=organisation.name,
+            role=link.rater_role,
+            held_on=profile_round.held_on,
+            definition=profile_definition_of(profile_round.instrument_version),
+        )
+
+
+def validate_scores(definition: ProfileDefinition, scores: Mapping[str, object]) -> dict[str, int]:
+    """Scores by item code; blank (``None``) items are skipped; at least one is needed."""
+    labels = {item.code: item.short_label for item in definition.items}
+    unknown = sorted(set(scores) - set(labels))
+    if unknown:
+        raise InvalidInput(f"Unknown item(s): {', '.join(unknown)}.")
+    given = {
+        code: score_value(raw, labels[code])
+        for code, raw in scores.items()
+        if raw is not None and raw != ""
+    }
+    if not given:
+        raise InvalidInput("Score at least one statement before sending.")
+    return given
+
+
+def submit_scores(db: Database, token: str, scores: Mapping[str, object]) -> None:
+    """Store one rater's scores and spend the link, atomically (exactly once, as survey
+    links are: a conditional update decides which of two concurrent sends wins)."""
+    with db.write() as session:
+        link = _link_for(session, token)
+        profile_round = session.scalars(
+            select(ProfileRound).where(ProfileRound.id == link.round_id).with_for_update(read=True)
+        ).one()
+        if link.spent:
+            raise LinkRefused(_SPENT_LINK)
+        if profile_round.status is not RoundStatus.OPEN:
+            raise LinkRefused(_CLOSED_ROUND)
+        given = validate_scores(profile_definition_of(profile_round.instrument_version), scores)
+        spent = session.execute(
+            update(RaterLink)
+            .where(RaterLink.id == link.id, RaterLink.spent.is_(False))
+            .values(spent=True)
+            .execution_options(synchronize_session=False)
+        )
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            raise LinkRefused(_SPENT_LINK)
+        session.execute(
+            insert(RaterScore),
+            [
+                {
+                    "round_id": profile_round.id,
+                    "rater_role": link.rater_role,
+                    "item_code": code,
+                    "score": score,
+                }
+                for code, score in given.items()
+            ],
+        )
+
+
+# --- consolidation --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and spread of a group of scores (``None`` fields when suppressed)."""
+
+    n: int | None
+    median: float | None
+    q1: float | None
+    q3: float | None
+    low: int | None
+    high: int | None
+
+    @classmethod
+    def of(cls, values: list[int], min_group_size: int) -> Spread:
+        if len(values) < min_group_size:
+            return cls(None, None, None, None, None, None)
+        # Inclusive quartiles (as pandas/Excel QUARTILE.INC); min_group_size >= 3.
+        q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        return cls(len(values), median, q1, q3, min(values), max(values))
+
+
+@dataclass(frozen=True)
+class ItemConsolidation:
+    domain: str
+    item_code: str
+    label: str
+    text: str
+    low_anchor: str
+    high_anchor: str
+    evidence_prompt: str
+    overall: Spread
+    by_role: dict[RaterRole, Spread]
+    agreed_score: int | None
+    agreed_evidence: str | None
+
+    @property
+    def role_gap(self) -> float | None:
+        """Largest difference between the medians of the roles that can be shown."""
+        medians = [s.median for s in self.by_role.values() if s.median is not None]
+        return max(medians) - min(medians) if len(medians) >= 2 else None
+
+
+@dataclass(frozen=True)
+class RoundConsolidation:
+    round_id: int
+    title: str
+    status: RoundStatus
+    held_on: dt.date
+    raters_submitted: int | None  # None when fewer than the minimum group size
+    raters_by_role: dict[RaterRole, int | None]
+    links_issued: int
+    min_group_size: int
+    items: list[ItemConsolidation]
+
+    @property
+    def missing_agreed(self) -> int:
+        return sum(item.agreed_score is None for item in self.items)
+
+
+def round_consolidation(
+    db: Database, actor: Actor, round_id: int, *, min_group_size: int
+) -> RoundConsolidation:
+    with db.read() as session:
+        profile_round = _round_for(session, actor, round_id, Role.LEAD, Role.EXECUTIVE)
+        definition = profile_definition_of(profile_round.instrument_version)
+        submitted: dict[RaterRole, int] = defaultdict(int)
+        issued = 0
+        for role, spent in session.execute(
+            select(RaterLink.rater_role, RaterLink.spent).where(RaterLink.round_id == round_id)
+        ):
+            issued += 1
+            submitted[role] += int(spent)
+        scores: dict[str, dict[RaterRole, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for role, code, score in session.execute(
+            select(RaterScore.rater_role, RaterScore.item_code, RaterScore.score).where(
+                RaterScore.round_id == round_id
+            )
+        ):
+            scores[code][role].append(score)
+        agreed = {
+            row.item_code: row
+            for row in session.scalars(select(AgreedScore).where(AgreedScore.round_id == round_id))
+        }
+        total = sum(submitted.values())
+        shown_total = total >= min_group_size
+        items = []
+        for domain in definition.domains:
+            for item in domain.items:
+                by_role = scores.get(item.code, {})
+                values = [value for role_values in by_role.values() for value in role_values]
+                agreed_row = agreed.get(item.code)
+                items.append(
+                    ItemConsolidation(
+                        domain=domain.title,
+                        item_code=item.code,
+                        label=item.short_label,
+                        text=item.text,
+                        low_anchor=item.low_anchor,
+                        high_anchor=item.high_anchor,
+                        evidence_prompt=item.evidence,
+                        overall=Spread.of(values if shown_total else [], min_group_size),
+                        by_role={
+                            role: Spread.of(
+                                by_role.get(role, []) if shown_total else [], min_group_size
+                            )
+                            for role in RaterRole
+                        },
+                        agreed_score=agreed_row.score if agreed_row else None,
+                        agreed_evidence=agreed_row.evidence if agreed_row else None,
+                    )
+                )
+        return RoundConsolidation(
+            round_id=round_id,
+            title=profile_round.title,
+            status=profile_round.status,
+            held_on=profile_round.held_on,
+            raters_submitted=total if shown_total else None,
+            raters_by_role={
+                role: count if count >= min_group_size else None
+                for role, count in ((r, submitted.get(r, 0)) for r in RaterRole)
+            },
+            links_issued=issued,
+            min_group_size=min_group_size,
+            items=items,
+        )
+
+
+@dataclass(frozen=True)
+class AgreedInput:
+    score: object
+    evidence: str
+
+
+def record_agreed_scores(
+    db: Database, actor: Actor, round_id: int, agreed: Mapping[str, AgreedInput]
+) -> int:
+    """Record (or revise) agreed scores with their evidence; all or nothing. Returns how
+    many were stored. The audit log names the items, never the scores or evidence."""
+    if not agreed:
+        raise InvalidInput("Choose an item to score.")
+    with db.write() as session:
+        profile_round = _round_for(session, actor, round_id, Role.LEAD)
+        if profile_round.status is not RoundStatus.OPEN:
+            raise InvalidInput("This round is closed; its agreed scores can no longer change.")
+        definition = profile_definition_of(profile_round.instrument_version)
+        labels = {item.code: item.short_label for item in definition.items}
+        cleaned: dict[str, tuple[int, str]] = {}
+        for code, entry in agreed.items():
+            if code not in labels:
+                raise InvalidInput(f"Unknown item: {code}.")
+            score = score_value(entry.score, labels[code])
+            evidence = entry.evidence.strip()
+            if not evidence:
+                raise InvalidInput(f"{labels[code]}: write the evidence behind the agreed score.")
+            if len(evidence) > MAX_EVIDENCE_LENGTH:
+                raise InvalidInput(
+                    f"{labels[code]}: keep the evidence under {MAX_EVIDENCE_LENGTH} characters "
+                    f"(it has {len(evidence)})."
+                )
+            if "\x00" in evidence:
+                raise InvalidInput(f"{labels[code]}: the evidence contains a NUL character.")
+            cleaned[code] = (score, evidence)
+        existing = {
+            row.item_code: row
+            for row in session.scalars(
+                select(AgreedScore).where(
+                    AgreedScore.round_id == round_id, AgreedScore.item_code.in_(list(cleaned))
+                )
+            )
+        }
+        for code, (score, evidence) in cleaned.items():
+            row = existing.get(code)
+            if row is None:
+                session.add(
+                    AgreedScore(
+                        round_id=round_id,
+                        item_code=code,
+                        score=score,
+                        evidence=evidence,
+                        recorded_by_id=actor.user_id,
+                    )
+                )
+            else:
+                row.score, row.evidence, row.recorded_by_id = score, evidence, actor.user_id
+        audit.record(
+            session,
+            actor,
+            "profile_scores_agreed",
+            organisation_id=profile_round.organisation_id,
+            target=f"profile_round:{round_id}",
+            count=len(cleaned),
+            detail="items=" + ",".join(sorted(cleaned)),
+        )
+        return len(cleaned)
+
+
+def close_round(db: Database, actor: Actor, round_id: int) -> None:
+    """Close a round once every item has an agreed score; closed rounds count in progress."""
+    with db.write() as session:
+        profile_round = _round_for(session, actor, round_id, Role.LEAD)
+        if profile_round.status is RoundStatus.CLOSED:
+            raise InvalidInput("This round is already closed.")
+        definition = profile_definition_of(profile_round.instrument_version)
+        agreed = set(
+            session.scalars(select(AgreedScore.item_code).where(AgreedScore.round_id == round_id))
+        )
+        missing = [item.short_label for item in definition.items if item.code not in agreed]
+        if missing:
+            raise InvalidInput(
+                f"{len(missing)} item(s) still need an agreed score before the round can "
+                f"close: {', '.join(missing)}."
+            )
+        profile_round.status = RoundStatus.CLOSED
+        audit.record(
+            session,
+            actor,
+            "profile_round_closed",
+            organisation_id=profile_round.organisation_id,
+            target=f"profile_round:{round_id}",
+        )

@@ -1,0 +1,543 @@
+"""Altair chart builders. Pages draw them; tests check the data behind them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+
+from sos_workforce.profiling import ProgressReport, Timeline
+from sos_workforce.surveys import BandTable, BenchmarkRow, Trend
+
+# Low bands in warm colours, high bands in cool ones; readable in greyscale and for
+# common colour-vision deficiencies (ColorBrewer RdYlBu endpoints).
+_PALETTES = {
+    2: ["#d7191c", "#2c7bb6"],
+    3: ["#d7191c", "#fdae61", "#2c7bb6"],
+    4: ["#d7191c", "#fdae61", "#abd9e9", "#2c7bb6"],
+    5: ["#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6"],
+}
+
+
+def diverging_positions(frame: pd.DataFrame, n_bands: int) -> pd.DataFrame:
+    """Add ``start``/``end`` so bands stack left to right, centred on the middle band
+    (or on the boundary between the two middle bands when their number is even)."""
+    frame = frame.sort_values(["item", "band_index"]).copy()
+    starts, ends = [], []
+    for _, group in frame.groupby("item", sort=False):
+        shares = group["percent"].tolist()
+        half = n_bands // 2
+        left = sum(shares[:half]) + (shares[half] / 2 if n_bands % 2 else 0)
+        position = -left
+        for share in shares:
+            starts.append(position)
+            position += share
+            ends.append(position)
+    frame["start"] = starts
+    frame["end"] = ends
+    return frame
+
+
+def diverging_band_chart(table: BandTable) -> alt.Chart | None:
+    """A diverging stacked bar per item; ``None`` when every item is suppressed."""
+    frame = table.long_frame()
+    if frame.empty:
+        return None
+    labels = list(table.band_labels)
+    palette = _PALETTES.get(len(labels))
+    colour_scale = alt.Scale(domain=labels, range=palette) if palette else alt.Scale(domain=labels)
+    item_order = [row.label for row in table.rows if not row.suppressed]  # as in the table
+    frame = diverging_positions(frame, len(labels))
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Share of answers in each band")
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "start:Q",
+                title="% of those answering (left: low, right: high)",
+                axis=alt.Axis(labelExpr="abs(datum.value) + '%'"),
+            ),
+            x2="end:Q",
+            y=alt.Y("item:N", title=None, sort=item_order, axis=alt.Axis(labelLimit=220)),
+            color=alt.Color("band:N", scale=colour_scale, sort=labels, title="Band"),
+            order=alt.Order("band_index:Q"),
+            tooltip=[
+                alt.Tooltip("statement:N", title="Statement"),
+                alt.Tooltip("band:N", title="Band"),
+                alt.Tooltip("percent:Q", title="%", format=".1f"),
+                alt.Tooltip("count:Q", title="Answers"),
+                alt.Tooltip("n:Q", title="n answering"),
+                alt.Tooltip("ci_low:Q", title="95% CI low", format=".1f"),
+                alt.Tooltip("ci_high:Q", title="95% CI high", format=".1f"),
+            ],
+        )
+        .properties(height=alt.Step(40))
+    )
+    return chart
+
+
+def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """Teams × items, coloured by the share in the top band; withheld cells are hatched
+    grey and labelled, never left blank."""
+    if frame.empty:
+        return None
+    frame = frame.assign(
+        label=[
+            f"{share:.0f}%"
+            if status == "shown"
+            else ("—" if status == "no responses" else "hidden")
+            for share, status in zip(frame["top_share"], frame["status"], strict=True)
+        ]
+    )
+    team_order = list(dict.fromkeys(frame["team"]))
+    item_order = list(dict.fromkeys(frame["item"]))
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "item:N", sort=item_order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)
+        ),
+        y=alt.Y("team:N", sort=team_order, title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("item:N", title="Statement"),
+            alt.Tooltip("top_share:Q", title="% in top band", format=".1f"),
+            alt.Tooltip("n:Q", title="n answering"),
+            alt.Tooltip("status:N", title="Status"),
+        ],
+    )
+    # Null shares would be dropped by Vega-Lite, so withheld cells get their own layer.
+    withheld = base.transform_filter("datum.status != 'shown'").mark_rect(
+        stroke="white", color="#e0e0e0"
+    )
+    cells = (
+        base.transform_filter("datum.status == 'shown'")
+        .mark_rect(stroke="white")
+        .encode(
+            color=alt.Color(
+                "top_share:Q",
+                scale=alt.Scale(domain=[0, 100], scheme="blues"),
+                title="% in top band",
+            )
+        )
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="label:N",
+        color=alt.condition("datum.top_share > 60", alt.value("white"), alt.value("black")),
+    )
+    chart: alt.Chart = (withheld + cells + text).properties(
+        title="Share in the top band by team (hidden = too few, or derivable by subtraction)",
+        height=alt.Step(26),
+    )
+    return chart
+
+
+def benchmark_frame(
+    rows: list[BenchmarkRow], subject: str = "Statement", own: str | None = None
+) -> pd.DataFrame:
+    """One row per item: this authority's share beside the others' spread. ``own`` names
+    our column (default: "Us (% <top band>)", with the number answering beside it); the
+    time-use comparison passes "Us" (its number of workers is shown elsewhere)."""
+
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1f}%"
+
+    records = []
+    for row in rows:
+        record = {subject: row.label}
+        if own is None:
+            record[f"Us (% {row.top_band})"] = fmt(row.own_share)
+            record["n"] = "too few" if row.own_n is None else str(row.own_n)
+        else:
+            record[own] = fmt(row.own_share)
+        record |= {
+            "Other authorities: median": fmt(row.others.median),
+            "Other authorities: middle half": "–"
+            if row.others.lower_quartile is None
+            else f"{row.others.lower_quartile:.1f}–{row.others.upper_quartile:.1f}%",
+            "Authorities compared": str(row.others.contributors),
+            "Statistical neighbours: median": fmt(row.neighbours.median),
+        }
+        records.append(record)
+    return pd.DataFrame.from_records(records).set_index(subject)
+
+
+def benchmark_chart(
+    rows: list[BenchmarkRow], measure: str = "% in the top band"
+) -> alt.Chart | None:
+    """Dots for this authority against a bar for the others' middle half and a tick at
+    their median; ``None`` when no comparison can be shown."""
+    records = [
+        {
+            "item": row.label,
+            "own": row.own_share,
+            "median": row.others.median,
+            "q1": row.others.lower_quartile,
+            "q3": row.others.upper_quartile,
+        }
+        for row in rows
+        if row.others.median is not None
+    ]
+    if not records:
+        return None
+    frame = pd.DataFrame.from_records(records)
+    order = list(frame["item"])
+    y = alt.Y("item:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    x_scale = alt.Scale(domain=[0, 100])
+    middle = (
+        alt.Chart(frame)
+        .mark_bar(color="#c6dbef", height=14)
+        .encode(x=alt.X("q1:Q", scale=x_scale, title=measure), x2="q3:Q", y=y)
+    )
+    median = (
+        alt.Chart(frame)
+        .mark_tick(color="#08519c", thickness=2, size=18)
+        .encode(x="median:Q", y=y, tooltip=[alt.Tooltip("median:Q", title="Others' median")])
+    )
+    own = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=90, color="#d94801")
+        .encode(x="own:Q", y=y, tooltip=[alt.Tooltip("own:Q", title="Us")])
+    )
+    chart: alt.Chart = (middle + median + own).properties(
+        title="Us (orange) against other authorities (bar: middle half, tick: median)",
+        height=alt.Step(34),
+    )
+    return chart
+
+
+def trend_frame(trend: Trend) -> pd.DataFrame:
+    """Waves × items: "72.3% (+5.1)" where a change may be shown."""
+    records = []
+    for point in trend.points:
+        if point.top_share is None:
+            value = "too few"
+        elif point.change is None:
+            value = f"{point.top_share:.1f}%"
+        else:
+            value = f"{point.top_share:.1f}% ({point.change:+.1f})"
+        records.append(
+            {"Wave": f"{point.wave_title} (v{point.version})", "item": point.label, "value": value}
+        )
+    if not records:
+        return pd.DataFrame()
+    frame = pd.DataFrame.from_records(records)
+    return frame.pivot_table(
+        index="Wave", columns="item", values="value", aggfunc="first", sort=False
+    )
+
+
+def trend_chart(
+    trend: Trend, timeline: Timeline | None = None, until: dt.date | None = None
+) -> alt.Chart | alt.LayerChart | None:
+    """Top-band share per item across waves; a reworded item is a separate line. With a
+    ``timeline``, the implementation phases and milestones are drawn behind the lines."""
+    records = [
+        {
+            "date": point.opens_on.isoformat(),
+            "wave": point.wave_title,
+            "series": point.label if point.version == 1 else f"{point.label} (v{point.version})",
+            "series_key": f"{point.item_code}:{point.fingerprint[:8]}",
+            "share": point.top_share,
+            "n": point.n,
+        }
+        for point in trend.points
+        if point.top_share is not None
+    ]
+    if len({r["date"] for r in records}) < 2:
+        return None
+    frame = pd.DataFrame.from_records(records)
+    frame["date"] = pd.to_datetime(frame["date"])
+    lines: alt.Chart = (
+        alt.Chart(frame, title="Share in the top band, wave by wave")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="Wave opened", scale=alt.Scale(nice=False)),
+            y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 100]), title="% in the top band"),
+            color=alt.Color("series:N", title="Statement"),
+            detail="series_key:N",
+            tooltip=["wave:N", "series:N", alt.Tooltip("share:Q", format=".1f"), "n:Q"],
+        )
+    )
+    if timeline is None or not timeline.phases:
+        return lines
+    layers = phase_layers(timeline, until or max(frame["date"]).date(), "Wave opened")
+    return alt.LayerChart(
+        layer=[*layers, lines],
+        title="Share in the top band, wave by wave, over the implementation phases",
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+    )
+
+
+def measure_trend_chart(
+    points: list[tuple[str, float]], label: str, references: dict[str, float]
+) -> alt.LayerChart | None:
+    """One measure over snapshots, with England values as labelled dashed reference lines."""
+    if not points:
+        return None
+    frame = pd.DataFrame.from_records([{"date": d, "value": v} for d, v in points])
+    line = (
+        alt.Chart(frame, title=f"{label} over time")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="Snapshot"),
+            y=alt.Y("value:Q", title=label),
+            tooltip=[alt.Tooltip("date:T"), alt.Tooltip("value:Q", format=".1f")],
+        )
+    )
+    layers: list[alt.Chart] = [line]
+    if references:
+        refs = pd.DataFrame.from_records(
+            [{"reference": name, "value": value} for name, value in references.items()]
+        )
+        rules = alt.Chart(refs).mark_rule(strokeDash=[6, 4], color="#6f777b").encode(y="value:Q")
+        text = (
+            alt.Chart(refs)
+            .mark_text(align="left", dx=4, dy=-6, color="#505a5f")
+            .encode(y="value:Q", text="reference:N", x=alt.value(0))
+        )
+        layers += [rules, text]
+    return alt.LayerChart(layer=layers)
+
+
+# --- time use -------------------------------------------------------------------------------
+
+# Direct work in blues, the rest in a neutral-to-warm range (ColorBrewer, colour-blind safe).
+_ACTIVITY_COLOURS = [
+    "#08519c",
+    "#4292c6",
+    "#bdbdbd",
+    "#fd8d3c",
+    "#fdd0a2",
+    "#a1d99b",
+    "#41ab5d",
+    "#756bb1",
+    "#bcbddc",
+    "#d94801",
+]
+
+
+def time_share_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """A stacked bar per group (whole period, then teams): the share of recorded time per
+    activity, from ``TimeUseReport.activity_frame``; ``None`` when nothing can be shown."""
+    if frame.empty:
+        return None
+    activities = list(dict.fromkeys(frame.sort_values("order")["activity"]))
+    groups = list(dict.fromkeys(frame["group"]))
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Share of recorded time by activity")
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", title="% of recorded time", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=240)),
+            color=alt.Color(
+                "activity:N",
+                sort=activities,
+                scale=alt.Scale(domain=activities, range=_ACTIVITY_COLOURS[: len(activities)])
+                if len(activities) <= len(_ACTIVITY_COLOURS)
+                else alt.Scale(domain=activities),
+                title="Activity",
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=300),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("activity:N", title="Activity"),
+                alt.Tooltip("share:Q", title="% of recorded time", format=".1f"),
+                alt.Tooltip("minutes:Q", title="Minutes"),
+            ],
+        )
+        .properties(height=alt.Step(30))
+    )
+    return chart
+
+
+def hours_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """Hours worked a week beside contracted hours, per group (grouped bars), from
+    ``TimeUseReport.hours_frame``."""
+    if frame.empty:
+        return None
+    groups = list(dict.fromkeys(frame["group"]))
+    measures = ["Hours worked a week", "Contracted hours a week"]
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Hours worked against contracted hours (mean per worker)")
+        .mark_bar()
+        .encode(
+            x=alt.X("hours:Q", title="Hours a week"),
+            y=alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=240)),
+            yOffset=alt.YOffset("measure:N", sort=measures),
+            color=alt.Color(
+                "measure:N",
+                sort=measures,
+                scale=alt.Scale(domain=measures, range=["#d94801", "#9ecae1"]),
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("hours:Q", title="Hours", format=".1f"),
+                alt.Tooltip("workers:Q", title="Workers"),
+            ],
+        )
+        .properties(height=alt.Step(14))
+    )
+    return chart
+
+
+def confidence_scatter(points: pd.DataFrame, item: str, top_band: str) -> alt.Chart | None:
+    """Teams as points: direct-work share against the share in the top confidence band
+    for one statement (team aggregates only)."""
+    if points.empty:
+        return None
+    base = alt.Chart(points).encode(
+        x=alt.X("direct_share:Q", title="Direct work, % of recorded time"),
+        y=alt.Y("top_share:Q", title=f"% rating {top_band}", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("direct_share:Q", title="Direct work %", format=".1f"),
+            alt.Tooltip("top_share:Q", title=f"% {top_band}", format=".1f"),
+            alt.Tooltip("workers:Q", title="Workers (diary)"),
+            alt.Tooltip("respondents:Q", title="Respondents (survey)"),
+        ],
+    )
+    chart: alt.Chart = (
+        base.mark_point(filled=True, size=90, color="#08519c")
+        + base.mark_text(align="left", dx=7, fontSize=11).encode(text="team:N")
+    ).properties(title=f"Direct work and confidence by team: {item}")
+    return chart
+
+
+# --- self-profiling -----------------------------------------------------------------------
+
+_PHASE_COLOURS = ["#f0f0f0", "#deebf7", "#c6dbef", "#e5f5e0"]
+
+
+def phase_frame(timeline: Timeline, until: dt.date) -> pd.DataFrame:
+    """One row per recorded phase with its start and end (open phases end at ``until``)."""
+    return pd.DataFrame(
+        [
+            {
+                "phase": span.label,
+                "start": pd.Timestamp(span.starts_on),
+                "end": pd.Timestamp(span.ends_on or max(until, span.starts_on)),
+            }
+            for span in timeline.phases
+        ],
+        columns=["phase", "start", "end"],
+    )
+
+
+def phase_layers(timeline: Timeline, until: dt.date, x_title: str) -> list[alt.Chart]:
+    """Shaded implementation phases and dashed milestone rules, to draw behind a time series
+    (combine with ``resolve=…color="independent"`` so each keeps its own legend)."""
+    x_scale = alt.Scale(nice=False)
+    layers: list[alt.Chart] = []
+    phases = phase_frame(timeline, until)
+    if not phases.empty:
+        layers.append(
+            alt.Chart(phases)
+            .mark_rect(opacity=0.6)
+            .encode(
+                x=alt.X("start:T", scale=x_scale, title=x_title),
+                x2="end:T",
+                color=alt.Color(
+                    "phase:N",
+                    title="Phase",
+                    sort=list(phases["phase"]),
+                    scale=alt.Scale(
+                        domain=list(phases["phase"]), range=_PHASE_COLOURS[: len(phases)]
+                    ),
+                ),
+                tooltip=[alt.Tooltip("phase:N", title="Phase")],
+            )
+        )
+    if timeline.milestones:
+        milestones = pd.DataFrame(
+            [
+                {"milestone": m.title, "achieved_on": pd.Timestamp(m.achieved_on)}
+                for m in timeline.milestones
+            ]
+        )
+        layers.append(
+            alt.Chart(milestones)
+            .mark_rule(strokeDash=[4, 3], color="#636363")
+            .encode(
+                x=alt.X("achieved_on:T", scale=x_scale),
+                tooltip=[
+                    alt.Tooltip("milestone:N", title="Milestone"),
+                    alt.Tooltip("achieved_on:T", title="Date", format="%d %b %Y"),
+                ],
+            )
+        )
+    return layers
+
+
+def domain_timeline_chart(
+    report: ProgressReport, timeline: Timeline, domains: list[str], until: dt.date
+) -> alt.LayerChart | None:
+    """Each chosen domain's score by round date, over shaded phases and milestone rules."""
+    scores = report.scores[report.scores["domain"].isin(domains)].copy()
+    if scores.empty:
+        return None
+    scores["held_on"] = pd.to_datetime(scores["held_on"])
+    x_scale = alt.Scale(nice=False)
+    layers = phase_layers(timeline, until, "Round date")
+    layers.append(
+        alt.Chart(scores)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("held_on:T", scale=x_scale, title="Round date"),
+            y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 10]), title="Domain score (0–10)"),
+            color=alt.Color("domain:N", title="Domain", sort=domains),
+            tooltip=[
+                alt.Tooltip("domain:N", title="Domain"),
+                alt.Tooltip("round:N", title="Round"),
+                alt.Tooltip("held_on:T", title="Date", format="%d %b %Y"),
+                alt.Tooltip("score:Q", title="Score", format=".1f"),
+            ],
+        )
+    )
+    return alt.LayerChart(
+        layer=layers,
+        title="Domain scores across rounds, over the implementation phases",
+        height=320,
+        # Phases and domains each keep their own legend.
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+    )
+
+
+def latest_vs_previous_chart(frame: pd.DataFrame) -> alt.LayerChart | None:
+    """A dot plot: each domain's previous score (hollow) and latest (filled), joined."""
+    if frame.empty:
+        return None
+    order = list(frame["Domain"])
+    long = frame.melt(
+        id_vars=["Domain"], value_vars=["Previous", "Latest"], var_name="Round", value_name="Score"
+    )
+    y = alt.Y("Domain:N", sort=order, title=None)
+    x_scale = alt.Scale(domain=[0, 10])
+    rule = (
+        alt.Chart(frame)
+        .mark_rule(color="#969696")
+        .encode(y=y, x=alt.X("Previous:Q", scale=x_scale), x2="Latest:Q")
+    )
+    dots = (
+        alt.Chart(long)
+        .mark_point(size=90, filled=True)
+        .encode(
+            y=y,
+            x=alt.X("Score:Q", scale=x_scale, title="Domain score (0–10)"),
+            color=alt.Color(
+                "Round:N",
+                scale=alt.Scale(domain=["Previous", "Latest"], range=["#bdbdbd", "#2c7bb6"]),
+            ),
+            shape=alt.Shape(
+                "Round:N",
+                scale=alt.Scale(domain=["Previous", "Latest"], range=["circle", "diamond"]),
+            ),
+            tooltip=["Domain:N", "Round:N", alt.Tooltip("Score:Q", format=".1f")],
+        )
+    )
+    return alt.LayerChart(
+        layer=[rule, dots], title="Latest round against the previous one", height=alt.Step(24)
+    )

@@ -1,0 +1,552 @@
+"""The scrutiny report: one accessible HTML document in the shape of Brent's report
+(seed 004, section 3.35 onwards). Every chart has alt text and its data table; every
+suppression is disclosed. Text is autoescaped: nothing anyone typed is rendered as HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import altair as alt
+import jinja2
+import pandas as pd
+import vl_convert
+
+from sos_workforce.access import Actor, list_organisations, require
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import DiaryStatus, Role
+from sos_workforce.core.errors import NotFound
+from sos_workforce.diaries import BENCHMARKS, compare_with_others, list_periods, time_use_report
+from sos_workforce.profiling import get_timeline, progress_report
+from sos_workforce.reports.charts import (
+    benchmark_chart,
+    benchmark_frame,
+    diverging_band_chart,
+    team_heatmap_chart,
+    time_share_chart,
+    trend_chart,
+)
+from sos_workforce.surveys import (
+    SUPPRESSED,
+    TOO_FEW,
+    WHOLE_WAVE,
+    benchmark_wave,
+    instrument_trend,
+    list_waves,
+    load_wave_counts,
+    team_heatmap,
+    wave_workbook,
+)
+from sos_workforce.workforce import measure_trend
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("sos_workforce.reports", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@dataclass
+class ReportTable:
+    caption: str
+    headings: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class ReportFigure:
+    svg: str
+    alt: str
+    caption: str
+
+
+@dataclass
+class ReportSection:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    figures: list[ReportFigure] = field(default_factory=list)
+    tables: list[ReportTable] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
+
+
+def chart_svg(chart: alt.Chart | alt.LayerChart) -> str:
+    """The chart as inline SVG (rendered offline by the Vega project's converter)."""
+    return str(vl_convert.vegalite_to_svg(chart.to_json()))
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return TOO_FEW
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> ReportSection:
+    counts = load_wave_counts(db, actor, wave_id)
+    section = ReportSection("Staff confidence in Signs of Safety")
+    for table in counts.tables_for(WHOLE_WAVE, k):
+        if table.respondents is None:
+            section.withheld.append(
+                f"The results are withheld: fewer than {k} people answered this survey."
+            )
+            continue
+        section.paragraphs.append(
+            f"{table.respondents} members of staff answered. Each statement was rated from "
+            "1 to 10; the table shows the share of those who answered in each band."
+        )
+        rows = []
+        for row in table.rows:
+            if row.percents is None or row.intervals is None or row.n is None:
+                rows.append([row.text] + [TOO_FEW] * (len(table.band_labels) + 2))
+                section.withheld.append(
+                    f"“{row.label}”: withheld because fewer than {k} people answered it."
+                )
+                continue
+            top_low, top_high = row.intervals[-1]
+            rows.append(
+                [
+                    row.text,
+                    *(f"{p:.1f}%" for p in row.percents),
+                    str(row.n),
+                    f"{top_low:.1f}–{top_high:.1f}%",
+                ]
+            )
+        section.tables.append(
+            ReportTable(
+                "Staff confidence: % of those answering in each band",
+                [
+                    "Statement",
+                    *(f"{b}" for b in table.band_labels),
+                    "n answering",
+                    f"95% interval ({table.band_labels[-1]})",
+                ],
+                rows,
+            )
+        )
+        chart = diverging_band_chart(table)
+        if chart is not None:
+            top = table.band_labels[-1]
+            summary = "; ".join(
+                f"{row.label}: {row.percents[-1]:.1f}% rated {top}"
+                for row in table.rows
+                if row.percents
+            )
+            section.figures.append(
+                ReportFigure(
+                    chart_svg(chart),
+                    f"Diverging bar chart. {summary}.",
+                    "Share of answers in each band, low ratings to the left.",
+                )
+            )
+    heatmap = team_heatmap(counts, k)
+    if not heatmap.empty:
+        shown = heatmap[heatmap["status"] == "shown"]
+        hidden_teams = sorted(set(heatmap.loc[heatmap["status"] == SUPPRESSED, "team"]))
+        section.tables.append(
+            ReportTable(
+                "Share in the top band by team",
+                ["Team", "Statement", "% in top band", "n answering"],
+                [
+                    [str(team).strip(), str(item), f"{share:.1f}%", f"{n:.0f}"]
+                    for team, item, share, n in zip(
+                        shown["team"], shown["item"], shown["top_share"], shown["n"], strict=True
+                    )
+                ],
+            )
+        )
+        chart = team_heatmap_chart(heatmap)
+        if chart is not None:
+            section.figures.append(
+                ReportFigure(
+                    chart_svg(chart),
+                    f"Heat map of the share in the top band for {shown['team'].nunique()} "
+                    "teams by statement.",
+                    "Share in the top band by team.",
+                )
+            )
+        if hidden_teams:
+            section.withheld.append(
+                f"Figures for {len(hidden_teams)} team(s) are withheld, for some or all "
+                f"statements, because they had fewer than {k} answers or could be worked out "
+                "by subtraction: " + ", ".join(t.strip() for t in hidden_teams) + "."
+            )
+    return section
+
+
+def _trend_section(
+    db: Database, actor: Actor, organisation_id: int, instrument_code: str, k: int
+) -> ReportSection:
+    trend = instrument_trend(db, actor, organisation_id, instrument_code, k)
+    section = ReportSection("Progress over time")
+    if not trend.points:
+        section.paragraphs.append("No earlier waves of this survey.")
+        return section
+    section.tables.append(
+        ReportTable(
+            "Share in the top band, wave by wave (change since the previous wave)",
+            ["Wave", "Statement", "% in top band", "Change (points)", "n answering"],
+            [
+                [
+                    f"{p.wave_title} ({p.opens_on:%b %Y})",
+                    p.label,
+                    _fmt(p.top_share),
+                    "–" if p.change is None else f"{p.change:+.1f}",
+                    _fmt(p.n),
+                ]
+                for p in trend.points
+            ],
+        )
+    )
+    if trend.greatest_progress:
+        section.paragraphs.append(
+            "Greatest progress: "
+            + "; ".join(f"{p.label} ({p.change:+.1f} points)" for p in trend.greatest_progress[:3])
+            + "."
+        )
+        section.paragraphs.append(
+            "Weakest areas: "
+            + "; ".join(f"{p.label} ({p.latest_share:.1f}%)" for p in trend.weakest[:3])
+            + "."
+        )
+    chart = trend_chart(trend, get_timeline(db, actor, organisation_id))
+    if chart is not None:
+        section.figures.append(
+            ReportFigure(
+                chart_svg(chart),
+                "Line chart of the share in the top band per statement across waves.",
+                "Share in the top band over time.",
+            )
+        )
+    section.withheld.extend(trend.notes)
+    return section
+
+
+def _benchmark_section(db: Database, actor: Actor, wave_id: int, k: int) -> ReportSection:
+    rows = benchmark_wave(db, actor, wave_id, k)
+    section = ReportSection("Benchmarks against other authorities")
+    section.tables.append(
+        ReportTable(
+            "Share in the top band: us beside other authorities using the same survey",
+            [
+                "Statement",
+                "Us",
+                "Others: median",
+                "Others: quartiles",
+                "Authorities",
+                "Statistical neighbours: median",
+            ],
+            [
+                [
+                    r.label,
+                    _fmt(r.own_share),
+                    _fmt(r.others.median),
+                    "–"
+                    if r.others.lower_quartile is None
+                    else f"{r.others.lower_quartile:.1f}–{r.others.upper_quartile:.1f}",
+                    str(r.others.contributors),
+                    _fmt(r.neighbours.median),
+                ]
+                for r in rows
+            ],
+        )
+    )
+    if any(r.others.median is None for r in rows):
+        section.withheld.append(
+            "Comparisons are withheld where fewer than three other authorities contribute."
+        )
+    chart = benchmark_chart(rows)
+    if chart is not None:
+        section.figures.append(
+            ReportFigure(
+                chart_svg(chart),
+                "Dot plot of our share in the top band against the "
+                "other authorities' median and quartiles.",
+                "How we compare.",
+            )
+        )
+    return section
+
+
+def _retention_section(db: Database, actor: Actor, organisation_id: int, k: int) -> ReportSection:
+    """Workforce and retention measures (DfE definitions), latest figures and the change."""
+    section = ReportSection("Workforce and retention")
+    reports = [r for r in measure_trend(db, actor, organisation_id, k) if r.measures]
+    if not reports:
+        section.paragraphs.append(
+            "No workforce figures yet. Import a roster or enter summary figures on the "
+            "workforce page."
+        )
+        return section
+    latest = reports[-1]
+    previous = reports[-2] if len(reports) > 1 else None
+    before = {m.key: m for m in previous.measures} if previous else {}
+    section.paragraphs.append(
+        f"Figures as at {latest.as_of:%d %B %Y}"
+        + (f", compared with {previous.as_of:%d %B %Y}." if previous else ".")
+        + " Definitions follow the DfE children's social work workforce census."
+    )
+    section.tables.append(
+        ReportTable(
+            "Workforce measures",
+            ["Measure", "Now", "Before", "How it is worked out"],
+            [
+                [
+                    m.label,
+                    m.display,
+                    before[m.key].display if m.key in before else "–",
+                    m.definition,
+                ]
+                for m in latest.measures
+            ],
+        )
+    )
+    hidden = [g.group for g in latest.by_team if g.people is None]
+    if hidden:
+        section.withheld.append(
+            f"Team figures for {len(hidden)} team(s) are withheld (fewer than {k} people, or "
+            "derivable by subtraction)."
+        )
+    return section
+
+
+def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) -> ReportSection:
+    """Direct and indirect time and hours against contracted hours per team, from the
+    latest closed diary period (or the latest period while none is closed)."""
+    section = ReportSection("Time use")
+    periods = list_periods(db, actor, organisation_id)
+    if not periods:
+        section.paragraphs.append(
+            "No time diaries yet. A diary period can be launched on the Time diaries page."
+        )
+        return section
+    closed = [p for p in periods if p.status is DiaryStatus.CLOSED]
+    period = (closed or periods)[0]
+    report = time_use_report(db, actor, period.id, k)
+    overall = report.overall
+    section.paragraphs.append(
+        f"From the diary period “{report.title}”, {report.starts_on:%d %B} to "
+        f"{report.ends_on:%d %B %Y}"
+        + ("" if report.status is DiaryStatus.CLOSED else " (still open)")
+        + f": {report.participants} people took part"
+        + (f", {overall.workers} recorded time" if overall.shown else "")
+        + (
+            f", and {report.completion:.1f}% of their weekdays have entries."
+            if report.completion is not None
+            else "."
+        )
+    )
+    if not overall.shown:
+        section.withheld.append(
+            f"The figures are withheld: fewer than {k} people recorded time in this period."
+        )
+        return section
+    section.paragraphs.append(
+        f"{overall.direct_share:.1f}% of recorded time was direct work with children and "
+        f"families (published benchmark: about {BENCHMARKS['direct_share']:g}% face to "
+        f"face) and {overall.admin_share:.1f}% recording and administration (about "
+        f"{BENCHMARKS['admin_share']:g}%). Staff worked {overall.hours_per_week:.1f} hours a "
+        f"week on average against {overall.contracted_per_week:.1f} contracted (published: "
+        f"{BENCHMARKS['hours_worked']:g} against {BENCHMARKS['hours_contracted']:g}); "
+        f"{overall.hours_per_fte_week:.1f} hours per full-time-equivalent week."
+    )
+    section.paragraphs.append(
+        "Shares are of recorded time. A week is five weekdays; hours worked a week are each "
+        "worker's recorded hours divided by the weeks in the period, averaged over those who "
+        "recorded anything; contracted hours come from the roster (FTE × 37)."
+    )
+    chart = time_share_chart(report.activity_frame(by="group"))
+    if chart is not None:
+        direct_groups = [g for g in [overall, *report.by_team] if g.shown]
+        section.figures.append(
+            ReportFigure(
+                chart_svg(chart),
+                "Stacked bar chart of the share of recorded time by activity. "
+                + "; ".join(
+                    f"{g.name.strip()}: {g.direct_share:.1f}% direct work" for g in direct_groups
+                )
+                + ".",
+                "Share of recorded time by activity, for all teams and each team shown.",
+            )
+        )
+    shares = report.share_table()
+    section.tables.append(
+        ReportTable(
+            "Share of recorded time by activity (%)",
+            ["Group", *[str(c) for c in shares.columns]],
+            [
+                [str(group).strip(), *map(str, row)]
+                for group, row in zip(shares.index, shares.to_numpy(), strict=True)
+            ],
+        )
+    )
+    shown = [g for g in [overall, *report.by_team] if g.shown]
+    section.tables.append(
+        ReportTable(
+            "Direct and indirect time, hours worked and contracted hours by team",
+            [
+                "Group",
+                "Workers",
+                "Direct work %",
+                "Indirect %",
+                "Recording and admin %",
+                "Hours worked a week",
+                "Contracted hours a week",
+                "Hours per FTE week",
+            ],
+            [
+                [
+                    g.name.strip(),
+                    str(g.workers),
+                    f"{g.direct_share:.1f}",
+                    f"{100 - (g.direct_share or 0):.1f}",
+                    f"{g.admin_share:.1f}",
+                    f"{g.hours_per_week:.1f}",
+                    f"{g.contracted_per_week:.1f}",
+                    f"{g.hours_per_fte_week:.1f}",
+                ]
+                for g in shown
+            ],
+        )
+    )
+    hidden = [g.name.strip() for g in report.by_team if g.status == "withheld"]
+    if hidden:
+        section.withheld.append(
+            f"Figures for {len(hidden)} team(s) are withheld because fewer than {k} people "
+            "recorded time or their figures could be worked out by subtraction: "
+            + ", ".join(hidden)
+            + "."
+        )
+    compared = compare_with_others(db, actor, period.id, k, own=report)
+    if compared[0].others.median is None:
+        section.withheld.append(
+            "The comparison with other authorities is withheld: fewer than three of them have "
+            f"closed a diary period with at least {k} people recording."
+        )
+    else:
+        frame = benchmark_frame(compared, "Work", "Us")
+        section.tables.append(
+            ReportTable(
+                "Share of recorded time: us beside other authorities' latest diary periods",
+                ["Work", *[str(c) for c in frame.columns]],
+                [
+                    [str(i), *map(str, row)]
+                    for i, row in zip(frame.index, frame.to_numpy(), strict=True)
+                ],
+            )
+        )
+    return section
+
+
+def _self_profile_section(db: Database, actor: Actor, organisation_id: int) -> ReportSection:
+    """Agreed self-profile scores by domain across rounds, with greatest progress."""
+    section = ReportSection("Self-profile of the implementation")
+    progress = progress_report(db, actor, organisation_id)
+    if progress is None or not progress.rounds:
+        section.paragraphs.append("No closed self-profiling round yet.")
+        return section
+    wide = progress.wide()
+    section.tables.append(
+        ReportTable(
+            f"Agreed scores (0–10) by domain, {progress.instrument}",
+            ["Domain", *[str(c) for c in wide.columns]],
+            [
+                [str(domain), *["–" if pd.isna(v) else f"{v:.1f}" for v in row]]
+                for domain, row in zip(wide.index, wide.to_numpy(), strict=True)
+            ],
+        )
+    )
+    gains = progress.greatest_progress()
+    if not gains.empty:
+        section.paragraphs.append(
+            "Greatest progress since the first round: "
+            + "; ".join(
+                f"{d} ({c:+.1f})"
+                for d, c in zip(gains["Domain"][:3], gains["Change"][:3], strict=True)
+            )
+            + "."
+        )
+    for flag in progress.sustainment_flags():
+        section.paragraphs.append("Sustainment: " + flag.message)
+    return section
+
+
+def scrutiny_report(
+    db: Database,
+    actor: Actor,
+    organisation_id: int,
+    wave_id: int,
+    k: int,
+    today: dt.date | None = None,
+) -> str:
+    """The report for one wave as a standalone HTML document."""
+    require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
+    organisation = next(
+        (o.name for o in list_organisations(db, actor) if o.id == organisation_id), None
+    )
+    wave = next((w for w in list_waves(db, actor, organisation_id) if w.id == wave_id), None)
+    if organisation is None or wave is None:
+        raise NotFound("No such survey wave in this organisation.")
+    counts = load_wave_counts(db, actor, wave_id)
+    sections = [
+        _confidence_section(db, actor, wave_id, k),
+        _trend_section(db, actor, organisation_id, counts.definition.code, k),
+        _benchmark_section(db, actor, wave_id, k),
+        _retention_section(db, actor, organisation_id, k),
+        _time_use_section(db, actor, organisation_id, k),
+        _self_profile_section(db, actor, organisation_id),
+    ]
+    return _templates.get_template("scrutiny_report.html.j2").render(
+        title=f"Signs of Safety implementation: {wave.title}",
+        organisation=organisation,
+        period=f"{wave.opens_on:%d %B %Y} to {wave.closes_on:%d %B %Y}",
+        produced=f"{today or dt.date.today():%d %B %Y}",
+        k=k,
+        sections=sections,
+    )
+
+
+def dashboard_workbook(
+    db: Database,
+    actor: Actor,
+    organisation_id: int,
+    wave_id: int,
+    group: int,
+    k: int,
+    filters: Mapping[str, str] | None = None,
+) -> bytes:
+    """Every table of the dashboard in one XLSX: band tables (for the chosen team and
+    filters), by team, the trend across waves and the benchmarks, each under the same
+    disclosure control as on screen."""
+    counts = load_wave_counts(db, actor, wave_id)
+    trend = instrument_trend(db, actor, organisation_id, counts.definition.code, k)
+    extra = {
+        "Trend": pd.DataFrame.from_records(
+            [
+                {
+                    "Wave": point.wave_title,
+                    "Opened": point.opens_on,
+                    "Version": point.version,
+                    "Statement": point.label,
+                    "n answering": point.n if point.n is not None else TOO_FEW,
+                    "% in the top band": point.top_share
+                    if point.top_share is not None
+                    else TOO_FEW,
+                    "Change (points)": point.change if point.change is not None else "",
+                }
+                for point in trend.points
+            ],
+            columns=[
+                "Wave",
+                "Opened",
+                "Version",
+                "Statement",
+                "n answering",
+                "% in the top band",
+                "Change (points)",
+            ],
+        ),
+        "Benchmarks": benchmark_frame(benchmark_wave(db, actor, wave_id, k)),
+    }
+    return wave_workbook(counts, group, k, filters, extra)

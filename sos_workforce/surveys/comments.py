@@ -1,0 +1,74 @@
+"""The wave lifecycle beyond launch, and distribution.
+
+Lifecycle: draft → open → closed, and closed → open again only with a reason (audited).
+``surveys.launch_wave`` creates a wave (draft or open) and ``surveys.close_wave`` closes it.
+
+Distribution: personal single-use links (issued at launch, from headcounts or an audience
+roster), an open organisation link with a team picker (each use mints a fresh single-use
+link for the chosen team, so drafts, resume and exactly-once work the same way), and the
+"not yet responded" list for reminders, which names only people on an audience roster who
+have not sent a response and never says what anyone answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from sos_workforce.access import Actor
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import InstrumentItem, RespondentTally, TextAnswer
+from sos_workforce.surveys.instruments import TextItem, definition_of
+from sos_workforce.surveys.waves import _wave
+
+# --- free text ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comments:
+    item_code: str
+    question: str
+    respondents: int | None  # None when withheld
+    comments: list[str]  # empty when withheld
+
+
+def free_text(
+    db: Database, actor: Actor, wave_id: int, *, min_group_size: int, team_id: int | None = None
+) -> list[Comments]:
+    """Comments per text question, for the whole wave or one team, shown only when that
+    group has at least twice the minimum group size of respondents. Comments are sorted
+    alphabetically, so their order cannot be matched to who answered when."""
+    threshold = 2 * min_group_size
+    with db.read() as session:
+        wave = _wave(session, actor, wave_id, Role.LEAD, Role.EXECUTIVE)
+        definition = definition_of(wave.instrument_version)
+        respondents_query = select(func.coalesce(func.sum(RespondentTally.n), 0)).where(
+            RespondentTally.wave_id == wave.id
+        )
+        texts_query = (
+            select(InstrumentItem.code, TextAnswer.body)
+            .join(InstrumentItem, InstrumentItem.id == TextAnswer.item_id)
+            .where(TextAnswer.wave_id == wave.id)
+        )
+        if team_id is not None:
+            respondents_query = respondents_query.where(RespondentTally.team_id == team_id)
+            texts_query = texts_query.where(TextAnswer.team_id == team_id)
+        respondents = int(session.scalar(respondents_query) or 0)
+        shown = respondents >= threshold
+        bodies: dict[str, list[str]] = {}
+        if shown:
+            for code, body in session.execute(texts_query):
+                bodies.setdefault(code, []).append(body)
+    result = []
+    for item in definition.items:
+        if not isinstance(item, TextItem):
+            continue
+        comments = sorted(bodies.get(item.code, []), key=str.casefold)
+        result.append(
+            Comments(
+                item.code, item.text, respondents if shown else None, comments if shown else []
+            )
+        )
+    return result

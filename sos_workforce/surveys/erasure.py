@@ -1,0 +1,131 @@
+"""Retention and erasure of raw survey and diary data (UK GDPR storage limitation and
+erasure).
+
+Reports never read raw responses: they read the tallies kept on submit and sealed on close
+(``tallies.py``). So raw rows past an organisation's retention period can be deleted while
+every band table, trend and benchmark stays as it was. Erasure of one identified respondent
+subtracts their answers from the tallies and deletes the rows.
+
+Diaries likewise: a closed period is reported from its sealed totals (``diary_tallies``),
+which carry no staff id or link, so the purge deletes its entries, participants (staff ids,
+link hashes) and import records and every time-use figure stays. Erasing a worker's diaries
+deletes their entries and participation and re-seals closed periods from what is left.
+
+Comments (free text) are stored without any link to the response they came with, so they
+cannot be attributed to an identified respondent; they are deleted by the retention purge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from sos_workforce.access import Actor, audit, require
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role, WaveStatus
+from sos_workforce.core.errors import InvalidInput, NotFound
+from sos_workforce.core.models import (
+    Answer,
+    Invitation,
+    Organisation,
+    Response,
+    ResponseDraft,
+    TextAnswer,
+    Wave,
+)
+from sos_workforce.surveys import tallies
+
+
+def erase_respondent(db: Database, actor: Actor, organisation_id: int, email: str) -> int:
+    """Erase every identified response given with ``email`` in the organisation's waves:
+    their answers are subtracted from the tallies (and a closed wave's sealed totals are
+    rewritten), then the rows are deleted. Returns how many responses were erased."""
+    require(actor, Role.ADMIN, organisation_id=organisation_id)
+    wanted = email.strip().lower()
+    if "@" not in wanted:
+        raise InvalidInput("Give the email address the person gave with their response.")
+    with db.write() as session:
+        if session.get(Organisation, organisation_id) is None:
+            raise NotFound("No such organisation.")
+        found = session.execute(
+            select(Response, Wave.status)
+            .join(Wave, Wave.id == Response.wave_id)
+            .where(
+                Wave.organisation_id == organisation_id,
+                func.lower(Response.respondent_email) == wanted,
+            )
+        ).all()
+        for response, status in found:
+            values = session.execute(
+                select(Answer.item_id, Answer.value).where(Answer.response_id == response.id)
+            ).all()
+            tallies.add_response(
+                session,
+                response.wave_id,
+                response.team_id,
+                tallies.grouping_of(
+                    response.staff_role, response.employment_type, response.tenure_band
+                ),
+                [(item_id, value) for item_id, value in values],
+                delta=-1,
+            )
+            session.execute(delete(Answer).where(Answer.response_id == response.id))
+            session.delete(response)
+            session.flush()
+            if status is WaveStatus.CLOSED:
+                tallies.seal_wave(session, response.wave_id)
+        audit.record(
+            session,
+            actor,
+            "respondent_erased",
+            organisation_id=organisation_id,
+            count=len(found),
+        )
+        return len(found)
+
+
+def purge_expired_waves(
+    session: Session, actor: Actor | None, today: dt.date
+) -> tuple[int, int, int]:
+    """Delete raw responses, answers, comments, drafts and links of waves that closed more
+    than their organisation's retention period ago (tallies stay). Returns (waves,
+    responses, comments) deleted. The caller authorises and owns the transaction."""
+    waves = responses = comments = 0
+    expired = session.execute(
+        select(Wave.id, Wave.organisation_id, Wave.closes_on, Organisation.retention_days)
+        .join(Organisation, Organisation.id == Wave.organisation_id)
+        .where(Wave.status == WaveStatus.CLOSED, Organisation.retention_days.is_not(None))
+    ).all()
+    for wave_id, organisation_id, closes_on, days in expired:
+        if days is None or closes_on + dt.timedelta(days=days) >= today:
+            continue
+        response_ids = select(Response.id).where(Response.wave_id == wave_id)
+        deleted_responses = session.scalar(
+            select(func.count()).select_from(Response).where(Response.wave_id == wave_id)
+        )
+        if not deleted_responses and not session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.wave_id == wave_id)
+        ):
+            continue  # already purged
+        session.execute(delete(Answer).where(Answer.response_id.in_(response_ids)))
+        session.execute(delete(Response).where(Response.wave_id == wave_id))
+        deleted_comments = session.execute(
+            delete(TextAnswer).where(TextAnswer.wave_id == wave_id)
+        ).rowcount  # type: ignore[attr-defined]
+        session.execute(delete(ResponseDraft).where(ResponseDraft.wave_id == wave_id))
+        session.execute(delete(Invitation).where(Invitation.wave_id == wave_id))
+        waves += 1
+        responses += int(deleted_responses or 0)
+        comments += int(deleted_comments or 0)
+        audit.record(
+            session,
+            actor,
+            "responses_purged",
+            organisation_id=organisation_id,
+            target=f"wave:{wave_id}",
+            count=int(deleted_responses or 0),
+            detail=f"retention {days} days",
+        )
+    return waves, responses, comments

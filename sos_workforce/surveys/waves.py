@@ -1,0 +1,556 @@
+"""Survey waves: launch, single-use links, exactly-once anonymous submission, rates.
+
+Exactly-once: the link is spent by a conditional ``UPDATE … WHERE spent = false`` in the
+same transaction that stores the response, so of any number of concurrent submissions of
+one link exactly one sees a row updated; the rest are refused and store nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from sos_workforce.access import Actor, audit, list_teams, require
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Channel, Role, WaveStatus
+from sos_workforce.core.errors import InvalidInput, NotFound
+from sos_workforce.core.exports import csv_bytes
+from sos_workforce.core.links import mint_token, survey_url
+from sos_workforce.core.models import (
+    Instrument,
+    InstrumentVersion,
+    Invitation,
+    RespondentTally,
+    Team,
+    Wave,
+    WaveTeam,
+)
+from sos_workforce.core.security import hash_token
+from sos_workforce.core.tabular import (
+    Column,
+    Progress,
+    normalise_staff_id,
+    parse_rows,
+    propose_mapping,
+    read_table,
+)
+from sos_workforce.surveys import tallies
+
+MAX_HEADCOUNT = 2000
+
+
+# --- waves ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    team: str
+    url: str
+    staff_ref: str | None = None  # from an audience roster, for mail merge
+    email: str | None = None  # from the roster file; returned once, never stored
+
+
+@dataclass(frozen=True)
+class AudienceMember:
+    """One person of a roster audience: a personal link each, headcount per team."""
+
+    staff_ref: str
+    team_id: int
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class LaunchedWave:
+    wave_id: int
+    links: list[IssuedLink]
+
+
+def launch_wave(
+    db: Database,
+    actor: Actor,
+    *,
+    organisation_id: int,
+    instrument_version_id: int,
+    title: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    headcounts: Mapping[int, int] | None = None,
+    audience: Sequence[AudienceMember] | None = None,
+    base_url: str,
+    allow_identified: bool = False,
+    draft: bool = False,
+    today: dt.date | None = None,
+) -> LaunchedWave:
+    """Create a wave for the chosen teams and one single-use link per expected member of
+    staff: either ``headcounts`` per team, or an ``audience`` roster (one link per person,
+    the headcount is the roster's count per team). The plain links are returned once; only
+    their hashes are stored. A ``draft`` wave refuses responses until it is opened."""
+    require(actor, Role.LEAD, organisation_id=organisation_id)
+    today = today or dt.date.today()
+    if audience is not None:
+        if headcounts:
+            raise InvalidInput("Give either headcounts per team or a roster, not both.")
+        if not audience:
+            raise InvalidInput("The roster has nobody in it.")
+        refs = [member.staff_ref for member in audience]
+        if len(set(refs)) != len(refs):
+            raise InvalidInput("A staff id appears twice in the roster.")
+        headcounts = dict(Counter(member.team_id for member in audience))
+    headcounts = headcounts or {}
+    title = title.strip()
+    if not title:
+        raise InvalidInput("Give the wave a title, e.g. 'Autumn 2026 confidence survey'.")
+    if closes_on < opens_on:
+        raise InvalidInput("The close date must be on or after the open date.")
+    if closes_on < today:
+        raise InvalidInput("The close date is in the past.")
+    if not headcounts:
+        raise InvalidInput("Choose at least one team.")
+    for headcount in headcounts.values():
+        if not 1 <= headcount <= MAX_HEADCOUNT:
+            raise InvalidInput(f"Each team's headcount must be between 1 and {MAX_HEADCOUNT}.")
+    with db.write() as session:
+        if session.get(InstrumentVersion, instrument_version_id) is None:
+            raise InvalidInput("That instrument version does not exist.")
+        # Also stops a double-clicked "Launch" from creating two waves.
+        if (
+            session.scalar(
+                select(Wave.id).where(Wave.organisation_id == organisation_id, Wave.title == title)
+            )
+            is not None
+        ):
+            raise InvalidInput(f"A wave called '{title}' already exists; choose another title.")
+        teams = dict(
+            session.execute(
+                select(Team.id, Team.name).where(
+                    Team.organisation_id == organisation_id, Team.id.in_(list(headcounts))
+                )
+            ).all()
+        )
+        if len(teams) != len(headcounts):
+            raise InvalidInput("Every team must belong to the chosen organisation.")
+        wave = Wave(
+            organisation_id=organisation_id,
+            instrument_version_id=instrument_version_id,
+            title=title,
+            status=WaveStatus.DRAFT if draft else WaveStatus.OPEN,
+            opens_on=opens_on,
+            closes_on=closes_on,
+            allow_identified=allow_identified,
+            created_by_id=actor.user_id,
+        )
+        session.add(wave)
+        session.flush()
+        session.add_all(
+            WaveTeam(wave_id=wave.id, team_id=team_id, expected_headcount=headcount)
+            for team_id, headcount in headcounts.items()
+        )
+        people = (
+            sorted(audience, key=lambda m: (teams[m.team_id], m.staff_ref))
+            if audience is not None
+            else [
+                AudienceMember("", team_id)
+                for team_id, headcount in sorted(headcounts.items(), key=lambda kv: teams[kv[0]])
+                for _ in range(headcount)
+            ]
+        )
+        links: list[IssuedLink] = []
+        invitation_rows = []
+        for person in people:
+            token = mint_token()
+            invitation_rows.append(
+                {
+                    "wave_id": wave.id,
+                    "team_id": person.team_id,
+                    "token_hash": hash_token(token),
+                    "spent": False,
+                    "roster_ref": person.staff_ref or None,
+                    "channel": Channel.PERSONAL_LINK,
+                }
+            )
+            links.append(
+                IssuedLink(
+                    team=teams[person.team_id],
+                    url=survey_url(base_url, token),
+                    staff_ref=person.staff_ref or None,
+                    email=person.email,
+                )
+            )
+        session.execute(insert(Invitation), invitation_rows)
+        audit.record(
+            session,
+            actor,
+            "wave_launched",
+            organisation_id=organisation_id,
+            target=f"wave:{wave.id}",
+            count=len(links),
+            detail=f"teams={len(headcounts)} audience={'roster' if audience else 'headcount'}"
+            f"{' draft' if draft else ''}",
+        )
+        return LaunchedWave(wave_id=wave.id, links=links)
+
+
+@dataclass(frozen=True)
+class WaveSummary:
+    id: int
+    title: str
+    instrument: str
+    instrument_version_id: int
+    status: WaveStatus
+    opens_on: dt.date
+    closes_on: dt.date
+    responses: int
+    expected: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.status.value}, {self.opens_on:%d %b %Y})"
+
+
+def list_waves(db: Database, actor: Actor, organisation_id: int) -> list[WaveSummary]:
+    require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
+    with db.read() as session:
+        responses = (
+            select(RespondentTally.wave_id, func.sum(RespondentTally.n).label("n"))
+            .group_by(RespondentTally.wave_id)
+            .subquery()
+        )
+        expected = (
+            select(WaveTeam.wave_id, func.sum(WaveTeam.expected_headcount).label("n"))
+            .group_by(WaveTeam.wave_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(
+                Wave,
+                Instrument.title,
+                func.coalesce(responses.c.n, 0),
+                func.coalesce(expected.c.n, 0),
+            )
+            .join(InstrumentVersion, InstrumentVersion.id == Wave.instrument_version_id)
+            .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
+            .outerjoin(responses, responses.c.wave_id == Wave.id)
+            .outerjoin(expected, expected.c.wave_id == Wave.id)
+            .where(Wave.organisation_id == organisation_id)
+            .order_by(Wave.opens_on.desc(), Wave.id.desc())
+        )
+        return [
+            WaveSummary(
+                id=wave.id,
+                title=wave.title,
+                instrument=instrument_title,
+                instrument_version_id=wave.instrument_version_id,
+                status=wave.status,
+                opens_on=wave.opens_on,
+                closes_on=wave.closes_on,
+                responses=int(n_responses),
+                expected=int(n_expected),
+            )
+            for wave, instrument_title, n_responses, n_expected in rows
+        ]
+
+
+def _wave_for(session: Session, actor: Actor, wave_id: int, *roles: Role) -> Wave:
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        raise NotFound("No such survey wave.")
+    require(actor, *roles, organisation_id=wave.organisation_id)
+    return wave
+
+
+def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
+    """Close a wave now: from this commit on, no response is accepted."""
+    with db.write() as session:
+        wave = _wave_for(session, actor, wave_id, Role.LEAD)
+        if wave.status is WaveStatus.CLOSED:
+            raise InvalidInput("This wave is already closed.")
+        if wave.status is WaveStatus.DRAFT:
+            raise InvalidInput("This wave has not been opened; discard the draft instead.")
+        wave.status = WaveStatus.CLOSED
+        tallies.seal_wave(session, wave.id)
+        audit.record(
+            session,
+            actor,
+            "wave_closed",
+            organisation_id=wave.organisation_id,
+            target=f"wave:{wave.id}",
+        )
+
+
+# --- response rates ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    team: str
+    expected: int
+    responses: int | None  # None when fewer than the minimum group size
+    rate: float | None
+
+    @property
+    def responses_label(self) -> str:
+        return "fewer than the minimum" if self.responses is None else str(self.responses)
+
+
+@dataclass(frozen=True)
+class ResponseRates:
+    min_group_size: int
+    teams: list[ResponseRate]
+    overall: ResponseRate
+
+
+def _rate(team: str, expected: int, responses: int, min_group_size: int) -> ResponseRate:
+    if responses < min_group_size:
+        return ResponseRate(team, expected, None, None)
+    return ResponseRate(team, expected, responses, responses / expected if expected else None)
+
+
+def response_rates(
+    db: Database, actor: Actor, wave_id: int, *, min_group_size: int
+) -> ResponseRates:
+    """Responses against expected headcount, per team and overall. A count under the
+    minimum group size is shown as a band ("fewer than 5"), never as a number."""
+    with db.read() as session:
+        _wave_for(session, actor, wave_id, Role.LEAD, Role.EXECUTIVE)
+        counts = dict(
+            session.execute(
+                select(RespondentTally.team_id, func.sum(RespondentTally.n))
+                .where(RespondentTally.wave_id == wave_id)
+                .group_by(RespondentTally.team_id)
+            ).all()
+        )
+        audience = session.execute(
+            select(Team.id, Team.name, WaveTeam.expected_headcount)
+            .join(WaveTeam, WaveTeam.team_id == Team.id)
+            .where(WaveTeam.wave_id == wave_id)
+            .order_by(Team.name)
+        )
+        teams = [
+            _rate(name, expected, counts.get(team_id, 0), min_group_size)
+            for team_id, name, expected in audience
+        ]
+        total_expected = sum(team.expected for team in teams)
+        overall = _rate("All teams", total_expected, sum(counts.values()), min_group_size)
+        return ResponseRates(min_group_size, teams, overall)
+
+
+MIN_REASON_LENGTH = 10
+
+
+def _wave(session: Session, actor: Actor, wave_id: int, *roles: Role) -> Wave:
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        raise NotFound("No such survey wave.")
+    require(actor, *roles, organisation_id=wave.organisation_id)
+    return wave
+
+
+# --- lifecycle ------------------------------------------------------------------------
+
+
+def open_wave(db: Database, actor: Actor, wave_id: int, *, today: dt.date | None = None) -> None:
+    """Open a draft wave now (its links start working today)."""
+    today = today or dt.date.today()
+    with db.write() as session:
+        wave = _wave(session, actor, wave_id, Role.LEAD)
+        if wave.status is not WaveStatus.DRAFT:
+            raise InvalidInput(f"Only a draft wave can be opened; this one is {wave.status}.")
+        if wave.closes_on < today:
+            raise InvalidInput("The close date of this draft has passed; discard it instead.")
+        wave.status = WaveStatus.OPEN
+        wave.opens_on = min(wave.opens_on, today)
+        audit.record(
+            session,
+            actor,
+            "wave_opened",
+            organisation_id=wave.organisation_id,
+            target=f"wave:{wave.id}",
+        )
+
+
+def reopen_wave(
+    db: Database,
+    actor: Actor,
+    wave_id: int,
+    *,
+    reason: str,
+    closes_on: dt.date,
+    today: dt.date | None = None,
+) -> None:
+    """Open a closed wave again until ``closes_on``; the reason is kept in the audit log."""
+    today = today or dt.date.today()
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON_LENGTH:
+        raise InvalidInput("Say why the wave is being reopened (at least a short sentence).")
+    if closes_on < today:
+        raise InvalidInput("The new close date must be today or later.")
+    with db.write() as session:
+        wave = _wave(session, actor, wave_id, Role.LEAD)
+        if wave.status is not WaveStatus.CLOSED:
+            raise InvalidInput(f"Only a closed wave can be reopened; this one is {wave.status}.")
+        wave.status = WaveStatus.OPEN
+        wave.closes_on = closes_on
+        # The sealed whole-wave tallies describe a closed wave; they are rewritten on close.
+        tallies.unseal_wave(session, wave.id)
+        audit.record(
+            session,
+            actor,
+            "wave_reopened",
+            organisation_id=wave.organisation_id,
+            target=f"wave:{wave.id}",
+            detail=f"until {closes_on.isoformat()}: {reason}"[:500],
+        )
+
+
+def discard_draft_wave(db: Database, actor: Actor, wave_id: int) -> None:
+    """Delete a wave that was never opened, with its links."""
+    with db.write() as session:
+        wave = _wave(session, actor, wave_id, Role.LEAD)
+        if wave.status is not WaveStatus.DRAFT:
+            raise InvalidInput("Only a draft wave can be discarded; close an open wave instead.")
+        links = session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.wave_id == wave.id)
+        )
+        organisation_id, title = wave.organisation_id, wave.title
+        session.delete(wave)
+        audit.record(
+            session,
+            actor,
+            "wave_discarded",
+            organisation_id=organisation_id,
+            target=f"wave:{wave_id}",
+            count=int(links or 0),
+            detail=title[:200],
+        )
+
+
+# --- audience roster ---------------------------------------------------------------------
+
+AUDIENCE_COLUMNS = [
+    Column("staff_ref", "Staff id", synonyms=("staff id", "employee id", "id", "payroll number")),
+    Column("team", "Team", synonyms=("team name", "unit", "service")),
+    Column("role", "Role", required=False, synonyms=("job title", "post")),
+    Column(
+        "employment_type",
+        "Employment type",
+        required=False,
+        synonyms=("contract", "contract type", "permanent or agency"),
+    ),
+    Column(
+        "email", "Email", required=False, max_length=320, synonyms=("email address", "work email")
+    ),
+]
+
+
+def audience_template() -> bytes:
+    """A CSV template with one example row."""
+    return csv_bytes(
+        [c.label for c in AUDIENCE_COLUMNS],
+        [
+            [
+                "SW0001",
+                "Assessment Team North",
+                "Social worker",
+                "permanent",
+                "a.worker@example.gov.uk",
+            ]
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class AudiencePreview:
+    members: list[AudienceMember]
+    per_team: dict[str, int]
+
+
+def read_audience(
+    db: Database,
+    actor: Actor,
+    organisation_id: int,
+    *,
+    data: bytes,
+    filename: str,
+    mapping: dict[str, str | None] | None = None,
+    progress: Progress | None = None,
+) -> AudiencePreview:
+    """Read an audience roster (CSV/XLSX: staff id, team, role, employment type, email).
+    Every problem is listed by row; nothing is stored until the wave is launched.
+
+    Role and employment type are accepted so an HR export can be used as it is, but they
+    are not kept: grouping in anonymous waves comes from the respondent's own answers, so a
+    response is never tied to roster attributes."""
+    require(actor, Role.LEAD, organisation_id=organisation_id)
+    table = read_table(data, filename)
+    records = parse_rows(
+        table,
+        mapping or propose_mapping(table.headers, AUDIENCE_COLUMNS),
+        AUDIENCE_COLUMNS,
+        progress,
+    )
+    teams = {
+        " ".join(team.name.split()).casefold(): team
+        for team in list_teams(db, actor, organisation_id)
+    }
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    members: list[AudienceMember] = []
+    for line, record in enumerate(records, 2):
+        ref = normalise_staff_id(record["staff_ref"])
+        if ref in seen:
+            problems.append(f"Row {line}: staff id {ref} also appears in row {seen[ref]}.")
+        seen[ref] = line
+        team = teams.get(" ".join(str(record["team"]).split()).casefold())
+        if team is None:
+            problems.append(f"Row {line}: there is no team called '{record['team']}'.")
+            continue
+        email = record.get("email")
+        if email is not None and "@" not in str(email):
+            problems.append(f"Row {line}: '{email}' is not an email address.")
+        members.append(AudienceMember(ref, team.id, str(email).strip() if email else None))
+    if problems:
+        raise InvalidInput(
+            f"Nothing was read: {len(problems)} problem(s) found.\n" + "\n".join(problems[:50]),
+            problems[:50],
+        )
+    names = {team.id: team.name for team in teams.values()}
+    return AudiencePreview(
+        members, dict(sorted(Counter(names[m.team_id] for m in members).items()))
+    )
+
+
+@dataclass(frozen=True)
+class NotYetResponded:
+    staff_ref: str
+    team: str
+
+
+def not_yet_responded(db: Database, actor: Actor, wave_id: int) -> list[NotYetResponded]:
+    """People on the wave's audience roster whose link has not been used to send a
+    response, for reminders. Says nothing about what anyone answered; each view is audited."""
+    with db.write() as session:
+        wave = _wave(session, actor, wave_id, Role.LEAD)
+        rows = session.execute(
+            select(Invitation.roster_ref, Team.name)
+            .join(Team, Team.id == Invitation.team_id)
+            .where(
+                Invitation.wave_id == wave.id,
+                Invitation.roster_ref.is_not(None),
+                Invitation.spent.is_(False),
+            )
+            .order_by(Team.name, Invitation.roster_ref)
+        ).all()
+        audit.record(
+            session,
+            actor,
+            "non_responders_listed",
+            organisation_id=wave.organisation_id,
+            target=f"wave:{wave.id}",
+            count=len(rows),
+        )
+        return [NotYetResponded(str(ref), team) for ref, team in rows]
