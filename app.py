@@ -91,7 +91,14 @@ else:
                 default=index == 0,
             )
         )
-    navigation = st.navigation(sections)
+    # The menu is drawn here with page links (Streamlit's own page list is switched off,
+    # client.showSidebarNavigation = false, so no page file is ever listed).
+    navigation = st.navigation(sections, position="hidden")
+    with st.sidebar:
+        for section, section_pages in sections.items():
+            st.markdown(f"**{section}**")
+            for section_page in section_pages:
+                st.page_link(section_page)
 
 # A diary token on the home address (/?d=<token>, e.g. a link shortened by a mail client)
 # opens the diary too.

@@ -13,15 +13,14 @@ from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.runtime.pages_manager import PagesManager
 
+import sos_workforce.reports as reports
 from sos_workforce.access import Actor, actor_for_sso_email, record_export
 from sos_workforce.core.config import Settings, get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import PermissionDenied, SignInFailed, SsoSignInExpired
 from sos_workforce.core.tabular import Column
-from sos_workforce.reports import charts
 from sos_workforce.startup import prepare_database
 from sos_workforce.surveys import WaveCounts, load_wave_counts, wave_data_stamp
 
@@ -43,19 +42,8 @@ def _database(url: str, busy_timeout_ms: int, surveys_dir: str) -> Database:
     return prepare_database(get_settings())
 
 
-def _leave_legacy_multipage_mode() -> None:
-    """Streamlit treats an app with a ``pages/`` folder as a legacy (v1) multipage app until
-    ``st.navigation`` first runs in the process, so the first request after a start would
-    list every file in ``pages/`` in a sidebar and run the page without ``app.py``. Switch
-    the process to ``st.navigation`` routing and rerun through the router."""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def runtime() -> Runtime:
     """Settings and database for this run; every page (and app.py) calls it first."""
-    _leave_legacy_multipage_mode()
     settings = get_settings()
     db = _database(
         settings.resolved_database_url, settings.sqlite_busy_timeout_ms, str(settings.surveys_dir)
@@ -230,12 +218,12 @@ def column_mapping(
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _vega_lite_spec(builder: str, inputs: tuple[Any, ...]) -> dict[str, Any] | None:
-    chart = getattr(charts, builder)(*inputs)
+    chart = getattr(reports, builder)(*inputs)
     return None if chart is None else dict(chart.to_dict())
 
 
 def draw_chart(builder: str, *inputs: Any) -> bool:
-    """Draw ``sos_workforce.charts.<builder>(*inputs)``, its Vega-Lite spec cached on the
+    """Draw ``sos_workforce.reports.<builder>(*inputs)``, its Vega-Lite spec cached on the
     inputs themselves (building Altair objects and validating the spec costs tens of
     milliseconds a chart on every rerun; the inputs are small). False when the builder
     has nothing to draw."""

@@ -32,16 +32,17 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
+from sos_workforce.access import list_teams, sign_in
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sos_workforce import surveys  # noqa: E402
-from sos_workforce.access import auth, organisations  # noqa: E402
 from sos_workforce.core.config import Settings  # noqa: E402
 from sos_workforce.core.db import Database, upgrade  # noqa: E402
 from sos_workforce.core.enums import Role  # noqa: E402
 from sos_workforce.devdata import DEMO_CREDENTIALS, seed_demo  # noqa: E402
-from tests.browser_support import CHROMIUM, running_app  # noqa: E402
+from tests.support.browser import CHROMIUM, running_app  # noqa: E402
 from ui import read_reruns  # noqa: E402
 
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -68,8 +69,8 @@ def prepare(folder: Path, links_wanted: int) -> tuple[dict[str, str], list[str]]
     settings = Settings(database_url=url, data_dir=folder)
     database = Database.from_settings(settings)
     summary = seed_demo(database, settings)
-    lead = auth.sign_in(database, *DEMO_CREDENTIALS[Role.LEAD])
-    teams = organisations.list_teams(database, lead, summary.organisation_id)
+    lead = sign_in(database, *DEMO_CREDENTIALS[Role.LEAD])
+    teams = list_teams(database, lead, summary.organisation_id)
     versions = surveys.list_instrument_versions(database, lead)
     confidence = max(
         (v for v in versions if v.code == "sos_confidence"), key=lambda v: v.version

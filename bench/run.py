@@ -451,11 +451,11 @@ def main() -> None:
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
     if args.generate:
-        from sos_workforce.devdata import PRESETS, generate
+        from sos_workforce.devdata import PRESETS, generate_synthetic
 
         args.db.unlink(missing_ok=True)
         upgrade(url)
-        report = generate(Database(make_engine(url)), **PRESETS["national"])
+        report = generate_synthetic(Database(make_engine(url)), **PRESETS["national"])
         rows = report.answers + report.diary_entries
         print(
             f"Generated {report.answers:,} answers and {report.diary_entries:,} diary rows "

@@ -39,8 +39,7 @@ def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
     typer.echo(f"Starting sos-workforce on http://localhost:{port}  (Ctrl+C to stop)")
     command = [
         sys.executable,
-        "-m",
-        "streamlit",
+        str(PROJECT_ROOT / "serve.py"),  # decides st.navigation routing before any request
         "run",
         str(PROJECT_ROOT / "app.py"),
         "--server.port",
@@ -116,8 +115,7 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """Add synthetic authorities, waves and answers (for benchmarks and load tests)."""
-    from sos_workforce.devdata import PRESETS
-    from sos_workforce.devdata import generate as run_generation
+    from sos_workforce.devdata import PRESETS, generate_synthetic
 
     if preset not in PRESETS:
         raise typer.BadParameter(f"preset must be one of {', '.join(PRESETS)}")
@@ -137,7 +135,7 @@ def generate(
             bar.update(step)
             done += step
 
-        report = run_generation(database, seed=seed, progress=advance, **chosen)
+        report = generate_synthetic(database, seed=seed, progress=advance, **chosen)
     typer.echo(
         f"Added {report.organisations} authorities, {report.teams} teams, {report.waves} "
         f"waves, {report.responses} responses, {report.answers} answers and "

@@ -11,22 +11,26 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
+from serve import use_navigation_routing
 from sos_workforce.core import config
 from sos_workforce.core.config import Settings
-from sos_workforce.core.db import Database, make_engine, upgrade
-from sos_workforce.core.models import Base
-from tests.browser_support import CHROMIUM
+from sos_workforce.core.db import Database, upgrade
+from sos_workforce.devdata import seed_demo
+from tests.support.apptest import APP, DemoDatabase
+from tests.support.browser import CHROMIUM
+from tests.support.environment import empty_postgres, make_settings, require_chromium, skip_or_fail
+from tests.support.factories import World, build_world
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,13 +46,6 @@ def _fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
         monkeypatch.setattr(
             security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         )
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip with ``reason`` locally; under CI a missing dependency is a failure."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: required, not skipped)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -82,14 +79,6 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _empty_postgres(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database on each backend."""
@@ -98,7 +87,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_database")
-    _empty_postgres(url)
+    empty_postgres(url)
     return url
 
 
@@ -108,10 +97,6 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     path = tmp_path / "app.db"
     shutil.copyfile(sqlite_template, path)
     return f"sqlite:///{path}"
-
-
-def make_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
-    return Settings(database_url=url, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -126,15 +111,21 @@ def db(settings: Settings) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture
+def world(db: Database, settings: Settings) -> World:
+    """An organisation with two teams and one user per role."""
+    return build_world(db, settings)
+
+
 class _NavigationPagesManager(PagesManager):
     """AppTest resets Streamlit's process-wide "pages/ folder means MPA v1" flag before
-    every run, so switch_page() would run a page without app.py. A server process clears
-    that flag for good the first time app.py calls st.navigation; this reproduces that
-    steady state so the router (menus, roles) is what the tests exercise."""
+    every run (AppTest cannot be started through ``serve.py``). This applies the same
+    decision ``serve.py`` makes once per server process, so the router (menus, roles) is
+    what the tests exercise."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
+        use_navigation_routing()
 
 
 @pytest.fixture
@@ -147,12 +138,30 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     config.get_settings.cache_clear()
 
 
-def require_chromium() -> None:
-    """Browser tests run in Debian's chromium; without it they skip (and fail under CI)."""
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(
-            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)"
-        )
+# --- the demo authority, built once per session and copied for each AppTest -------------
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> DemoDatabase:
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    settings = make_settings(f"sqlite:///{path}", folder)
+    database = Database.from_settings(settings)
+    summary = seed_demo(database, settings)
+    database.dispose()
+    return DemoDatabase(str(path), summary)
+
+
+@pytest.fixture
+def demo_app(
+    demo_template: DemoDatabase, tmp_path: Path, app_env: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Callable[[], AppTest], DemoDatabase]]:
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_template.url, path)
+    monkeypatch.setenv("SOS_DATABASE_URL", f"sqlite:///{path}")
+    copy = DemoDatabase(f"sqlite:///{path}", demo_template.summary)
+    yield (lambda: AppTest.from_file(APP, default_timeout=30)), copy
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ teams, and the audit log.
 Pages and other domains import from here, never from the modules inside."""
 
 from sos_workforce.access import audit, auth, organisations, sso
-from sos_workforce.access.audit import record
+from sos_workforce.access.audit import record_event
 from sos_workforce.access.audit_log import (
     AUDIT_CSV_HEADER,
     AuditFilter,
@@ -50,7 +50,7 @@ __all__ = [
     "list_teams",
     "list_users",
     "organisations",
-    "record",
+    "record_event",
     "record_export",
     "require",
     "sign_in",

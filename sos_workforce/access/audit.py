@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sos_workforce.access.auth import Actor
 
 
-def record(
+def record_event(
     session: Session,
     actor: Actor | None,
     action: str,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from sos_workforce.access.audit import record
+from sos_workforce.access.audit import record_event
 from sos_workforce.access.auth import Actor, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
@@ -68,7 +68,7 @@ def record_export(
     if kind not in EXPORT_KINDS:
         raise InvalidInput(f"Unknown export: {kind}.")
     with db.write() as session:
-        record(
+        record_event(
             session,
             actor,
             "exported",

@@ -107,7 +107,7 @@ def create_user(
         session.add(user)
         session.flush()
         session.add_all(Membership(user_id=user.id, organisation_id=o) for o in set(org_ids))
-        audit.record(
+        audit.record_event(
             session,
             actor,
             "user_created",
@@ -151,11 +151,11 @@ def sign_in(db: Database, email: str, password: str, *, now: dt.datetime | None 
             user.failed_login_count += 1
             # Failures for unknown emails are not recorded: the log would collect typos of
             # addresses (personal data) and show nothing an administrator can act on.
-            audit.record(session, None, "sign_in_failed", target=f"user:{user.id}")
+            audit.record_event(session, None, "sign_in_failed", target=f"user:{user.id}")
             if user.failed_login_count >= MAX_FAILED_SIGN_INS:
                 user.locked_until = now + LOCKOUT
                 user.failed_login_count = 0
-                audit.record(session, None, "account_locked", target=f"user:{user.id}")
+                audit.record_event(session, None, "account_locked", target=f"user:{user.id}")
             session.commit()
             raise failure
         user.failed_login_count = 0
@@ -165,7 +165,7 @@ def sign_in(db: Database, email: str, password: str, *, now: dt.datetime | None 
             session.scalars(select(Membership.organisation_id).where(Membership.user_id == user.id))
         )
         actor = _actor_for(user, memberships)
-        audit.record(session, actor, "signed_in", target=f"user:{user.id}", detail="password")
+        audit.record_event(session, actor, "signed_in", target=f"user:{user.id}", detail="password")
         return actor
 
 
@@ -206,7 +206,7 @@ def actor_for_sso_email(
     domain = str(email).rsplit("@", 1)[-1][:100] if isinstance(email, str) else ""
     with db.write() as session:
         if email_verified is not None and not _claim_is_true(email_verified):
-            audit.record(session, None, "sso_refused", detail=f"email not verified; {domain}")
+            audit.record_event(session, None, "sso_refused", detail=f"email not verified; {domain}")
             session.commit()
             raise SignInFailed(
                 "Your identity provider has not verified your email address, so it cannot "
@@ -217,7 +217,7 @@ def actor_for_sso_email(
         except InvalidInput:
             address = None
         if address is None:
-            audit.record(session, None, "sso_refused", detail="no usable email")
+            audit.record_event(session, None, "sso_refused", detail="no usable email")
             session.commit()
             raise SignInFailed(
                 "Your identity provider did not send an email address, so you cannot be "
@@ -225,7 +225,7 @@ def actor_for_sso_email(
             )
         user = session.scalar(select(UserAccount).where(UserAccount.email == address))
         if user is None or not user.is_active:
-            audit.record(
+            audit.record_event(
                 session,
                 None,
                 "sso_refused",
@@ -240,7 +240,9 @@ def actor_for_sso_email(
             session.scalars(select(Membership.organisation_id).where(Membership.user_id == user.id))
         )
         actor = _actor_for(user, memberships)
-        audit.record(session, actor, "signed_in", target=f"user:{user.id}", detail="single sign-on")
+        audit.record_event(
+            session, actor, "signed_in", target=f"user:{user.id}", detail="single sign-on"
+        )
         return actor
 
 

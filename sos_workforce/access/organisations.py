@@ -63,7 +63,7 @@ def create_organisation(
         organisation = Organisation(name=name, code=code)
         session.add(organisation)
         session.flush()
-        audit.record(session, actor, "organisation_created", organisation_id=organisation.id)
+        audit.record_event(session, actor, "organisation_created", organisation_id=organisation.id)
         return organisation.id
 
 
@@ -94,7 +94,7 @@ def create_team(
         team = Team(organisation_id=organisation_id, name=name, parent_id=parent_id)
         session.add(team)
         session.flush()
-        audit.record(
+        audit.record_event(
             session,
             actor,
             "team_created",
@@ -133,16 +133,3 @@ def list_teams(db: Database, actor: Actor, organisation_id: int) -> list[TeamSum
             )
         )
         return team_tree(list(rows))
-
-
-def descendants(teams: list[TeamSummary], team_id: int) -> set[int]:
-    """``team_id`` and every team below it."""
-    below = {team_id}
-    changed = True
-    while changed:
-        changed = False
-        for team in teams:
-            if team.parent_id in below and team.id not in below:
-                below.add(team.id)
-                changed = True
-    return below

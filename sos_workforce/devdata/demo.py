@@ -15,17 +15,23 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from sos_workforce.access import auth, organisations
+from sos_workforce.access import Actor, create_organisation, create_team, create_user, sign_in
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
-from sos_workforce.core.models import Instrument, InstrumentVersion, Organisation, Team, Wave
+from sos_workforce.core.models import Instrument, InstrumentVersion, Organisation, Wave
 from sos_workforce.devdata.diaries import seed_comparator_diary, seed_diaries
 from sos_workforce.devdata.profiling import seed_profiling
 from sos_workforce.startup import sync_instruments
-from sos_workforce.surveys import AnswerValue, ScaleItem, catalogue
-from sos_workforce.surveys import responses as survey_responses
-from sos_workforce.surveys import waves as survey_waves
+from sos_workforce.surveys import (
+    AnswerValue,
+    IssuedLink,
+    ScaleItem,
+    close_wave,
+    instrument_definition,
+    launch_wave,
+    submit_response,
+)
 
 DEMO_ORG_NAME = "Northbridge Borough Council"
 DEMO_ORG_CODE = "northbridge"
@@ -137,12 +143,10 @@ def seed_demo(
     today = today or dt.date.today()
     rng = random.Random(seed)
     sync_instruments(db, settings.surveys_dir)
-    organisation_id = organisations.create_organisation(
-        db, None, DEMO_ORG_NAME, DEMO_ORG_CODE, bootstrap=True
-    )
+    organisation_id = create_organisation(db, None, DEMO_ORG_NAME, DEMO_ORG_CODE, bootstrap=True)
     team_ids: dict[str, int] = {}
     for name, parent, _, _ in DEMO_TEAMS:
-        team_ids[name] = organisations.create_team(
+        team_ids[name] = create_team(
             db,
             None,
             organisation_id,
@@ -151,7 +155,7 @@ def seed_demo(
             bootstrap=True,
         )
     for role, (email, password) in DEMO_CREDENTIALS.items():
-        auth.create_user(
+        create_user(
             db,
             email=email,
             display_name=DEMO_NAMES[role],
@@ -160,7 +164,7 @@ def seed_demo(
             organisation_ids=[] if role is Role.ADMIN else [organisation_id],
             bootstrap=True,
         )
-    lead = auth.sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])
+    lead = sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])
     with db.read() as session:
         version_id = session.scalars(
             select(InstrumentVersion.id)
@@ -173,7 +177,7 @@ def seed_demo(
 
     # A closed wave about a year ago.
     opened = today - dt.timedelta(days=400)
-    closed = survey_waves.launch_wave(
+    closed = launch_wave(
         db,
         lead,
         organisation_id=organisation_id,
@@ -186,11 +190,11 @@ def seed_demo(
         today=opened,
     )
     _answer(db, closed.links, {name: n for name, _, _, n in DEMO_TEAMS}, rng, opened)
-    survey_waves.close_wave(db, lead, closed.wave_id)
+    close_wave(db, lead, closed.wave_id)
 
     # An open wave, part-way through.
     opened = today - dt.timedelta(days=10)
-    current = survey_waves.launch_wave(
+    current = launch_wave(
         db,
         lead,
         organisation_id=organisation_id,
@@ -216,7 +220,7 @@ def seed_demo(
         settings,
         organisation_id=organisation_id,
         lead=lead,
-        admin=auth.sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN]),
+        admin=sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN]),
         today=today,
         rng=rng,
     )
@@ -256,7 +260,7 @@ def _seed_other_surveys(
     db: Database,
     settings: Settings,
     organisation_id: int,
-    lead: auth.Actor,
+    lead: Actor,
     headcounts: dict[int, int],
     rng: random.Random,
     today: dt.date,
@@ -277,7 +281,7 @@ def _seed_other_surveys(
         ("staff_wellbeing", "Wellbeing and intention to stay"),
         ("three_columns", "Implementation in three columns"),
     ]:
-        launched = survey_waves.launch_wave(
+        launched = launch_wave(
             db,
             lead,
             organisation_id=organisation_id,
@@ -289,7 +293,7 @@ def _seed_other_surveys(
             base_url=settings.base_url,
             today=opened,
         )
-        definition = catalogue.instrument_definition(db, lead, versions[code])
+        definition = instrument_definition(db, lead, versions[code])
         for link in launched.links:
             if rng.random() > 0.7:
                 continue  # about 70% respond
@@ -302,8 +306,8 @@ def _seed_other_surveys(
                     answers[item.code] = rng.choice(_DEMO_COMMENTS[item.code])
             answers |= draw_grouping_answers(rng) if code != "three_columns" else {}
             token = link.url.rsplit("t=", 1)[1]
-            survey_responses.submit_response(db, token, answers, today=opened)
-        survey_waves.close_wave(db, lead, launched.wave_id)
+            submit_response(db, token, answers, today=opened)
+        close_wave(db, lead, launched.wave_id)
 
 
 # Other fictional authorities using the same instrument, for benchmarks (named to sort
@@ -339,13 +343,13 @@ def _seed_comparator_authorities(
 
     neighbours = []
     for name, code, respondents, factor, is_neighbour, direct_factor in COMPARATORS:
-        organisation_id = organisations.create_organisation(db, None, name, code, bootstrap=True)
+        organisation_id = create_organisation(db, None, name, code, bootstrap=True)
         teams = [
-            organisations.create_team(db, None, organisation_id, team, bootstrap=True)
+            create_team(db, None, organisation_id, team, bootstrap=True)
             for team in ("Assessment", "Child Protection", "Children in Care")
         ]
         email = f"lead@{code}.example"
-        auth.create_user(
+        create_user(
             db,
             email=email,
             display_name=f"{name} lead",
@@ -354,10 +358,10 @@ def _seed_comparator_authorities(
             organisation_ids=[organisation_id],
             bootstrap=True,
         )
-        lead = auth.sign_in(db, email, f"demo-{code}-pass")
+        lead = sign_in(db, email, f"demo-{code}-pass")
         opened = today - dt.timedelta(days=60)
         per_team = respondents // len(teams) + 1
-        launched = survey_waves.launch_wave(
+        launched = launch_wave(
             db,
             lead,
             organisation_id=organisation_id,
@@ -373,8 +377,8 @@ def _seed_comparator_authorities(
         for link in launched.links[:respondents]:
             token = link.url.rsplit("t=", 1)[1]
             answers = draw_confidence_answers(rng, profile=profile)
-            survey_responses.submit_response(db, token, answers, today=opened)
-        survey_waves.close_wave(db, lead, launched.wave_id)
+            submit_response(db, token, answers, today=opened)
+        close_wave(db, lead, launched.wave_id)
         if direct_factor is not None:
             seed_comparator_diary(
                 db,
@@ -390,7 +394,7 @@ def _seed_comparator_authorities(
             )
         if is_neighbour:
             neighbours.append(organisation_id)
-    lead = auth.sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])
+    lead = sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])
     set_neighbours(db, lead, northbridge_id, neighbours)
 
 
@@ -413,7 +417,7 @@ def _census_dates(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _seed_workforce(
-    db: Database, organisation_id: int, lead: auth.Actor, rng: random.Random, today: dt.date
+    db: Database, organisation_id: int, lead: Actor, rng: random.Random, today: dt.date
 ) -> None:
     """Two yearly roster snapshots (imported through the real import) and establishment."""
     from sos_workforce.core.exports import csv_bytes
@@ -493,11 +497,11 @@ def _seed_workforce(
 
 def _answer(
     db: Database,
-    links: list[survey_waves.IssuedLink],
+    links: list[IssuedLink],
     responses_per_team: dict[str, int],
     rng: random.Random,
     day: dt.date,
-) -> list[survey_waves.IssuedLink]:
+) -> list[IssuedLink]:
     """Submit answers through the first n links of each team; return the links left."""
     used: dict[str, int] = {}
     unused = []
@@ -505,25 +509,16 @@ def _answer(
         if used.get(link.team, 0) < responses_per_team.get(link.team, 0):
             token = link.url.rsplit("t=", 1)[1]
             answers = draw_confidence_answers(rng) | draw_grouping_answers(rng)
-            survey_responses.submit_response(db, token, answers, today=day)
+            submit_response(db, token, answers, today=day)
             used[link.team] = used.get(link.team, 0) + 1
         else:
             unused.append(link)
     return unused
 
 
-def _write_links(path: Path, links: list[survey_waves.IssuedLink]) -> None:
+def _write_links(path: Path, links: list[IssuedLink]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["team", "link"])
         writer.writerows([link.team, link.url] for link in links)
-
-
-def demo_team_ids(db: Database, organisation_id: int) -> dict[str, int]:
-    with db.read() as session:
-        return dict(
-            session.execute(
-                select(Team.name, Team.id).where(Team.organisation_id == organisation_id)
-            ).all()
-        )

@@ -21,10 +21,17 @@ from sos_workforce.access import Actor, list_teams
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.exports import csv_bytes
-from sos_workforce.diaries import days as diary_days
-from sos_workforce.diaries import diary_codes
-from sos_workforce.diaries import imports as diary_imports
-from sos_workforce.diaries import periods as diary_periods
+from sos_workforce.diaries import (
+    DiaryLink,
+    ParticipantInput,
+    close_period,
+    diary_codes,
+    diary_columns,
+    import_diaries,
+    launch_period,
+    period_days,
+    roster_participants,
+)
 
 DIARY_LINKS_FILE = "demo-diary-links.csv"
 OPEN_DIARY_TEAMS = ("Assessment Team North", "Children in Need")
@@ -96,7 +103,7 @@ def _day_rows(
 
 def _diary_rows(
     rng: random.Random,
-    people: list[diary_periods.ParticipantInput],
+    people: list[ParticipantInput],
     team_names: dict[int, str],
     days: list[dt.date],
     completion: float,
@@ -140,20 +147,20 @@ def seed_diaries(
     """Create the closed and the open diary period; return the unused open-period links."""
     teams = {team.name: team.id for team in list_teams(db, lead, organisation_id)}
     team_names = {team_id: name for name, team_id in teams.items()}
-    columns = [c.label for c in diary_imports.diary_columns(diary_codes())]
+    columns = [c.label for c in diary_columns(diary_codes())]
 
     # A closed diary week (Monday to Sunday) about six weeks ago, for every team.
     monday = today - dt.timedelta(days=today.weekday() + 42)
-    week = diary_days.period_days(monday, monday + dt.timedelta(days=6))
+    week = period_days(monday, monday + dt.timedelta(days=6))
     staffed = [
         name
         for name, team_id in teams.items()
         if name not in ("Children's Social Care", "Early Help")
     ]
-    found = diary_periods.roster_participants(
+    found = roster_participants(
         db, lead, organisation_id, [teams[name] for name in staffed], monday
     )
-    closed = diary_periods.launch_period(
+    closed = launch_period(
         db,
         lead,
         organisation_id,
@@ -165,7 +172,7 @@ def seed_diaries(
         today=week[0],
     )
     rows = _diary_rows(rng, found.participants, team_names, week, completion=0.85)
-    diary_imports.import_diaries(
+    import_diaries(
         db,
         lead,
         closed.period_id,
@@ -173,12 +180,12 @@ def seed_diaries(
         filename="paper-diaries.csv",
         today=week[-1] + dt.timedelta(days=3),
     )
-    diary_periods.close_period(db, lead, closed.period_id)
+    close_period(db, lead, closed.period_id)
 
     # An open period for two teams, most of whom have filled in their days so far.
     starts_on = today - dt.timedelta(days=6)
     chosen = [teams[name] for name in OPEN_DIARY_TEAMS]
-    current = diary_periods.launch_period(
+    current = launch_period(
         db,
         lead,
         organisation_id,
@@ -189,10 +196,10 @@ def seed_diaries(
         base_url=settings.base_url,
         today=starts_on,
     )
-    people = diary_periods.roster_participants(db, lead, organisation_id, chosen, starts_on)
+    people = roster_participants(db, lead, organisation_id, chosen, starts_on)
     by_ref = {p.worker_ref: p for p in people.participants}
-    unused: list[diary_periods.DiaryLink] = []  # three a team, for trying the diary page
-    recorded: list[diary_periods.ParticipantInput] = []
+    unused: list[DiaryLink] = []  # three a team, for trying the diary page
+    recorded: list[ParticipantInput] = []
     per_team: Counter[str] = Counter()
     for link in current.links:
         per_team[link.team] += 1
@@ -200,9 +207,9 @@ def seed_diaries(
             unused.append(link)
         else:
             recorded.append(by_ref[link.worker_ref])
-    days_so_far = diary_days.period_days(starts_on, today - dt.timedelta(days=1))
+    days_so_far = period_days(starts_on, today - dt.timedelta(days=1))
     rows = _diary_rows(rng, recorded, team_names, days_so_far, completion=1.0)
-    diary_imports.import_diaries(
+    import_diaries(
         db,
         lead,
         current.period_id,
@@ -215,7 +222,7 @@ def seed_diaries(
     return [link.url for link in unused]
 
 
-def _write(path: Path, links: list[diary_periods.DiaryLink]) -> None:
+def _write(path: Path, links: list[DiaryLink]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -239,15 +246,13 @@ def seed_comparator_diary(
     """A closed diary week in another fictional authority (for the time-use comparison),
     with more or less direct work than Northbridge by ``direct_factor``."""
     monday = today - dt.timedelta(days=today.weekday() + 35)
-    week = diary_days.period_days(monday, monday + dt.timedelta(days=6))
+    week = period_days(monday, monday + dt.timedelta(days=6))
     people = [
-        diary_periods.ParticipantInput(
-            f"{code.upper()}-{team_id}-{n:02d}", team_id, "Social worker", 1.0
-        )
+        ParticipantInput(f"{code.upper()}-{team_id}-{n:02d}", team_id, "Social worker", 1.0)
         for team_id in team_ids
         for n in range(people_per_team)
     ]
-    launched = diary_periods.launch_period(
+    launched = launch_period(
         db,
         lead,
         organisation_id,
@@ -262,8 +267,8 @@ def seed_comparator_diary(
     # Everyone's days are drawn like a Northbridge team's, with direct work scaled.
     team_names = dict.fromkeys(team_ids, code)
     rows = _diary_rows(rng, people, team_names, week, 0.9, {code: direct_factor})
-    columns = [c.label for c in diary_imports.diary_columns(diary_codes())]
-    diary_imports.import_diaries(
+    columns = [c.label for c in diary_columns(diary_codes())]
+    import_diaries(
         db,
         lead,
         launched.period_id,
@@ -271,4 +276,4 @@ def seed_comparator_diary(
         filename="diaries.csv",
         today=week[-1] + dt.timedelta(days=2),
     )
-    diary_periods.close_period(db, lead, launched.period_id)
+    close_period(db, lead, launched.period_id)

@@ -33,9 +33,8 @@ from sos_workforce.core.models import (
     WaveTeam,
 )
 from sos_workforce.core.security import hash_token
-from sos_workforce.diaries import diary_codes
-from sos_workforce.diaries import tallies as diary_tallies
-from sos_workforce.surveys import InstrumentDefinition, register, tallies
+from sos_workforce.diaries import diary_codes, seal_period
+from sos_workforce.surveys import InstrumentDefinition, register, seal_wave
 
 SYNTHETIC_INSTRUMENT = "synthetic_staff_survey"
 PRESETS = {
@@ -113,7 +112,7 @@ class GenerationReport:
     diary_entries: int = 0
 
 
-def generate(
+def generate_synthetic(
     db: Database,
     *,
     orgs: int,
@@ -243,7 +242,7 @@ def generate(
                 totals["responses"] += len(responses)
                 totals["answers"] += len(answers)
                 rebuild_tallies(session, wave.id)
-                tallies.seal_wave(session, wave.id)
+                seal_wave(session, wave.id)
             for period_number in range(diary_periods):
                 totals["diary_entries"] += _diary_period(
                     session, rng, org.id, number, period_number, ids, team_sizes, today
@@ -325,7 +324,7 @@ def _diary_period(
                 )
     if entries:
         session.execute(insert(DiaryEntry), entries)
-    diary_tallies.seal_period(session, period.id, diary_codes())
+    seal_period(session, period.id, diary_codes())
     return len(entries)
 
 

@@ -17,7 +17,7 @@ import datetime as dt
 import random
 from collections.abc import Mapping
 
-from sos_workforce.access import Actor, organisations
+from sos_workforce.access import Actor, create_organisation
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import RaterRole
@@ -25,10 +25,19 @@ from sos_workforce.core.exports import csv_bytes
 from sos_workforce.profiling import (
     SCORE_MAX,
     SCORE_MIN,
+    AgreedInput,
     ProfileDefinition,
-    timeline,
+    RaterInvite,
+    add_milestone,
+    close_round,
+    list_profile_versions,
+    open_round,
+    profile_definition,
+    record_agreed_scores,
+    set_timeline,
+    submit_scores,
+    suggested_phase_starts,
 )
-from sos_workforce.profiling import rounds as profiling
 
 PROFILE_CODE = "sos_self_profile"
 RATER_LINKS_FILE = "demo-rater-links.csv"
@@ -111,7 +120,7 @@ def item_levels(definition: ProfileDefinition, levels: Mapping[str, float]) -> d
 
 def _rate(
     db: Database,
-    invites: list[profiling.RaterInvite],
+    invites: list[RaterInvite],
     targets: Mapping[str, int],
     submitted: Mapping[RaterRole, int],
     rng: random.Random,
@@ -129,7 +138,7 @@ def _rate(
             for code, target in targets.items()
             if rng.random() > 0.05  # now and then a rater cannot judge an item
         }
-        profiling.submit_scores(db, invite.url.rsplit("t=", 1)[1], scores)
+        submit_scores(db, invite.url.rsplit("t=", 1)[1], scores)
     return unused
 
 
@@ -141,12 +150,12 @@ def _agree(
     targets: Mapping[str, int],
 ) -> None:
     evidence = {item.code: item.evidence for item in definition.items}
-    profiling.record_agreed_scores(
+    record_agreed_scores(
         db,
         actor,
         round_id,
         {
-            code: profiling.AgreedInput(score, f"Agreed at the workshop. Seen: {evidence[code]}.")
+            code: AgreedInput(score, f"Agreed at the workshop. Seen: {evidence[code]}.")
             for code, score in targets.items()
         },
     )
@@ -164,18 +173,18 @@ def seed_profiling(
 ) -> list[str]:
     """Seed the timeline, three closed rounds and an open one for Northbridge, plus the
     peers; return the open round's unused rater links."""
-    version = next(v for v in profiling.list_profile_versions(db, lead) if v.code == PROFILE_CODE)
-    definition = profiling.profile_definition(db, lead, version.id)
+    version = next(v for v in list_profile_versions(db, lead) if v.code == PROFILE_CODE)
+    definition = profile_definition(db, lead, version.id)
     start = today - dt.timedelta(days=NORTHBRIDGE_START_DAYS_AGO)
-    timeline.set_timeline(
+    set_timeline(
         db,
         lead,
         organisation_id,
         sos_start_date=start,
-        phase_starts=timeline.suggested_phase_starts(start),
+        phase_starts=suggested_phase_starts(start),
     )
     for days, title in NORTHBRIDGE_MILESTONES:
-        timeline.add_milestone(
+        add_milestone(
             db, lead, organisation_id, title, start + dt.timedelta(days=days), today=today
         )
     for index, (days, title) in enumerate(NORTHBRIDGE_ROUNDS):
@@ -183,7 +192,7 @@ def seed_profiling(
         targets = item_levels(
             definition, {code: levels[index] for code, levels in NORTHBRIDGE_LEVELS.items()}
         )
-        opened = profiling.open_round(
+        opened = open_round(
             db,
             lead,
             organisation_id=organisation_id,
@@ -196,12 +205,12 @@ def seed_profiling(
         )
         _rate(db, opened.invites, targets, RATERS_PER_ROUND, rng)
         _agree(db, lead, opened.round_id, definition, targets)
-        profiling.close_round(db, lead, opened.round_id)
+        close_round(db, lead, opened.round_id)
 
     current = item_levels(
         definition, {code: levels[-1] + 0.5 for code, levels in NORTHBRIDGE_LEVELS.items()}
     )
-    opened = profiling.open_round(
+    opened = open_round(
         db,
         lead,
         organisation_id=organisation_id,
@@ -219,16 +228,16 @@ def seed_profiling(
     )
 
     for name, code, days, level in PEERS:
-        peer_id = organisations.create_organisation(db, None, name, code, bootstrap=True)
+        peer_id = create_organisation(db, None, name, code, bootstrap=True)
         peer_start = today - dt.timedelta(days=days)
-        timeline.set_timeline(db, admin, peer_id, sos_start_date=peer_start, phase_starts={})
+        set_timeline(db, admin, peer_id, sos_start_date=peer_start, phase_starts={})
         held_on = today - dt.timedelta(days=30)
         levels = {
             domain.code: min(10.0, max(0.0, level + rng.choice((-1.5, -1, -0.5, 0, 0.5, 1))))
             for domain in definition.domains
         }
         targets = item_levels(definition, levels)
-        opened = profiling.open_round(
+        opened = open_round(
             db,
             admin,
             organisation_id=peer_id,
@@ -240,5 +249,5 @@ def seed_profiling(
             today=today,
         )
         _agree(db, admin, opened.round_id, definition, targets)
-        profiling.close_round(db, admin, opened.round_id)
+        close_round(db, admin, opened.round_id)
     return [url for _, url in unused]

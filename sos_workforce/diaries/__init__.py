@@ -43,6 +43,7 @@ from sos_workforce.diaries.periods import (
     reopen_period,
     roster_participants,
 )
+from sos_workforce.diaries.tallies import seal_period
 from sos_workforce.diaries.time_use import (
     BENCHMARKS,
     DEFINITIONS,
@@ -56,6 +57,7 @@ from sos_workforce.diaries.time_use import (
 )
 
 __all__ = [
+    "seal_period",
     "BENCHMARKS",
     "DEFINITIONS",
     "DiaryImportResult",

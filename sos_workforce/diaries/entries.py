@@ -1,16 +1,8 @@
-"""Time diaries: periods, personal links, a day's entries, imports.
-
-A lead launches a *diary period* (e.g. one week) for some teams. Each worker taking part
-(from the latest roster snapshot, or entered once) gets a personal pseudonymous link,
-valid for the whole period and not single-use: they record each day's activities (codes
-from ``surveys/diary_codes.yaml``) with minutes, or start and end times, and can change
-any day until the lead closes the period. Only the SHA-256 of a link's token is stored.
-
-Saving a day replaces that day's entries, after checking all of them: nothing is saved
-unless every row is valid (no more than 24 hours in a day, no zero or negative durations,
-no end before start, no overlapping times, a date inside the period and not in the future,
-known activity codes, a Signs of Safety tool only for direct work). Imports of diaries
-recorded elsewhere apply the same rules to every day in the file, all or nothing.
+"""The staff side of a diary link: open the diary, read a day, save a day (replacing it,
+after checking every row), copy the previous day. A link is personal and pseudonymous
+(a staff id, no name), valid for the whole period and up to ``LATE_ENTRY_DAYS`` after its
+end unless the lead closes the period first, and not single-use; only its SHA-256 is
+stored.
 """
 
 from __future__ import annotations

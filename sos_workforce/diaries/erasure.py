@@ -1,18 +1,8 @@
-"""Retention and erasure of raw survey and diary data (UK GDPR storage limitation and
-erasure).
-
-Reports never read raw responses: they read the tallies kept on submit and sealed on close
-(``tallies.py``). So raw rows past an organisation's retention period can be deleted while
-every band table, trend and benchmark stays as it was. Erasure of one identified respondent
-subtracts their answers from the tallies and deletes the rows.
-
-Diaries likewise: a closed period is reported from its sealed totals (``diary_tallies``),
-which carry no staff id or link, so the purge deletes its entries, participants (staff ids,
-link hashes) and import records and every time-use figure stays. Erasing a worker's diaries
-deletes their entries and participation and re-seals closed periods from what is left.
-
-Comments (free text) are stored without any link to the response they came with, so they
-cannot be attributed to an identified respondent; they are deleted by the retention purge.
+"""Retention and erasure of raw diary data. A closed period is reported from its sealed
+totals (``tallies``), which carry no staff id or link, so the purge deletes its entries,
+participants (staff ids, link hashes) and import records and every time-use figure stays.
+Erasing a worker's diaries deletes their entries and participation and re-seals closed
+periods from what is left.
 """
 
 from __future__ import annotations
@@ -22,7 +12,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -69,7 +59,7 @@ def purge_expired_periods(session: Session, actor: Actor | None, today: dt.date)
         session.execute(delete(DiaryImport).where(DiaryImport.period_id == period_id))
         periods += 1
         entries += deleted
-        audit.record(
+        record_event(
             session,
             actor,
             "diaries_purged",
@@ -107,7 +97,7 @@ def erase_diary_worker(db: Database, actor: Actor, organisation_id: int, staff_i
             session.execute(delete(DiaryParticipant).where(DiaryParticipant.id == participant_id))
             if status is DiaryStatus.CLOSED:
                 diary_tallies.seal_period(session, period_id, codes)
-        audit.record(
+        record_event(
             session,
             actor,
             "diary_worker_erased",

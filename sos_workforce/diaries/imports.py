@@ -1,16 +1,6 @@
-"""Time diaries: periods, personal links, a day's entries, imports.
-
-A lead launches a *diary period* (e.g. one week) for some teams. Each worker taking part
-(from the latest roster snapshot, or entered once) gets a personal pseudonymous link,
-valid for the whole period and not single-use: they record each day's activities (codes
-from ``surveys/diary_codes.yaml``) with minutes, or start and end times, and can change
-any day until the lead closes the period. Only the SHA-256 of a link's token is stored.
-
-Saving a day replaces that day's entries, after checking all of them: nothing is saved
-unless every row is valid (no more than 24 hours in a day, no zero or negative durations,
-no end before start, no overlapping times, a date inside the period and not in the future,
-known activity codes, a Signs of Safety tool only for direct work). Imports of diaries
-recorded elsewhere apply the same rules to every day in the file, all or nothing.
+"""Importing diaries kept on paper or in a spreadsheet (CSV/XLSX with a template): every
+person-day in the file passes the same rules as a day saved through a link, all or
+nothing; the same file twice changes nothing (checksum).
 """
 
 from __future__ import annotations
@@ -23,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
 
-from sos_workforce.access import Actor, audit
+from sos_workforce.access import Actor, record_event
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput
@@ -238,7 +228,7 @@ def import_diaries(
                 period_id=period_id, checksum=checksum, source=filename[:200], rows=len(records)
             )
         )
-        audit.record(
+        record_event(
             session,
             actor,
             "diaries_imported",

@@ -1,16 +1,6 @@
-"""Time diaries: periods, personal links, a day's entries, imports.
-
-A lead launches a *diary period* (e.g. one week) for some teams. Each worker taking part
-(from the latest roster snapshot, or entered once) gets a personal pseudonymous link,
-valid for the whole period and not single-use: they record each day's activities (codes
-from ``surveys/diary_codes.yaml``) with minutes, or start and end times, and can change
-any day until the lead closes the period. Only the SHA-256 of a link's token is stored.
-
-Saving a day replaces that day's entries, after checking all of them: nothing is saved
-unless every row is valid (no more than 24 hours in a day, no zero or negative durations,
-no end before start, no overlapping times, a date inside the period and not in the future,
-known activity codes, a Signs of Safety tool only for direct work). Imports of diaries
-recorded elsewhere apply the same rules to every day in the file, all or nothing.
+"""Diary periods for leads: launch for chosen teams with the people taking part (from the
+latest roster, or entered once) and one personal link each, reissue links, close (which
+seals the totals), reopen with a reason (audited), list periods and who has started.
 """
 
 from __future__ import annotations
@@ -23,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, distinct, func, insert, select
 from sqlalchemy.orm import Session
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -298,7 +288,7 @@ def launch_period(
                 )
             )
         session.execute(insert(DiaryParticipant), rows)
-        audit.record(
+        record_event(
             session,
             actor,
             "diary_period_launched",
@@ -348,7 +338,7 @@ def reissue_links(
                     participant.worker_ref, team, participant.role, diary_url(base_url, token)
                 )
             )
-        audit.record(
+        record_event(
             session,
             actor,
             "diary_links_reissued",
@@ -382,7 +372,7 @@ def close_period(db: Database, actor: Actor, period_id: int) -> None:
             .join(DiaryParticipant, DiaryParticipant.id == DiaryEntry.participant_id)
             .where(DiaryParticipant.period_id == period.id)
         )
-        audit.record(
+        record_event(
             session,
             actor,
             "diary_period_closed",
@@ -418,7 +408,7 @@ def reopen_period(db: Database, actor: Actor, period_id: int, *, reason: str) ->
             )
         period.status = DiaryStatus.OPEN
         diary_tallies.unseal_period(session, period.id)
-        audit.record(
+        record_event(
             session,
             actor,
             "diary_period_reopened",

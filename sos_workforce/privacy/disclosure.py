@@ -99,23 +99,6 @@ def suppress_tree(groups: Mapping[int, GroupCount], k: int) -> set[int]:
     return shown
 
 
-def filter_cells_safe(cell_counts: Mapping[tuple[bool, ...], int], k: int) -> bool:
-    """Whether a group may be shown filtered. ``cell_counts`` maps each combination of
-    active filters (True = matches filter i) to its member count; every combination of
-    the active filters must be present (missing means 0)."""
-    _check_k(k)
-    if not cell_counts:
-        return True
-    width = len(next(iter(cell_counts)))
-    if width > MAX_FILTERS:
-        raise ValueError(f"at most {MAX_FILTERS} filters may be combined")
-    for cell in product((True, False), repeat=width):
-        count = cell_counts.get(cell, 0)
-        if 0 < count < k:
-            return False
-    return True
-
-
 def suppress_filtered(
     parents: Mapping[int, int | None],
     people: Iterable[tuple[int, tuple[bool, ...], int]],
@@ -158,11 +141,3 @@ def change_safe(previous_n: int, current_n: int, k: int) -> bool:
         return False
     moved = abs(current_n - previous_n)
     return moved == 0 or moved >= k
-
-
-def shown_counts(counts: Iterable[tuple[int, int | None, int]], k: int) -> dict[int, int | None]:
-    """Convenience: ``(group_id, parent_id, own_count)`` rows → {group_id: total or None}."""
-    groups = {group_id: GroupCount(parent, own) for group_id, parent, own in counts}
-    totals = subtree_totals(groups)
-    shown = suppress_tree(groups, k)
-    return {group_id: totals[group_id] if group_id in shown else None for group_id in groups}

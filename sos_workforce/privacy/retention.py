@@ -1,23 +1,11 @@
-"""Retention and erasure of raw survey and diary data (UK GDPR storage limitation and
-erasure).
-
-Reports never read raw responses: they read the tallies kept on submit and sealed on close
-(``tallies.py``). So raw rows past an organisation's retention period can be deleted while
-every band table, trend and benchmark stays as it was. Erasure of one identified respondent
-subtracts their answers from the tallies and deletes the rows.
-
-Diaries likewise: a closed period is reported from its sealed totals (``diary_tallies``),
-which carry no staff id or link, so the purge deletes its entries, participants (staff ids,
-link hashes) and import records and every time-use figure stays. Erasing a worker's diaries
-deletes their entries and participation and re-seals closed periods from what is left.
-
-Comments (free text) are stored without any link to the response they came with, so they
-cannot be attributed to an identified respondent; they are deleted by the retention purge.
+"""Each organisation's retention period for raw survey and diary data. The purge itself
+(``maintenance.purge_expired``) and erasure live with the data they delete
+(``surveys.erasure``, ``diaries.erasure``).
 """
 
 from __future__ import annotations
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput
@@ -40,7 +28,7 @@ def set_retention(db: Database, actor: Actor, organisation_id: int, days: int | 
     with db.write() as session:
         organisation = session.get_one(Organisation, organisation_id)
         organisation.retention_days = days
-        audit.record(
+        record_event(
             session,
             actor,
             "retention_set",

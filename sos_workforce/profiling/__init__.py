@@ -22,6 +22,7 @@ from sos_workforce.profiling.progress import (
 from sos_workforce.profiling.rounds import (
     MAX_RATERS_PER_ROLE,
     AgreedInput,
+    RaterInvite,
     RoundConsolidation,
     Spread,
     close_round,
@@ -30,6 +31,7 @@ from sos_workforce.profiling.rounds import (
     list_rounds,
     open_rating_form,
     open_round,
+    profile_definition,
     record_agreed_scores,
     round_consolidation,
     submit_scores,
@@ -45,6 +47,8 @@ from sos_workforce.profiling.timeline import (
 )
 
 __all__ = [
+    "RaterInvite",
+    "profile_definition",
     "AgreedInput",
     "EARLIEST_DATE",
     "HIGH_LEVEL",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import RaterRole, Role, RoundStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound
@@ -176,7 +176,7 @@ def open_round(
                 invites.append(RaterInvite(role, rating_url(base_url, token)))
         if rows:
             session.execute(insert(RaterLink), rows)
-        audit.record(
+        record_event(
             session,
             actor,
             "profile_round_opened",
@@ -537,7 +537,7 @@ def record_agreed_scores(
                 )
             else:
                 row.score, row.evidence, row.recorded_by_id = score, evidence, actor.user_id
-        audit.record(
+        record_event(
             session,
             actor,
             "profile_scores_agreed",
@@ -566,7 +566,7 @@ def close_round(db: Database, actor: Actor, round_id: int) -> None:
                 f"close: {', '.join(missing)}."
             )
         profile_round.status = RoundStatus.CLOSED
-        audit.record(
+        record_event(
             session,
             actor,
             "profile_round_closed",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import ExperienceBand, ImplementationPhase, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -166,7 +166,7 @@ def set_timeline(
             PhaseStart(organisation_id=organisation_id, phase=phase, starts_on=day)
             for phase, day in dated
         )
-        audit.record(
+        record_event(
             session, actor, "timeline_updated", organisation_id=organisation_id, count=len(dated)
         )
 
@@ -202,7 +202,7 @@ def add_milestone(
         milestone = Milestone(organisation_id=organisation_id, title=title, achieved_on=achieved_on)
         session.add(milestone)
         session.flush()
-        audit.record(
+        record_event(
             session,
             actor,
             "milestone_added",
@@ -219,7 +219,7 @@ def remove_milestone(db: Database, actor: Actor, milestone_id: int) -> None:
             raise NotFound("No such milestone.")
         require(actor, Role.LEAD, organisation_id=milestone.organisation_id)
         session.delete(milestone)
-        audit.record(
+        record_event(
             session,
             actor,
             "milestone_removed",

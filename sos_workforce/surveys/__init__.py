@@ -58,6 +58,7 @@ from sos_workforce.surveys.results import (
     wave_data_stamp,
     wave_workbook,
 )
+from sos_workforce.surveys.tallies import seal_wave
 from sos_workforce.surveys.trends import Trend, instrument_trend
 from sos_workforce.surveys.waves import (
     AudienceMember,
@@ -77,6 +78,7 @@ from sos_workforce.surveys.waves import (
 )
 
 __all__ = [
+    "seal_wave",
     "AnswerValue",
     "AudienceMember",
     "BandTable",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -213,7 +213,7 @@ def set_neighbours(
         session.add_all(
             StatisticalNeighbour(organisation_id=organisation_id, neighbour_id=n) for n in chosen
         )
-        audit.record(
+        record_event(
             session,
             actor,
             "neighbours_changed",

@@ -1,8 +1,7 @@
-"""Survey waves: launch, single-use links, exactly-once anonymous submission, rates.
-
-Exactly-once: the link is spent by a conditional ``UPDATE … WHERE spent = false`` in the
-same transaction that stores the response, so of any number of concurrent submissions of
-one link exactly one sees a row updated; the rest are refused and store nothing.
+"""The catalogue of survey instruments: the versions an authority can launch, publishing a
+new instrument file, and reading one version's definition. A version is immutable: a
+changed wording is a new version (``instruments.register`` refuses the same version with
+different text).
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -94,7 +93,7 @@ def publish_instrument(
         )
         version = register(session, definition)
         if is_new:
-            audit.record(
+            record_event(
                 session,
                 actor,
                 "instrument_published",

@@ -1,13 +1,5 @@
-"""The wave lifecycle beyond launch, and distribution.
-
-Lifecycle: draft → open → closed, and closed → open again only with a reason (audited).
-``surveys.launch_wave`` creates a wave (draft or open) and ``surveys.close_wave`` closes it.
-
-Distribution: personal single-use links (issued at launch, from headcounts or an audience
-roster), an open organisation link with a team picker (each use mints a fresh single-use
-link for the chosen team, so drafts, resume and exactly-once work the same way), and the
-"not yet responded" list for reminders, which names only people on an audience roster who
-have not sent a response and never says what anyone answered.
+"""Free-text answers (comments) of a wave, shown only for groups of at least twice the
+minimum group size, with nothing linking a comment to its response.
 """
 
 from __future__ import annotations

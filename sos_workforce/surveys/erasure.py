@@ -1,18 +1,11 @@
-"""Retention and erasure of raw survey and diary data (UK GDPR storage limitation and
-erasure).
+"""Retention and erasure of raw survey data (UK GDPR storage limitation and erasure).
 
 Reports never read raw responses: they read the tallies kept on submit and sealed on close
-(``tallies.py``). So raw rows past an organisation's retention period can be deleted while
+(``tallies``). So raw rows past an organisation's retention period can be deleted while
 every band table, trend and benchmark stays as it was. Erasure of one identified respondent
-subtracts their answers from the tallies and deletes the rows.
-
-Diaries likewise: a closed period is reported from its sealed totals (``diary_tallies``),
-which carry no staff id or link, so the purge deletes its entries, participants (staff ids,
-link hashes) and import records and every time-use figure stays. Erasing a worker's diaries
-deletes their entries and participation and re-seals closed periods from what is left.
-
-Comments (free text) are stored without any link to the response they came with, so they
-cannot be attributed to an identified respondent; they are deleted by the retention purge.
+subtracts their answers from the tallies and deletes the rows. Comments are stored without
+any link to their response, so they cannot be attributed to an identified respondent; the
+retention purge deletes them.
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -76,7 +69,7 @@ def erase_respondent(db: Database, actor: Actor, organisation_id: int, email: st
             session.flush()
             if status is WaveStatus.CLOSED:
                 tallies.seal_wave(session, response.wave_id)
-        audit.record(
+        record_event(
             session,
             actor,
             "respondent_erased",
@@ -119,7 +112,7 @@ def purge_expired_waves(
         waves += 1
         responses += int(deleted_responses or 0)
         comments += int(deleted_comments or 0)
-        audit.record(
+        record_event(
             session,
             actor,
             "responses_purged",

@@ -1,13 +1,6 @@
-"""The wave lifecycle beyond launch, and distribution.
-
-Lifecycle: draft → open → closed, and closed → open again only with a reason (audited).
-``surveys.launch_wave`` creates a wave (draft or open) and ``surveys.close_wave`` closes it.
-
-Distribution: personal single-use links (issued at launch, from headcounts or an audience
-roster), an open organisation link with a team picker (each use mints a fresh single-use
-link for the chosen team, so drafts, resume and exactly-once work the same way), and the
-"not yet responded" list for reminders, which names only people on an audience roster who
-have not sent a response and never says what anyone answered.
+"""The organisation's open link (kiosk, paper-to-screen): one link per wave that anyone
+with it can use; each use picks a team and mints a single-use invitation for it, so drafts
+and exactly-once submission work as for personal links.
 """
 
 from __future__ import annotations
@@ -18,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sos_workforce.access import Actor, audit
+from sos_workforce.access import Actor, record_event
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused
@@ -47,7 +40,7 @@ def issue_open_link(db: Database, actor: Actor, wave_id: int, *, base_url: str) 
         if wave.status is WaveStatus.CLOSED:
             raise InvalidInput("This wave is closed; reopen it before issuing an open link.")
         wave.open_link_hash = hash_token(token)
-        audit.record(
+        record_event(
             session,
             actor,
             "open_link_issued",

@@ -1,8 +1,9 @@
-"""Survey waves: launch, single-use links, exactly-once anonymous submission, rates.
+"""The staff side of a survey link: open it, save a draft, submit exactly once.
 
 Exactly-once: the link is spent by a conditional ``UPDATE … WHERE spent = false`` in the
 same transaction that stores the response, so of any number of concurrent submissions of
-one link exactly one sees a row updated; the rest are refused and store nothing.
+one link exactly one sees a row updated; the rest are refused and store nothing. A
+response has no column linking it to its link and records the date only.
 """
 
 from __future__ import annotations

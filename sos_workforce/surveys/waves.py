@@ -1,8 +1,7 @@
-"""Survey waves: launch, single-use links, exactly-once anonymous submission, rates.
-
-Exactly-once: the link is spent by a conditional ``UPDATE … WHERE spent = false`` in the
-same transaction that stores the response, so of any number of concurrent submissions of
-one link exactly one sees a row updated; the rest are refused and store nothing.
+"""Survey waves from launch to close: launch (headcounts or a roster audience, draft or
+open, one single-use link per person), the lifecycle (draft → open → closed, and closed →
+open again only with a reason, audited; a draft can be discarded), audience roster files,
+the audited "not yet responded" list and response rates under the disclosure gate.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from sos_workforce.access import Actor, audit, list_teams, require
+from sos_workforce.access import Actor, list_teams, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -182,7 +181,7 @@ def launch_wave(
                 )
             )
         session.execute(insert(Invitation), invitation_rows)
-        audit.record(
+        record_event(
             session,
             actor,
             "wave_launched",
@@ -273,7 +272,7 @@ def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
             raise InvalidInput("This wave has not been opened; discard the draft instead.")
         wave.status = WaveStatus.CLOSED
         tallies.seal_wave(session, wave.id)
-        audit.record(
+        record_event(
             session,
             actor,
             "wave_closed",
@@ -364,7 +363,7 @@ def open_wave(db: Database, actor: Actor, wave_id: int, *, today: dt.date | None
             raise InvalidInput("The close date of this draft has passed; discard it instead.")
         wave.status = WaveStatus.OPEN
         wave.opens_on = min(wave.opens_on, today)
-        audit.record(
+        record_event(
             session,
             actor,
             "wave_opened",
@@ -397,7 +396,7 @@ def reopen_wave(
         wave.closes_on = closes_on
         # The sealed whole-wave tallies describe a closed wave; they are rewritten on close.
         tallies.unseal_wave(session, wave.id)
-        audit.record(
+        record_event(
             session,
             actor,
             "wave_reopened",
@@ -418,7 +417,7 @@ def discard_draft_wave(db: Database, actor: Actor, wave_id: int) -> None:
         )
         organisation_id, title = wave.organisation_id, wave.title
         session.delete(wave)
-        audit.record(
+        record_event(
             session,
             actor,
             "wave_discarded",
@@ -545,7 +544,7 @@ def not_yet_responded(db: Database, actor: Actor, wave_id: int) -> list[NotYetRe
             )
             .order_by(Team.name, Invitation.roster_ref)
         ).all()
-        audit.record(
+        record_event(
             session,
             actor,
             "non_responders_listed",

@@ -1,9 +1,8 @@
-"""Workforce and retention: roster snapshots, establishment, and the DfE children's
-social work workforce census measures (GUIDE.md section 2).
-
-Every measure is a ``Measure`` with its numerator and denominator; a zero denominator
-gives "not available", never 0 or an error. Roster snapshots and counts-only summary
-snapshots are both reduced to the same ``WorkforceFigures`` so the formulas exist once.
+"""The DfE children's social work workforce census measures (GUIDE.md section 2) from a
+roster snapshot or summary figures: turnover, agency, vacancy, caseload, absence,
+stability, median tenure and Brent's permanent share of establishment, by team and role
+under the disclosure gate, and their trend. Every measure is a ``Measure`` with its
+numerator and denominator; a zero denominator gives "not available", never 0.
 """
 
 from __future__ import annotations

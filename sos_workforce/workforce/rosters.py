@@ -1,9 +1,6 @@
-"""Workforce and retention: roster snapshots, establishment, and the DfE children's
-social work workforce census measures (GUIDE.md section 2).
-
-Every measure is a ``Measure`` with its numerator and denominator; a zero denominator
-gives "not available", never 0 or an error. Roster snapshots and counts-only summary
-snapshots are both reduced to the same ``WorkforceFigures`` so the formulas exist once.
+"""Workforce data in: HR roster imports (CSV/XLSX, column mapping, all or nothing, the
+same file twice changes nothing), establishment per team and date, and counts-only
+summary figures; deleting a roster snapshot.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select
 
-from sos_workforce.access import Actor, audit, require
+from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -230,7 +227,7 @@ def import_roster(
         session.add(snapshot)
         session.flush()
         session.execute(insert(RosterMember), [{"snapshot_id": snapshot.id, **r} for r in records])
-        audit.record(
+        record_event(
             session,
             actor,
             "roster_imported",
@@ -248,7 +245,7 @@ def delete_roster(db: Database, actor: Actor, snapshot_id: int) -> None:
             raise NotFound("No such roster.")
         require(actor, Role.LEAD, organisation_id=snapshot.organisation_id)
         session.delete(snapshot)
-        audit.record(
+        record_event(
             session,
             actor,
             "roster_deleted",
@@ -281,7 +278,7 @@ def save_summary(
             )
         )
         session.add(WorkforceSummary(organisation_id=organisation_id, as_of=as_of, **counts))
-        audit.record(
+        record_event(
             session,
             actor,
             "workforce_summary_saved",
@@ -326,7 +323,7 @@ def set_establishment(
         )
         if cleaned:
             session.execute(insert(Establishment), cleaned)
-        audit.record(
+        record_event(
             session,
             actor,
             "establishment_saved",

@@ -1,0 +1,33 @@
+"""Start the Streamlit server for ``app.py`` with its routing decided before any request.
+
+Streamlit treats an app that has a ``pages/`` folder beside its main script as a legacy
+(v1) multipage app until ``st.navigation`` first runs in the process: the very first
+request would list the page files in a sidebar and could run a page without ``app.py``.
+Streamlit has no public switch for this, so the process sets the internal flag once, here,
+before the server starts (``tests/static`` fails if that internal changes). Every page
+still refuses on its own if it is ever run without the router.
+
+Usage (as ``sos-workforce run`` does): ``python serve.py run app.py [streamlit options]``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli as streamlit_cli
+
+
+def use_navigation_routing() -> None:
+    """Route every request of this process through ``st.navigation`` in ``app.py``."""
+    if "uses_pages_directory" not in vars(PagesManager):
+        raise RuntimeError(
+            "streamlit no longer has PagesManager.uses_pages_directory: check how it decides "
+            "between pages/ and st.navigation before upgrading"
+        )
+    PagesManager.uses_pages_directory = False
+
+
+if __name__ == "__main__":
+    use_navigation_routing()
+    sys.exit(streamlit_cli.main(prog_name="streamlit"))

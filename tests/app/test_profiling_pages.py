@@ -1,0 +1,192 @@
+"""AppTest of the self-profiling pages on the demo authority, for each role."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from navigation import RATING_PAGE
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import AgreedScore, Milestone, RaterScore
+from tests.support.apptest import ROOT, sign_in
+from tests.support.environment import make_settings
+
+PROFILING = "pages/profiling.py"
+PROGRESS = "pages/progress.py"
+TIMELINE = "pages/timeline.py"
+
+
+def _count(url: str, model: type) -> int:
+    database = Database.from_settings(make_settings(url, ROOT))
+    with database.read() as session:
+        count = int(session.scalar(select(func.count()).select_from(model)) or 0)
+    database.dispose()
+    return count
+
+
+def _frame_with(at, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _table_with(at, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return next(t.value for t in at.table if column in t.value.columns)
+
+
+def test_lead_opens_a_round_and_downloads_rater_links(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page(PROFILING).run()
+    at.button(key="open_round").click().run()
+    assert at.error[0].value.startswith("Give the round a title")
+    at.text_input(key="round_title").input("Spring self-profile")
+    at.number_input(key="raters_front_line").set_value(8)
+    at.button(key="open_round").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Round opened with 23 rater links."
+    assert any(w.value.startswith("Download the rater links now") for w in at.warning)
+    assert any(
+        o.startswith("Spring self-profile") for o in at.selectbox(key="profile_round").options
+    )
+
+
+def test_lead_sees_spread_and_records_an_agreed_score_with_evidence(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page(PROFILING).run()
+    assert at.selectbox(key="profile_round").value.title == "Year 3 self-profile"
+    frame = _frame_with(at, "Median")
+    assert len(frame) == 24
+    practice = frame.set_index("Item").loc["Principles used in practice"]
+    assert int(practice["Raters"]) >= 5 and practice["Median"] != "fewer than 5"
+    # Only three front-line representatives and no practice leads have scored.
+    assert practice["Front-line representatives median"] == "fewer than 5"
+    assert practice["Practice leads median"] == "fewer than 5"
+    assert practice["Agreed"] == "not yet"
+
+    at.number_input(key="agree_score_principles_used").set_value(7)
+    at.button(key="FormSubmitter:agree_form-Record agreed score").click().run()
+    assert "write the evidence" in at.error[0].value
+    assert _count(demo.url, AgreedScore) == 24 * 3 + 8 * 24  # closed rounds only
+    at.text_area(key="agree_evidence_principles_used").input("Audit of 40 cases: 31 mapped")
+    at.button(key="FormSubmitter:agree_form-Record agreed score").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Agreed score recorded for Principles used in practice."
+    assert (
+        _frame_with(at, "Median").set_index("Item").loc["Principles used in practice"]["Agreed"]
+        == "7"
+    )
+    at.button(key="close_round").click().run()
+    assert at.error[0].value.startswith("23 item(s) still need an agreed score")
+
+
+def test_rater_scores_a_round_through_their_link_once(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    token = demo.summary.profile_rater_links[0].rsplit("t=", 1)[1]
+    before = _count(demo.url, RaterScore)
+    at = new_app()
+    at.query_params["t"] = token
+    at.run()  # registers the anonymous pages
+    at.switch_page(RATING_PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "Signs of Safety organisational self-profile"
+    assert "scoring as: Practice leads" in at.caption[0].value
+    at.button(key="FormSubmitter:rating-Send my scores").click().run()
+    assert at.error[0].value == "Score at least one statement before sending."
+    at.radio(key="r_principles_used").set_value(6)
+    at.radio(key="r_admin_support").set_value(2)
+    at.button(key="FormSubmitter:rating-Send my scores").click().run()
+    assert at.title[0].value == "Thank you"
+    assert _count(demo.url, RaterScore) == before + 2
+
+    again = new_app()
+    again.query_params["t"] = token
+    again.run()
+    again.switch_page(RATING_PAGE).run()
+    assert "already been used" in again.warning[0].value
+
+
+def test_unknown_rater_link_gets_a_clear_message(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = new_app()
+    at.query_params["t"] = "not-a-real-token-at-all"
+    at.run()
+    at.switch_page(RATING_PAGE).run()
+    assert "This link is not valid" in at.warning[0].value
+    assert not at.radio
+
+
+@pytest.mark.parametrize("role", [Role.EXECUTIVE, Role.LEAD, Role.ADMIN])
+def test_progress_shows_rankings_sustainment_readiness_and_comparison(  # type: ignore[no-untyped-def]
+    demo_app, role: Role
+) -> None:
+    new_app, _ = demo_app
+    at = sign_in(new_app(), role)
+    at.switch_page(PROGRESS).run()
+    assert not at.exception
+    rounds = _table_with(at, "Phase")
+    assert list(rounds.index) == [
+        "Baseline self-profile",
+        "Year 1 self-profile",
+        "Year 2 self-profile",
+    ]
+    assert list(rounds["Experience"]) == [
+        "New (up to 1 year)",
+        "About 2 years",
+        "More than 2 years",
+    ]
+    assert [w.value for w in at.warning if w.value.startswith("Fallen back")] == [
+        "Fallen back: Learning strategy reached 7.5 in Year 1 self-profile and is now 6.5."
+    ]
+    progress = _table_with(at, "Change")
+    assert list(progress["Domain"])[:3] == [
+        "Practice",
+        "Supervision",
+        "Policy, forms and recording alignment",
+    ]
+    assert list(progress["Change"])[:3] == [4.0, 4.0, 4.0]
+    weakest = next(t.value for t in at.table if list(t.value.columns) == ["Domain", "Latest"])
+    assert list(weakest["Domain"])[:2] == ["Administrative support", "Recruitment and retention"]
+    scores = _frame_with(at, "Year 2 self-profile")
+    assert scores.loc["Learning strategy"].tolist() == [4.0, 7.5, 6.5]
+    dots = _frame_with(at, "Previous")
+    assert dots.set_index("Domain").loc["Learning strategy", "Change"] == -1.0
+
+    teams = _frame_with(at, "Respondents").set_index("Team")
+    assert teams.loc["Quality Assurance and Conferencing", "Respondents"] == "fewer than 5"
+    assert "Latest score" in _frame_with(at, "Latest score").columns
+
+    comparison = _table_with(at, "About 2 years")
+    assert set(comparison["About 2 years"]) == {"fewer than 3 authorities"}
+    assert all(isinstance(v, float) for v in comparison["More than 2 years"])
+    assert all(isinstance(v, float) for v in comparison["New (up to 1 year)"])
+
+
+def test_lead_keeps_the_timeline(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, demo = demo_app
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page(TIMELINE).run()
+    assert not at.exception
+    assert "More than 2 years" in at.markdown[0].value
+    phases = _table_with(at, "Starts")
+    assert list(phases.index) == [
+        "Preparation",
+        "Intensive implementation, year 1",
+        "Intensive implementation, year 2",
+        "Sustainment",
+    ]
+    before = _count(demo.url, Milestone)
+    at.button(key="FormSubmitter:milestone_form-Add milestone").click().run()
+    assert at.error[0].value.startswith("Describe the milestone")
+    at.text_input(key="milestone_title").input("Family feedback forms in use")
+    at.button(key="FormSubmitter:milestone_form-Add milestone").click().run()
+    assert at.success[0].value == "Added 'Family feedback forms in use'."
+    assert "Family feedback forms in use" in _table_with(at, "Date").index
+    assert _count(demo.url, Milestone) == before + 1
+
+    sustainment = at.date_input(key="phase_sustainment")
+    year_1 = at.date_input(key="phase_intensive_year_1").value
+    sustainment.set_value(year_1)
+    at.button(key="FormSubmitter:timeline_form-Save timeline").click().run()
+    assert "must start after" in at.error[0].value

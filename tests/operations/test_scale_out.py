@@ -1,0 +1,108 @@
+"""The scale-out path of docs/deploy.md: two ``streamlit run`` processes on one PostgreSQL
+database. Staff submit through both; nothing is lost or duplicated, and one link opened in
+both processes at once stores exactly one response."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import func, select
+
+from sos_workforce.core.db import Database
+from sos_workforce.core.models import AnswerTally, InstrumentItem, Invitation, Response
+from tests.support.browser import running_app, settled
+from tests.support.environment import empty_postgres, make_settings, require_chromium
+from tests.support.factories import build_world, launch, token_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+
+@pytest.fixture
+def two_apps(postgres_database: str, tmp_path: Path) -> Iterator[dict]:
+    require_chromium()
+    empty_postgres(postgres_database)
+    settings = make_settings(postgres_database, tmp_path)
+    database = Database.from_settings(settings)
+    world = build_world(database, settings)
+    launched = launch(database, world, headcounts={"Alpha": 8, "Beta": 4})
+    database.dispose()
+    env = {"SOS_DATABASE_URL": postgres_database, "SOS_DATA_DIR": str(tmp_path)}
+    with running_app(env) as first, running_app(env) as second:
+        yield {
+            "apps": (first, second),
+            "tokens": [token_of(link) for link in launched.links],
+            "wave_id": launched.wave_id,
+            "settings": settings,
+        }
+
+
+def _click(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name).click()
+    settled(page)
+
+
+def _answer_up_to_review(page: Page, base_url: str, token: str, score: int) -> None:
+    page.goto(f"{base_url}/survey?t={token}")
+    settled(page)
+    _click(page, "Continue")  # "About you" is optional
+    page.locator(".st-key-q_understanding").get_by_text(str(score), exact=True).click()
+    settled(page)
+    _click(page, "Continue")
+    expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+
+
+def test_two_app_processes_on_one_postgresql_lose_and_duplicate_nothing(
+    two_apps: dict, browser: Browser
+) -> None:
+    apps, tokens = two_apps["apps"], two_apps["tokens"]
+    sent = 0
+    # Six people, alternating between the two processes (as a proxy would spread them).
+    for index, token in enumerate(tokens[:6]):
+        page = browser.new_context().new_page()
+        _answer_up_to_review(page, apps[index % 2], token, score=index + 3)
+        _click(page, "Send my answers")
+        expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+        page.context.close()
+        sent += 1
+
+    # One person opens the same link in both processes and presses send in both.
+    racer = tokens[6]
+    tabs = [browser.new_context().new_page() for _ in apps]
+    for tab, base_url in zip(tabs, apps, strict=True):
+        _answer_up_to_review(tab, base_url, racer, score=8)
+    for tab in tabs:
+        tab.get_by_role("button", name="Send my answers").click()
+    for tab in tabs:  # wait until each process has answered its send
+        outcome = tab.get_by_role("heading", name="Thank you").or_(
+            tab.get_by_text("This link has already been used")
+        )
+        expect(outcome).to_be_visible()
+        settled(tab)
+    thanked = sum(tab.get_by_role("heading", name="Thank you").count() for tab in tabs)
+    refused = sum(tab.get_by_text("This link has already been used").count() for tab in tabs)
+    assert (thanked, refused) == (1, 1)
+    sent += 1
+
+    database = Database.from_settings(two_apps["settings"])
+    with database.read() as session:
+        wave_id = two_apps["wave_id"]
+        responses = session.scalar(
+            select(func.count()).select_from(Response).where(Response.wave_id == wave_id)
+        )
+        spent = session.scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.wave_id == wave_id, Invitation.spent.is_(True))
+        )
+        understanding_tallied = session.scalar(
+            select(func.sum(AnswerTally.n))
+            .join(InstrumentItem, InstrumentItem.id == AnswerTally.item_id)
+            .where(AnswerTally.wave_id == wave_id, InstrumentItem.code == "understanding")
+        )
+    database.dispose()
+    assert responses == sent == 7
+    assert spent == 7
+    assert understanding_tallied == 7

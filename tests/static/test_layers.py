@@ -1,0 +1,184 @@
+"""The package's layers, checked by import-linter (contracts in pyproject.toml), and the
+imports of the top-level UI modules, which import-linter cannot see."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import grimp
+import pytest
+from importlinter.application import use_cases
+from importlinter.application.app_config import settings as linter_settings
+from importlinter.configuration import configure
+
+from tests.support.tools import ROOT, tool
+
+pytestmark = pytest.mark.lint
+
+PYPROJECT = ROOT / "pyproject.toml"
+TOP_LEVEL_MODULES = ["app.py", "ui.py", "survey_form.py", "navigation.py", "serve.py"]
+DOMAINS = [
+    "access",
+    "privacy",
+    "surveys",
+    "diaries",
+    "workforce",
+    "profiling",
+    "reports",
+    "devdata",
+]
+
+
+def test_import_linter_contracts_hold() -> None:
+    result = subprocess.run(
+        [tool("lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_every_domain_package_is_protected_by_a_contract() -> None:
+    contracts = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]["contracts"]
+    protected = {
+        module.removesuffix(".*")
+        for contract in contracts
+        if contract["type"] == "protected"
+        for module in contract["protected_modules"]
+    }
+    assert protected == {f"sos_workforce.{domain}" for domain in DOMAINS}
+    layered = next(c for c in contracts if c["type"] == "layers")["layers"]
+    packages = {p.name for p in (ROOT / "sos_workforce").iterdir() if (p / "__init__.py").exists()}
+    in_layers = {name.strip().split(".")[1] for layer in layered for name in layer.split("|")}
+    assert packages <= in_layers, f"sub-packages missing from the layers: {packages - in_layers}"
+
+
+class _GraphWithExtraImport:
+    """The real import graph plus one deliberately wrong import."""
+
+    def __init__(self, real: Any, importer: str, imported: str) -> None:
+        self.real, self.importer, self.imported = real, importer, imported
+
+    def build(self, **options: Any) -> grimp.ImportGraph:
+        graph = self.real.build(**options)
+        graph.add_import(
+            importer=self.importer,
+            imported=self.imported,
+            line_number=1,
+            line_contents=f"import {self.imported}  # deliberately wrong",
+        )
+        return graph
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported", "broken"),
+    [
+        ("sos_workforce.core.db", "streamlit", "No streamlit"),
+        ("sos_workforce.core.models", "sos_workforce.surveys", "Layers of"),
+        ("sos_workforce.access.auth", "sos_workforce.workforce", "Layers of"),
+        (
+            "sos_workforce.diaries.time_use",
+            "sos_workforce.surveys.results",
+            "sos_workforce.surveys",
+        ),
+        (
+            "sos_workforce.reports.scrutiny",
+            "sos_workforce.diaries.time_use",
+            "API of sos_workforce.diaries",
+        ),
+        ("pages.dashboard", "sos_workforce.core.models", "Pages use public"),
+        ("pages.waves", "sos_workforce.surveys.waves", "Pages use public"),
+    ],
+)
+def test_a_wrong_import_breaks_its_contract(
+    importer: str, imported: str, broken: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure()
+    real = linter_settings.GRAPH_BUILDER
+    linter_settings.configure(GRAPH_BUILDER=_GraphWithExtraImport(real, importer, imported))
+    try:
+        passed = use_cases.lint_imports(
+            config_filename=str(PYPROJECT), cache_dir=None, no_logo=True
+        )
+    finally:
+        linter_settings.configure(GRAPH_BUILDER=real)
+    output = capsys.readouterr().out
+    assert not passed, output
+    broken_lines = [line for line in output.splitlines() if line.rstrip().endswith("BROKEN")]
+    assert any(broken in line for line in broken_lines), output
+    assert f"{importer} -> {imported}" in output.replace("\n", " ") or imported in output
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", TOP_LEVEL_MODULES)
+def test_top_level_ui_modules_use_only_public_apis(module: str) -> None:
+    """app.py, ui.py, survey_form.py, navigation.py and serve.py: no database access, and
+    domains only through their package (core modules are the base every layer may use)."""
+    ui_may_import = {"core", "startup", *DOMAINS}  # not the command line or maintenance
+    wrong = []
+    for name in _imports(ROOT / module):
+        parts = name.split(".")
+        database = parts[0] == "sqlalchemy" or name == "sos_workforce.core.models"
+        inner_module = parts[0] == "sos_workforce" and len(parts) > 2 and parts[1] in DOMAINS
+        other = parts[0] == "sos_workforce" and len(parts) == 2 and parts[1] not in ui_may_import
+        if database or inner_module or other:
+            wrong.append(name)
+    assert not wrong, f"{module} imports {wrong}"
+
+
+def test_the_top_level_import_check_can_fail(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from sos_workforce.surveys.waves import launch_wave\nimport sqlalchemy\n")
+    assert _imports(bad) == {"sos_workforce.surveys.waves", "sqlalchemy"}
+
+
+# --- routing: decided once per process, before any request ------------------------------
+
+
+def test_streamlit_still_decides_legacy_pages_mode_with_the_flag_serve_py_sets(
+    tmp_path: Path,
+) -> None:
+    """serve.py relies on a Streamlit internal: ``PagesManager.uses_pages_directory``,
+    set from the ``pages/`` folder only while it is None. If Streamlit changes that, this
+    fails before a first request can again list page files in a sidebar."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from serve import use_navigation_routing
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "app.py").write_text("")
+    saved = PagesManager.uses_pages_directory
+    try:
+        PagesManager.uses_pages_directory = None
+        PagesManager(str(tmp_path / "app.py"), setup_watcher=False)
+        assert PagesManager.uses_pages_directory is True  # what an unprepared process does
+        use_navigation_routing()
+        PagesManager(str(tmp_path / "app.py"), setup_watcher=False)
+        assert PagesManager.uses_pages_directory is False
+    finally:
+        PagesManager.uses_pages_directory = saved
+
+
+def test_every_way_of_starting_the_app_goes_through_serve_py() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showSidebarNavigation"] is False
+    launchers = {
+        "sos_workforce/cli.py": (ROOT / "sos_workforce" / "cli.py").read_text(),
+        "tests/support/browser.py": (ROOT / "tests" / "support" / "browser.py").read_text(),
+    }
+    for name, text in launchers.items():
+        assert '"serve.py"' in text, name
+        assert '"streamlit",\n' not in text, f"{name} starts streamlit directly"

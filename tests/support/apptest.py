@@ -1,0 +1,71 @@
+"""Helpers for AppTest tests (the fixtures are in tests/conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+from sos_workforce.core.enums import Role
+from sos_workforce.devdata import DEMO_CREDENTIALS
+from sos_workforce.devdata.demo import DemoSummary
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+
+
+@dataclass
+class DemoDatabase:
+    url: str
+    summary: DemoSummary
+
+
+def registered(at: AppTest) -> set[str]:
+    # AppTest keeps the pages st.navigation registered on the last run (private API,
+    # also what AppTest.switch_page resolves against).
+    return {
+        str(Path(str(info["script_path"])).resolve().relative_to(ROOT))
+        for info in at._registered_pages.values()
+        if info.get("script_path")
+    }
+
+
+def sign_in(at: AppTest, role: Role) -> AppTest:
+    email, password = DEMO_CREDENTIALS[role]
+    at.run()
+    at.text_input(key="email").input(email)
+    at.text_input(key="password").input(password)
+    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    assert not at.exception
+    return at
+
+
+def vega_lite_specs(at: AppTest) -> list[str]:
+    """The Vega-Lite specs of the charts on the page, in order (AppTest has no chart
+    element of its own: they are read from the element tree's protos)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", "") == "vega_lite_chart":
+            found.append(node.proto.spec)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def finish_survey(at: AppTest, answers: dict[str, int]) -> AppTest:
+    """Answer the given scale/choice items section by section, then send from the review."""
+    for _ in range(20):
+        assert not at.exception, at.exception
+        if any(b.key == "survey_send" for b in at.button):
+            return at.button(key="survey_send").click().run()
+        keys = {r.key for r in at.radio}
+        for code, value in answers.items():
+            if f"q_{code}" in keys:
+                at.radio(key=f"q_{code}").set_value(value)
+        at = at.button(key="survey_next").click().run()
+    raise AssertionError("the survey never reached its review step")

@@ -1,0 +1,115 @@
+"""Small builders for tests that need less than the full demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from sos_workforce import surveys
+from sos_workforce.access import auth, organisations
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.models import Instrument, InstrumentVersion
+from sos_workforce.startup import sync_instruments
+
+PASSWORD = "correct horse battery"
+_wave_numbers = itertools.count(1)
+
+
+@dataclass
+class World:
+    organisation_id: int
+    teams: dict[str, int]
+    lead: auth.Actor
+    executive: auth.Actor
+    admin: auth.Actor
+    instrument_version_id: int
+
+
+def confidence_version(db: Database) -> int:
+    with db.read() as session:
+        version = session.scalar(
+            select(InstrumentVersion.id)
+            .join(Instrument)
+            .where(Instrument.code == "sos_confidence")
+            .order_by(InstrumentVersion.version.desc())
+        )
+    assert version is not None
+    return version
+
+
+def build_world(db: Database, settings: Settings, code: str = "testshire") -> World:
+    sync_instruments(db, settings.surveys_dir)
+    organisation_id = organisations.create_organisation(
+        db, None, f"{code.title()} Council", code, bootstrap=True
+    )
+    teams = {
+        name: organisations.create_team(db, None, organisation_id, name, bootstrap=True)
+        for name in ("Alpha", "Beta")
+    }
+    actors = {}
+    for role in Role:
+        email = f"{role.value}@{code}.example"
+        auth.create_user(
+            db,
+            email=email,
+            display_name=role.value.title(),
+            role=role,
+            password=PASSWORD,
+            organisation_ids=[] if role is Role.ADMIN else [organisation_id],
+            bootstrap=True,
+        )
+        actors[role] = auth.sign_in(db, email, PASSWORD)
+    return World(
+        organisation_id,
+        teams,
+        actors[Role.LEAD],
+        actors[Role.EXECUTIVE],
+        actors[Role.ADMIN],
+        confidence_version(db),
+    )
+
+
+def launch(
+    db: Database,
+    world: World,
+    headcounts: dict[str, int] | None = None,
+    today: dt.date | None = None,
+    **options: object,
+) -> surveys.LaunchedWave:
+    today = today or dt.date.today()
+    counts = headcounts or {"Alpha": 6, "Beta": 3}
+    return surveys.launch_wave(
+        db,
+        world.lead,
+        organisation_id=world.organisation_id,
+        instrument_version_id=world.instrument_version_id,
+        title=f"Test wave {next(_wave_numbers)}",
+        opens_on=today,
+        closes_on=today + dt.timedelta(days=14),
+        headcounts={world.teams[name]: n for name, n in counts.items()},
+        base_url="http://testserver",
+        today=today,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def token_of(link: surveys.IssuedLink) -> str:
+    return link.url.rsplit("t=", 1)[1]
+
+
+# A hand-worked roster (tests/workforce) that the browser tour imports as well.
+ROSTER = (
+    "Employee ID,Service,Job title,Contract type,WTE,Date started,Date left,"
+    "Reason for leaving,Caseload,Days lost\n"
+    """A1,North,Social worker,Permanent,1.0,01/01/2019,,,20,5
+B2,North,Social worker,permanent,0.5,01/03/2023,,,10,0
+C3,North,Senior practitioner,Permanent,1.0,01/06/2020,31/05/2024,Resigned,,
+D4,South,Social worker,Agency,1.0,15/01/2024,,,18,
+E5,South,Social worker,permanent,0.8,01/06/2024,,,0,
+"""
+)

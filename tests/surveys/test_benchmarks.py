@@ -1,0 +1,189 @@
+"""Benchmarks against other authorities: de-identified, and only with 3+ contributors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic import command
+from sqlalchemy import select
+
+from sos_workforce import surveys
+from sos_workforce.core.config import Settings
+from sos_workforce.core.db import Database, alembic_config
+from sos_workforce.core.errors import InvalidInput, PermissionDenied
+from sos_workforce.core.models import ClosedWaveItem, InstrumentItem
+from sos_workforce.surveys import erasure as survey_erasure
+from sos_workforce.surveys.benchmarks import (
+    all_organisations,
+    benchmark_wave,
+    list_neighbours,
+    set_neighbours,
+    spread,
+)
+from tests.support.factories import World, build_world, launch, token_of
+
+
+def _wave_with_top_share(db: Database, world: World, in_top: int, total: int) -> int:
+    launched = launch(db, world, {"Alpha": total})
+    for index, link in enumerate(launched.links):
+        surveys.submit_response(db, token_of(link), {"understanding": 9 if index < in_top else 2})
+    return launched.wave_id
+
+
+def test_spread_needs_three_contributors_and_uses_inclusive_quartiles() -> None:
+    assert spread([50.0, 60.0]).median is None and spread([50.0, 60.0]).contributors == 2
+    result = spread([40.0, 50.0, 60.0, 80.0])
+    assert (result.lower_quartile, result.median, result.upper_quartile) == (47.5, 55.0, 65.0)
+
+
+def test_benchmark_shows_others_only_from_three_authorities(
+    db: Database, settings: Settings
+) -> None:
+    home = build_world(db, settings, "home")
+    wave_id = _wave_with_top_share(db, home, 6, 10)  # 60%
+    others = [build_world(db, settings, code) for code in ("aa", "bb", "cc")]
+    _wave_with_top_share(db, others[0], 4, 10)  # 40%
+    _wave_with_top_share(db, others[1], 5, 10)  # 50%
+    [row] = [
+        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
+    ]
+    assert (row.own_share, row.own_n) == (60.0, 10)
+    assert row.others.contributors == 2 and row.others.median is None  # only two: withheld
+    _wave_with_top_share(db, others[2], 3, 4)  # n = 4 < 5: does not contribute
+    [row] = [
+        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
+    ]
+    assert row.others.contributors == 2
+    extra = build_world(db, settings, "dd")
+    _wave_with_top_share(db, extra, 8, 10)  # 80%
+    [row] = [
+        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
+    ]
+    assert row.others.contributors == 3 and row.others.median == 50.0
+    assert (row.others.lower_quartile, row.others.upper_quartile) == (45.0, 65.0)
+    assert row.neighbours.contributors == 0 and row.neighbours.median is None
+    set_neighbours(
+        db,
+        home.lead,
+        home.organisation_id,
+        [others[0].organisation_id, others[1].organisation_id, extra.organisation_id],
+    )
+    assert sorted(list_neighbours(db, home.executive, home.organisation_id)) == sorted(
+        [others[0].organisation_id, others[1].organisation_id, extra.organisation_id]
+    )
+    [row] = [
+        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
+    ]
+    assert row.neighbours.contributors == 3 and row.neighbours.median == 50.0
+    assert len(all_organisations(db, home.executive)) == 5
+
+
+def test_benchmarks_respect_organisation_boundaries(db: Database, settings: Settings) -> None:
+    home = build_world(db, settings, "home")
+    stranger = build_world(db, settings, "away")
+    wave_id = _wave_with_top_share(db, home, 6, 10)
+    with pytest.raises(PermissionDenied):
+        benchmark_wave(db, stranger.executive, wave_id, 5)
+    with pytest.raises(PermissionDenied):
+        set_neighbours(db, stranger.lead, home.organisation_id, [])
+    with pytest.raises(PermissionDenied):  # executives read, leads edit
+        set_neighbours(db, home.executive, home.organisation_id, [])
+    with pytest.raises(PermissionDenied):
+        list_neighbours(db, stranger.lead, home.organisation_id)
+    with pytest.raises(InvalidInput, match="own statistical neighbour"):
+        set_neighbours(db, home.lead, home.organisation_id, [home.organisation_id])
+    with pytest.raises(InvalidInput, match="does not exist"):
+        set_neighbours(db, home.lead, home.organisation_id, [999_999])
+    assert list_neighbours(db, home.lead, home.organisation_id) == []
+
+
+def _sealed_items(db: Database, wave_id: int) -> dict[str, tuple[int, int]]:
+    with db.read() as session:
+        return {
+            code: (n, top_n)
+            for code, n, top_n in session.execute(
+                select(InstrumentItem.code, ClosedWaveItem.n, ClosedWaveItem.top_n)
+                .join(InstrumentItem, InstrumentItem.id == ClosedWaveItem.item_id)
+                .where(ClosedWaveItem.wave_id == wave_id)
+            )
+        }
+
+
+def test_closed_waves_give_the_same_benchmark_from_their_sealed_item_counts(
+    db: Database, settings: Settings
+) -> None:
+    """Open waves are summed from team tallies, closed ones read from ``closed_wave_item``;
+    closing, reopening and closing again never changes a figure."""
+    home = build_world(db, settings, "home")
+    wave_id = _wave_with_top_share(db, home, 6, 10)
+    others = [build_world(db, settings, code) for code in ("aa", "bb", "cc", "dd")]
+    other_waves = [
+        _wave_with_top_share(db, world, in_top, total)
+        for world, (in_top, total) in zip(others, [(4, 10), (5, 10), (7, 9), (2, 4)], strict=True)
+    ]
+    set_neighbours(db, home.lead, home.organisation_id, [w.organisation_id for w in others[:3]])
+    all_open = benchmark_wave(db, home.executive, wave_id, 5)
+    [row] = [r for r in all_open if r.item_code == "understanding"]
+    assert (row.own_share, row.others.contributors, row.others.median) == (60.0, 3, 50.0)
+    assert row.neighbours.median == 50.0
+
+    for world, other in zip([home, *others], [wave_id, *other_waves], strict=True):
+        surveys.close_wave(db, world.lead, other)
+    assert _sealed_items(db, other_waves[2]) == {"understanding": (9, 7)}
+    assert _sealed_items(db, other_waves[3]) == {"understanding": (4, 2)}  # n < k: kept
+    assert benchmark_wave(db, home.executive, wave_id, 5) == all_open
+
+    surveys.reopen_wave(
+        db,
+        others[0].lead,
+        other_waves[0],
+        reason="One team was on leave for the whole fortnight",
+        closes_on=dt.date.today() + dt.timedelta(days=3),
+    )
+    assert _sealed_items(db, other_waves[0]) == {}
+    assert benchmark_wave(db, home.executive, wave_id, 5) == all_open
+    surveys.close_wave(db, others[0].lead, other_waves[0])
+    assert _sealed_items(db, other_waves[0]) == {"understanding": (10, 4)}
+    assert benchmark_wave(db, home.executive, wave_id, 5) == all_open
+    assert benchmark_wave(db, home.executive, wave_id, 3) != all_open  # n = 4 now counts
+
+
+def test_erasure_reseals_the_item_counts(db: Database, settings: Settings) -> None:
+    world = build_world(db, settings)
+    launched = launch(db, world, {"Alpha": 6}, allow_identified=True)
+    tokens = [token_of(link) for link in launched.links]
+    surveys.submit_response(
+        db,
+        tokens[0],
+        {"understanding": 10},
+        identity=surveys.Identity("Asks To Be Erased", "erase.me@x.gov.uk"),
+    )
+    for token in tokens[1:]:
+        surveys.submit_response(db, token, {"understanding": 2})
+    surveys.close_wave(db, world.lead, launched.wave_id)
+    assert _sealed_items(db, launched.wave_id) == {"understanding": (6, 1)}
+    survey_erasure.erase_respondent(db, world.admin, world.organisation_id, "erase.me@x.gov.uk")
+    assert _sealed_items(db, launched.wave_id) == {"understanding": (5, 0)}
+
+
+def test_the_migration_fills_item_counts_for_waves_closed_before_it(
+    db: Database, settings: Settings
+) -> None:
+    home = build_world(db, settings, "home")
+    wave_id = _wave_with_top_share(db, home, 6, 10)
+    others = [build_world(db, settings, code) for code in ("aa", "bb", "cc")]
+    other_waves = [
+        _wave_with_top_share(db, world, in_top, 10)
+        for world, in_top in zip(others, (4, 5, 8), strict=True)
+    ]
+    for world, other in zip([home, *others], [wave_id, *other_waves], strict=True):
+        surveys.close_wave(db, world.lead, other)
+    sealed = {w: _sealed_items(db, w) for w in [wave_id, *other_waves]}
+    figures = benchmark_wave(db, home.executive, wave_id, 5)
+    db.engine.dispose()
+    config = alembic_config(settings.resolved_database_url)
+    command.downgrade(config, "0013")  # back to before the item counts existed
+    command.upgrade(config, "head")
+    assert {w: _sealed_items(db, w) for w in sealed} == sealed
+    assert benchmark_wave(db, home.executive, wave_id, 5) == figures

@@ -1,0 +1,134 @@
+"""Dashboard filters (role, employment type, tenure) from respondents' own grouping
+answers, under disclosure control; the dashboard workbook with trends and benchmarks."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from sos_workforce import surveys
+from sos_workforce.core.db import Database
+from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import InvalidInput
+from sos_workforce.reports.scrutiny import dashboard_workbook
+from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
+from tests.support.apptest import sign_in
+from tests.support.factories import World, launch, token_of
+
+# Option values of the grouping questions in sos_confidence v2.
+SOCIAL_WORKER, TEAM_MANAGER = 1, 3
+PERMANENT, AGENCY = 1, 2
+
+
+def _answer(db: Database, links: list[surveys.IssuedLink], people: list[dict[str, int]]) -> None:
+    for link, answers in zip(links, people, strict=False):
+        surveys.submit_response(db, token_of(link), dict(answers))
+
+
+def test_filters_split_by_the_respondents_own_answers(db: Database, world: World) -> None:
+    launched = launch(db, world, {"Alpha": 12, "Beta": 12})
+    alpha = [link for link in launched.links if link.team == "Alpha"]
+    beta = [link for link in launched.links if link.team == "Beta"]
+    # Alpha: 6 permanent (all 8), 6 agency (all 3). Beta: 6 permanent (all 9), 5 agency (2).
+    _answer(db, alpha, [{"employment_type": PERMANENT, "understanding": 8}] * 6)
+    _answer(db, alpha[6:], [{"employment_type": AGENCY, "understanding": 3}] * 6)
+    _answer(db, beta, [{"employment_type": PERMANENT, "understanding": 9}] * 6)
+    _answer(db, beta[6:], [{"employment_type": AGENCY, "understanding": 2}] * 5)
+    counts = load_wave_counts(db, world.executive, launched.wave_id)
+    assert counts.filter_options() == {"employment_type": ["Agency", "Permanent"]}
+
+    agency = counts.tables_for(WHOLE_WAVE, 5, {"employment_type": "Agency"})[0]
+    assert agency.respondents == 11
+    understanding = agency.rows[0]
+    assert understanding.item_code == "understanding" and understanding.counts == (11, 0, 0)
+    permanent_alpha = counts.tables_for(world.teams["Alpha"], 5, {"employment_type": "Permanent"})[
+        0
+    ]
+    assert permanent_alpha.respondents == 6 and permanent_alpha.rows[0].counts == (0, 0, 6)
+    with pytest.raises(InvalidInput, match="at most 2"):
+        counts.tables_for(
+            WHOLE_WAVE, 5, {"employment_type": "Agency", "staff_role": "x", "tenure_band": "y"}
+        )
+    with pytest.raises(InvalidInput, match="Unknown filter"):
+        counts.tables_for(WHOLE_WAVE, 5, {"favourite_colour": "red"})
+
+
+def test_a_filter_that_would_expose_a_small_cell_is_withheld(db: Database, world: World) -> None:
+    launched = launch(db, world, {"Alpha": 12, "Beta": 12})
+    alpha = [link for link in launched.links if link.team == "Alpha"]
+    beta = [link for link in launched.links if link.team == "Beta"]
+    # Alpha: 8 social workers and 2 team managers. Beta: 10 social workers.
+    _answer(db, alpha, [{"staff_role": SOCIAL_WORKER, "understanding": 7}] * 8)
+    _answer(db, alpha[8:], [{"staff_role": TEAM_MANAGER, "understanding": 1}] * 2)
+    _answer(db, beta, [{"staff_role": SOCIAL_WORKER, "understanding": 5}] * 10)
+    counts = load_wave_counts(db, world.executive, launched.wave_id)
+    # Unfiltered, both teams show.
+    assert counts.tables_for(world.teams["Alpha"], 5)[0].respondents == 10
+    # "Social workers in Alpha" (8) would reveal Alpha's two managers by subtraction.
+    withheld = counts.tables_for(world.teams["Alpha"], 5, {"staff_role": "Social worker"})[0]
+    assert withheld.respondents is None and all(row.suppressed for row in withheld.rows)
+    # Whole wave: 18 social workers, 2 managers: also withheld.
+    assert counts.tables_for(WHOLE_WAVE, 5, {"staff_role": "Social worker"})[0].respondents is None
+    # Beta has only social workers: its other cell is 0, so it may be shown filtered.
+    beta_sw = counts.tables_for(world.teams["Beta"], 5, {"staff_role": "Social worker"})[0]
+    assert beta_sw.respondents == 10
+    # The direct query for the small group itself is always withheld.
+    managers = counts.tables_for(WHOLE_WAVE, 5, {"staff_role": "Team manager"})[0]
+    assert managers.respondents is None
+
+
+def test_the_dashboard_workbook_holds_every_table_with_filters_noted(
+    db: Database, world: World
+) -> None:
+    launched = launch(db, world, {"Alpha": 12, "Beta": 12})
+    _answer(
+        db,
+        launched.links,
+        [
+            {"employment_type": PERMANENT if i % 2 else AGENCY, "understanding": 8}
+            for i in range(24)
+        ],
+    )
+    data = dashboard_workbook(
+        db,
+        world.executive,
+        world.organisation_id,
+        launched.wave_id,
+        WHOLE_WAVE,
+        5,
+        {"employment_type": "Agency"},
+    )
+    book = load_workbook(io.BytesIO(data))
+    assert {"Bands 1", "By team", "Trend", "Benchmarks"} <= set(book.sheetnames)
+    trend = list(book["Trend"].iter_rows(values_only=True))
+    assert trend[0][:4] == ("Wave", "Opened", "Version", "Statement")
+    assert any(row[3] == "Understanding of principles" and row[5] == 100.0 for row in trend[1:])
+    notes = " ".join(
+        str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+    )
+    assert "Employment type = Agency" in notes
+
+
+def _respondents_shown(at) -> int:  # type: ignore[no-untyped-def]
+    texts = [m.value for m in at.markdown if " respondents.**" in m.value]
+    assert texts, "no band table shown"
+    return int(re.search(r"\*\*(\d+) respondents", texts[0]).group(1))  # type: ignore[union-attr]
+
+
+def test_executive_filters_the_dashboard_by_grouping_answers(demo_app) -> None:  # type: ignore[no-untyped-def]
+    new_app, _ = demo_app
+    at = sign_in(new_app(), Role.EXECUTIVE)
+    assert not at.exception
+    box = at.selectbox(key="dashboard_filter_employment_type")
+    assert box.options == ["Everyone", "Agency", "Permanent"]
+    everyone = _respondents_shown(at)
+    at = box.select("Permanent").run()
+    assert not at.exception
+    permanent = _respondents_shown(at)
+    assert 0 < permanent < everyone
+    at.selectbox(key="dashboard_filter_staff_role").select("Team manager")
+    at = at.selectbox(key="dashboard_filter_tenure_band").select("Less than 1 year").run()
+    assert "at most 2 filters" in at.error[0].value
