@@ -45,7 +45,7 @@ from sos_workforce.access import Actor, require, team_tree
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
-from sos_workforce.core.figures import percent
+from sos_workforce.core.figures import Spread, percent, spread_of
 from sos_workforce.core.models import (
     DiaryPeriod,
     DiaryPeriodActivityTotal,
@@ -97,13 +97,6 @@ def disclosure_note(k: int) -> str:
         "a team is also withheld when its figures could be worked out by subtracting other "
         "shown teams from a larger one."
     )
-
-
-@dataclass(frozen=True)
-class Spread:
-    lower_quartile: float
-    median: float
-    upper_quartile: float
 
 
 @dataclass(frozen=True)
@@ -309,10 +302,9 @@ class TimeUseReport:
 
 
 def _spread(values: list[float]) -> Spread | None:
-    if len(values) < 2:
-        return None
-    lower, median, upper = statistics.quantiles(values, n=4, method="inclusive")
-    return Spread(round(lower, 1), round(median, 1), round(upper, 1))
+    """Quartiles across workers (inclusive, one decimal); None with fewer than two."""
+    spread = spread_of(values, minimum=2)
+    return spread if spread.median is not None else None
 
 
 def _group(
