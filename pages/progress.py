@@ -11,7 +11,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from sos_workforce.core.enums import Role
-from sos_workforce.core.figures import shown
+from sos_workforce.core.figures import as_shown
 from sos_workforce.profiling import (
     HIGH_LEVEL,
     MIN_ORGANISATIONS,
@@ -29,7 +29,7 @@ from ui import require_actor, require_organisation, runtime
 def one_decimal(frame: pd.DataFrame) -> Styler:
     """Scores as people read them: one decimal place (half up); other cells as they are."""
     return frame.style.format(
-        lambda value: shown(value) if isinstance(value, float) else str(value), na_rep="–"
+        lambda value: as_shown(value) if isinstance(value, float) else str(value), na_rep="–"
     )
 
 

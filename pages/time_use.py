@@ -9,7 +9,7 @@ import streamlit as st
 
 from sos_workforce.core.enums import Role
 from sos_workforce.core.exports import csv_bytes
-from sos_workforce.core.figures import shown
+from sos_workforce.core.figures import as_shown
 from sos_workforce.diaries import (
     BENCHMARKS,
     DEFINITIONS,
@@ -64,7 +64,7 @@ st.caption(
     f"{report.participants} people taking part; {report.weekdays} weekdays "
     f"({report.weeks:g} weeks)."
     + (
-        f" Completion: {shown(report.completion, unit='%')} of worker-weekdays."
+        f" Completion: {as_shown(report.completion, unit='%')} of worker-weekdays."
         if report.completion
         else ""
     )
@@ -81,25 +81,25 @@ else:
     cards = st.columns(4)
     cards[0].metric(
         "Direct work with children and families",
-        shown(overall.direct_share, unit="%"),
+        as_shown(overall.direct_share, unit="%"),
         help=f"Published benchmark: about {BENCHMARKS['direct_share']:g}% face to face.",
     )
     cards[1].metric(
         "Recording and administration",
-        shown(overall.admin_share, unit="%"),
+        as_shown(overall.admin_share, unit="%"),
         help=f"Published benchmark: about {BENCHMARKS['admin_share']:g}%.",
     )
     cards[2].metric(
         "Hours worked a week",
-        shown(overall.hours_per_week),
-        f"{shown(overall.extra_hours_per_week, signed=True)} against contracted",
+        as_shown(overall.hours_per_week),
+        f"{as_shown(overall.extra_hours_per_week, signed=True)} against contracted",
         delta_color="inverse",
-        help=f"Mean per worker; contracted {shown(overall.contracted_per_week)}. Published: "
+        help=f"Mean per worker; contracted {as_shown(overall.contracted_per_week)}. Published: "
         f"{BENCHMARKS['hours_worked']:g} worked against {BENCHMARKS['hours_contracted']:g}.",
     )
-    cards[3].metric("Hours per FTE week", shown(overall.hours_per_fte_week))
+    cards[3].metric("Hours per FTE week", as_shown(overall.hours_per_fte_week))
     st.caption(
-        f"{overall.workers} workers recorded {shown(overall.recorded_hours)} hours. Published "
+        f"{overall.workers} workers recorded {as_shown(overall.recorded_hours)} hours. Published "
         f"benchmarks: about {BENCHMARKS['direct_share']:g}% face-to-face, "
         f"{BENCHMARKS['admin_share']:g}% administration; {BENCHMARKS['hours_worked']:g} hours "
         f"worked against {BENCHMARKS['hours_contracted']:g} contracted."
@@ -163,9 +163,13 @@ else:
                 {
                     "Period": f"{p.title} ({p.starts_on:%b %Y})",
                     "Workers": str(p.overall.workers) if p.overall.shown else hidden_label,
-                    "Direct work %": shown(p.overall.direct_share, unit="%", missing=hidden_label),
-                    "Change (points)": shown(p.direct_change, signed=True),
-                    "Hours per FTE week": shown(p.overall.hours_per_fte_week, missing=hidden_label),
+                    "Direct work %": as_shown(
+                        p.overall.direct_share, unit="%", missing=hidden_label
+                    ),
+                    "Change (points)": as_shown(p.direct_change, signed=True),
+                    "Hours per FTE week": as_shown(
+                        p.overall.hours_per_fte_week, missing=hidden_label
+                    ),
                 }
                 for p in trend
             ]
@@ -182,14 +186,14 @@ else:
             [
                 {
                     "Group": row.group,
-                    f"Direct % ({first.title})": shown(
+                    f"Direct % ({first.title})": as_shown(
                         row.before.direct_share, unit="%", missing=hidden_label
                     ),
-                    f"Direct % ({second.title})": shown(
+                    f"Direct % ({second.title})": as_shown(
                         row.after.direct_share, unit="%", missing=hidden_label
                     ),
-                    "Change (points)": shown(row.direct_change, signed=True),
-                    "Change in hours per FTE week": shown(row.hours_change, signed=True),
+                    "Change (points)": as_shown(row.direct_change, signed=True),
+                    "Change in hours per FTE week": as_shown(row.hours_change, signed=True),
                     "Why no change is shown": row.note or "",
                 }
                 for row in comparison.rows

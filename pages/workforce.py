@@ -9,7 +9,7 @@ import streamlit as st
 
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
-from sos_workforce.core.figures import shown
+from sos_workforce.core.figures import as_shown
 from sos_workforce.reports import measure_trend_chart
 from sos_workforce.surveys import latest_item_result
 from sos_workforce.workforce import (
@@ -34,7 +34,7 @@ can_edit = actor.is_admin or actor.role is Role.LEAD
 
 
 def _reference(key: str, year: int) -> str:
-    return shown(ENGLAND[year].get(key), unit="" if key == "caseload" else "%")
+    return as_shown(ENGLAND[year].get(key), unit="" if key == "caseload" else "%")
 
 
 st.title("Workforce and retention")
@@ -155,7 +155,7 @@ with tabs[0]:
             st.markdown(f"“{stay.row.text}” — {stay.wave_title}, n = {stay.row.n}")
             st.table(
                 {
-                    band: [shown(share, unit="%")]
+                    band: [as_shown(share, unit="%")]
                     for band, share in zip(stay.band_labels, stay.row.percents, strict=True)
                 }
             )

@@ -1,7 +1,7 @@
 """Small statistical helpers used by every report, and the one rounding rule.
 
 Every figure shown or exported is rounded half up (6.25 → 6.3), the way published tables
-round, by ``half_up`` and written by ``shown``; Python's round() and format specs such as
+round, by ``half_up`` and written by ``as_shown``; Python's round() and format specs such as
 ``:.1f`` round half to even on the binary value (6.25 → 6.2) and are not used on figures
 (tests/static/test_rounding_rule.py). A float is rounded as the decimal people read for it
 (its shortest repr: 2.675 is 2.675, not 2.67499999…); an int, Fraction or Decimal exactly.
@@ -70,7 +70,7 @@ def half_up(value: Figure, places: int = 1) -> float:
     return float(_rounded(value, places))
 
 
-def shown(
+def as_shown(
     value: Figure | None,
     places: int = 1,
     unit: str = "",

@@ -48,11 +48,11 @@ from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.figures import (
     Figure,
     Spread,
+    as_shown,
     change,
     exact,
     half_up,
     percent,
-    shown,
     spread_of,
 )
 from sos_workforce.core.models import (
@@ -197,14 +197,14 @@ class TimeUseReport:
                 {
                     "Group": g.name,
                     "Workers": str(g.workers),
-                    "Direct work %": shown(g.direct_share, unit="%"),
-                    "Recording and admin %": shown(g.admin_share, unit="%"),
-                    "Hours worked a week": shown(g.hours_per_week),
-                    "Contracted hours a week": shown(g.contracted_per_week),
-                    "Hours per FTE week": shown(g.hours_per_fte_week),
+                    "Direct work %": as_shown(g.direct_share, unit="%"),
+                    "Recording and admin %": as_shown(g.admin_share, unit="%"),
+                    "Hours worked a week": as_shown(g.hours_per_week),
+                    "Contracted hours a week": as_shown(g.contracted_per_week),
+                    "Hours per FTE week": as_shown(g.hours_per_fte_week),
                     "Hours a week: quartiles": (
-                        f"{shown(spread.lower_quartile)} / {shown(spread.median)} / "
-                        f"{shown(spread.upper_quartile)}"
+                        f"{as_shown(spread.lower_quartile)} / {as_shown(spread.median)} / "
+                        f"{as_shown(spread.upper_quartile)}"
                         if spread
                         else "–"
                     ),
@@ -236,18 +236,18 @@ class TimeUseReport:
                 {
                     "Group": g.name,
                     "Workers": str(g.workers) if g.shown else hidden,
-                    "Hours a week: lower quartile": shown(weekly.lower_quartile)
+                    "Hours a week: lower quartile": as_shown(weekly.lower_quartile)
                     if weekly
                     else hidden,
-                    "Hours a week: median": shown(weekly.median) if weekly else hidden,
-                    "Hours a week: upper quartile": shown(weekly.upper_quartile)
+                    "Hours a week: median": as_shown(weekly.median) if weekly else hidden,
+                    "Hours a week: upper quartile": as_shown(weekly.upper_quartile)
                     if weekly
                     else hidden,
-                    "Direct work %: lower quartile": shown(direct.lower_quartile)
+                    "Direct work %: lower quartile": as_shown(direct.lower_quartile)
                     if direct
                     else hidden,
-                    "Direct work %: median": shown(direct.median) if direct else hidden,
-                    "Direct work %: upper quartile": shown(direct.upper_quartile)
+                    "Direct work %: median": as_shown(direct.median) if direct else hidden,
+                    "Direct work %: upper quartile": as_shown(direct.upper_quartile)
                     if direct
                     else hidden,
                 }
@@ -264,7 +264,7 @@ class TimeUseReport:
             index="group", columns="activity", values="share", aggfunc="first", sort=False
         )
         order = [a for a in dict.fromkeys(self.activity_groups.values()) if a in table.columns]
-        table = table[order].map(lambda v: shown(v, unit="%"))
+        table = table[order].map(lambda v: as_shown(v, unit="%"))
         table.index.name = "Group"
         return table
 
@@ -651,11 +651,11 @@ class ConfidenceLink:
             record: dict[str, object] = {
                 "Team": row.team.strip(),
                 "Workers (diary)": str(row.time.workers) if row.time.shown else hidden,
-                "Direct work %": shown(row.time.direct_share, unit="%", missing=hidden),
+                "Direct work %": as_shown(row.time.direct_share, unit="%", missing=hidden),
             }
             for item in self.items:
                 share = row.top_shares.get(item)
-                record[f"{item}: % {self.top_band}"] = shown(
+                record[f"{item}: % {self.top_band}"] = as_shown(
                     share,
                     unit="%",
                     missing="no responses" if row.respondents.get(item) == 0 else hidden,

@@ -31,7 +31,7 @@ from sos_workforce.access import Actor, list_teams, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import ExperienceBand, Role, RoundStatus
 from sos_workforce.core.errors import NotFound
-from sos_workforce.core.figures import change, exact, half_up, percent, shown
+from sos_workforce.core.figures import as_shown, change, exact, half_up, percent
 from sos_workforce.core.models import (
     AgreedScore,
     Organisation,
@@ -79,8 +79,8 @@ class SustainmentFlag:
     @property
     def message(self) -> str:
         return (
-            f"{self.domain} reached {shown(self.peak)} in {self.peak_round} and is now "
-            f"{shown(self.latest)}."
+            f"{self.domain} reached {as_shown(self.peak)} in {self.peak_round} and is now "
+            f"{as_shown(self.latest)}."
         )
 
 
@@ -310,7 +310,7 @@ def readiness(
             for row in table.rows:
                 record[f"{row.label} ({bands} %)"] = (
                     # Whole percents, half up on the counts (not on the rounded tenths).
-                    " / ".join(shown(percent(c, row.n, 0), places=0) for c in row.counts)
+                    " / ".join(as_shown(percent(c, row.n, 0), places=0) for c in row.counts)
                     if row.counts and row.n
                     else TOO_FEW
                 )

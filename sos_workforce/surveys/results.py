@@ -21,7 +21,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.exports import frame_codebook, xlsx_bytes
-from sos_workforce.core.figures import half_up, percent, shown, wilson_interval
+from sos_workforce.core.figures import as_shown, half_up, percent, wilson_interval
 from sos_workforce.core.models import (
     AnswerTally,
     InstrumentItem,
@@ -80,7 +80,9 @@ class BandTable:
         frame = self.to_frame()
         for band in self.band_labels:
             column = f"{band} %"
-            frame[column] = [v if isinstance(v, str) else shown(v, unit="%") for v in frame[column]]
+            frame[column] = [
+                v if isinstance(v, str) else as_shown(v, unit="%") for v in frame[column]
+            ]
         frame["n answering"] = [str(v) for v in frame["n answering"]]
         return frame.set_index("Statement")
 

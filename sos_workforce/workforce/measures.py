@@ -20,7 +20,7 @@ from sos_workforce.access import Actor, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import NotFound
-from sos_workforce.core.figures import exact, exact_sum, half_up, shown
+from sos_workforce.core.figures import as_shown, exact, exact_sum, half_up
 from sos_workforce.core.models import Establishment, RosterMember, RosterSnapshot, WorkforceSummary
 from sos_workforce.privacy import GroupCount, suppress_tree
 
@@ -64,7 +64,7 @@ class Measure:
 
     @property
     def display(self) -> str:
-        return shown(self.value, unit="%" if self.unit == "%" else "", missing=NOT_AVAILABLE)
+        return as_shown(self.value, unit="%" if self.unit == "%" else "", missing=NOT_AVAILABLE)
 
 
 def _ratio(

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 
 from sos_workforce.core.figures import (
     Spread,
+    as_shown,
     change,
     exact,
     exact_sum,
     half_up,
     percent,
-    shown,
     spread_of,
 )
 
@@ -76,10 +76,10 @@ def test_half_up_leaves_nan_alone() -> None:
         (123456.75, 1, {}, "123456.8"),
     ],
 )
-def test_shown(
+def test_as_shown(
     value: float | Fraction | None, places: int, options: dict[str, object], expected: str
 ) -> None:
-    assert shown(value, places, **options) == expected  # type: ignore[arg-type]
+    assert as_shown(value, places, **options) == expected  # type: ignore[arg-type]
 
 
 def test_change_is_worked_on_the_decimals_shown() -> None:
@@ -133,7 +133,7 @@ figures = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infini
 def test_half_up_and_shown_agree_with_the_decimal_definition(value: float, places: int) -> None:
     expected = _by_definition(value, places)
     assert half_up(value, places) == float(expected)
-    text = shown(value, places)
+    text = as_shown(value, places)
     assert Decimal(text) == expected
     assert len(text.partition(".")[2]) == places
     assert not (expected == 0 and text.startswith("-"))  # no "-0.0"
