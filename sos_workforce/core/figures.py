@@ -23,6 +23,9 @@ _EXACT_LIMIT = 10**15  # integer rounding in ``percent`` below this total
 _DECIMALS = Context(prec=400, rounding=ROUND_HALF_UP)
 
 Figure = int | float | Decimal | Fraction
+# Vega-Lite (d3) tooltip format for a chart column already rounded by half_up or percent:
+# it pads to one decimal (6 → "6.0") and has nothing left to round.
+ROUNDED_TOOLTIP = ".1f"
 
 
 def exact(value: Figure) -> Fraction:
