@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -43,10 +42,21 @@ def _decimal(value: int | float | Decimal) -> Decimal:
     return Decimal(repr(float(value)))  # float() also takes numpy floats
 
 
-def exact_sum(values: Iterable[Figure]) -> float:
+def exact_total(values: Iterable[Figure]) -> Fraction:
     """The sum of figures as people would add them: 16 × 0.8 FTE is 12.8, where a float
     sum gives 12.800000000000002 (and 1 / that, 6.2499…%, would round down)."""
-    return float(sum((exact(v) for v in values), Fraction(0)))
+    decimals, fractions = Decimal(0), Fraction(0)
+    for value in values:
+        if isinstance(value, Fraction):
+            fractions += value
+        else:  # decimals add exactly at this precision, and quicker than fractions
+            decimals = _DECIMALS.add(decimals, _decimal(value))
+    return Fraction(decimals) + fractions
+
+
+def exact_sum(values: Iterable[Figure]) -> float:
+    """``exact_total`` as a float (12.8, not 12.800000000000002)."""
+    return float(exact_total(values))
 
 
 @functools.cache
@@ -149,18 +159,26 @@ def spread_of(
 ) -> Spread:
     """The ``Spread`` of ``values``: figures only from ``minimum`` values (at least two),
     worked exactly and rounded half up to ``places`` decimals (None: unrounded, e.g. the
-    quarter points between whole-number scores). ``with_range`` adds the lowest and highest."""
+    quarter points between whole-number scores). ``with_range`` adds the lowest and highest.
+
+    Quartiles by the inclusive method of ``statistics.quantiles(values, n=4,
+    method="inclusive")``, interpolated exactly between the two values around each."""
     if len(values) < max(minimum, 2):
         return Spread(
             contributors=len(values), median=None, lower_quartile=None, upper_quartile=None
         )
-    # Worked exactly: in decimals (quicker) unless a value is a fraction.
-    quartiles: list[Decimal] | list[Fraction]
+    ordered: list[Decimal] | list[Fraction]
     if any(isinstance(v, Fraction) for v in values):
-        quartiles = statistics.quantiles([exact(v) for v in values], n=4, method="inclusive")
-    else:
-        decimals = [_decimal(v) for v in values if not isinstance(v, Fraction)]
-        quartiles = statistics.quantiles(decimals, n=4, method="inclusive")
+        # Fractions compare slowly: by their floats first, exactly only between equals.
+        ordered = sorted((exact(v) for v in values), key=lambda v: (float(v), v))
+    else:  # decimals are exact here, and quicker
+        ordered = sorted(_decimal(v) for v in values if not isinstance(v, Fraction))
+    last = len(ordered) - 1
+    quartiles = []
+    for quarter in (1, 2, 3):
+        below, weight = divmod(quarter * last, 4)
+        exact_below, exact_above = exact(ordered[below]), exact(ordered[below + 1])
+        quartiles.append((exact_below * (4 - weight) + exact_above * weight) / 4)
     lower, median, upper = (float(q) if places is None else half_up(q, places) for q in quartiles)
     return Spread(
         contributors=len(values),

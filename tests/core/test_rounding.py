@@ -4,6 +4,7 @@ decimals asked for (core/figures.py: half_up, shown, change, spread_of)."""
 from __future__ import annotations
 
 import math
+import statistics
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -161,3 +162,32 @@ def test_percent_agrees_with_half_up_of_the_exact_fraction(
     count: int, total: int, places: int
 ) -> None:
     assert percent(count, total, places) == half_up(Fraction(100 * count, total), places)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(min_value=-1000, max_value=1000),
+            st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+            st.fractions(max_denominator=1000),
+        ),
+        min_size=2,
+        max_size=40,
+    )
+)
+def test_spread_of_has_the_inclusive_quartiles_of_statistics_quantiles(
+    values: list[float | Fraction],
+) -> None:
+    spread = spread_of(values, minimum=2, places=None, with_range=True)
+    expected = statistics.quantiles([exact(v) for v in values], n=4, method="inclusive")
+    assert (spread.lower_quartile, spread.median, spread.upper_quartile) == tuple(
+        float(q) for q in expected
+    )
+    assert spread.median == float(statistics.median([exact(v) for v in values]))
+    assert (spread.low, spread.high, spread.contributors) == (
+        float(min(values)),
+        float(max(values)),
+        len(values),
+    )
+    rounded = spread_of(values, minimum=2)
+    assert rounded.median == half_up(statistics.median([exact(v) for v in values]))
