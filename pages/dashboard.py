@@ -10,6 +10,7 @@ from sos_workforce.access import team_tree
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes
+from sos_workforce.core.figures import as_shown
 from sos_workforce.privacy import MAX_FILTERS
 from sos_workforce.profiling import get_timeline
 from sos_workforce.reports import benchmark_frame, dashboard_workbook, scrutiny_report, trend_frame
@@ -196,7 +197,7 @@ else:
     with st.expander("The numbers behind this chart"):
         shown = heatmap.assign(
             value=[
-                f"{share:.1f}% (n={n:.0f})" if status == "shown" else status
+                f"{as_shown(share, unit='%')} (n={int(n)})" if status == "shown" else status
                 for share, n, status in zip(
                     heatmap["top_share"], heatmap["n"], heatmap["status"], strict=True
                 )
@@ -226,14 +227,16 @@ else:
         st.table(
             {
                 "Statement": [p.label for p in trend.greatest_progress],
-                "Change (points)": [f"{p.change:+.1f}" for p in trend.greatest_progress],
+                "Change (points)": [
+                    as_shown(p.change, signed=True) for p in trend.greatest_progress
+                ],
             }
         )
         st.markdown("**Weakest areas** (current share in the top band)")
         st.table(
             {
                 "Statement": [p.label for p in trend.weakest],
-                "Now": [f"{p.latest_share:.1f}%" for p in trend.weakest],
+                "Now": [as_shown(p.latest_share, unit="%") for p in trend.weakest],
             }
         )
 st.table(trend_frame(trend))

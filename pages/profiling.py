@@ -11,12 +11,12 @@ import streamlit as st
 from sos_workforce.core.enums import RaterRole, Role, RoundStatus
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes, csv_row_count
+from sos_workforce.core.figures import Spread
 from sos_workforce.profiling import (
     EARLIEST_DATE,
     MAX_RATERS_PER_ROLE,
     AgreedInput,
     RoundConsolidation,
-    Spread,
     close_round,
     fewer_than,
     list_profile_versions,
@@ -41,12 +41,12 @@ def _number(value: float | None) -> str:
 
 
 def _spread_text(spread: Spread) -> tuple[str, str, str]:
-    if spread.n is None:
+    if spread.contributors is None:
         return fewer_than(k), "–", "–"
     return (
         _number(spread.median),
-        f"{spread.q1:g}–{spread.q3:g}",
-        f"{spread.low}–{spread.high}",
+        f"{spread.lower_quartile:g}–{spread.upper_quartile:g}",
+        f"{spread.low:g}–{spread.high:g}",
     )
 
 
@@ -57,7 +57,9 @@ def consolidation_frame(consolidation: RoundConsolidation) -> pd.DataFrame:
         row: dict[str, object] = {
             "Domain": item.domain,
             "Item": item.label,
-            "Raters": str(item.overall.n) if item.overall.n is not None else fewer_than(k),
+            "Raters": str(item.overall.contributors)
+            if item.overall.contributors is not None
+            else fewer_than(k),
             "Median": median,
             "Middle half (IQR)": iqr,
             "Range": range_,

@@ -11,6 +11,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from sos_workforce.core.enums import Role
+from sos_workforce.core.figures import as_shown
 from sos_workforce.profiling import (
     HIGH_LEVEL,
     MIN_ORGANISATIONS,
@@ -26,8 +27,10 @@ from ui import require_actor, require_organisation, runtime
 
 
 def one_decimal(frame: pd.DataFrame) -> Styler:
-    """Scores as people read them: one decimal place."""
-    return frame.style.format(precision=1, na_rep="–")
+    """Scores as people read them: one decimal place (half up); other cells as they are."""
+    return frame.style.format(
+        lambda value: as_shown(value) if isinstance(value, float) else str(value), na_rep="–"
+    )
 
 
 context = runtime()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from sos_workforce.core.enums import Role
 from sos_workforce.core.exports import csv_bytes
+from sos_workforce.core.figures import as_shown
 from sos_workforce.diaries import (
     BENCHMARKS,
     DEFINITIONS,
@@ -62,7 +63,11 @@ overall = report.overall
 st.caption(
     f"{report.participants} people taking part; {report.weekdays} weekdays "
     f"({report.weeks:g} weeks)."
-    + (f" Completion: {report.completion:.1f}% of worker-weekdays." if report.completion else "")
+    + (
+        f" Completion: {as_shown(report.completion, unit='%')} of worker-weekdays."
+        if report.completion
+        else ""
+    )
 )
 
 if not overall.shown:
@@ -76,25 +81,25 @@ else:
     cards = st.columns(4)
     cards[0].metric(
         "Direct work with children and families",
-        f"{overall.direct_share:.1f}%",
+        as_shown(overall.direct_share, unit="%"),
         help=f"Published benchmark: about {BENCHMARKS['direct_share']:g}% face to face.",
     )
     cards[1].metric(
         "Recording and administration",
-        f"{overall.admin_share:.1f}%",
+        as_shown(overall.admin_share, unit="%"),
         help=f"Published benchmark: about {BENCHMARKS['admin_share']:g}%.",
     )
     cards[2].metric(
         "Hours worked a week",
-        f"{overall.hours_per_week:.1f}",
-        f"{overall.extra_hours_per_week:+.1f} against contracted",
+        as_shown(overall.hours_per_week),
+        f"{as_shown(overall.extra_hours_per_week, signed=True)} against contracted",
         delta_color="inverse",
-        help=f"Mean per worker; contracted {overall.contracted_per_week:.1f}. Published: "
+        help=f"Mean per worker; contracted {as_shown(overall.contracted_per_week)}. Published: "
         f"{BENCHMARKS['hours_worked']:g} worked against {BENCHMARKS['hours_contracted']:g}.",
     )
-    cards[3].metric("Hours per FTE week", f"{overall.hours_per_fte_week:.1f}")
+    cards[3].metric("Hours per FTE week", as_shown(overall.hours_per_fte_week))
     st.caption(
-        f"{overall.workers} workers recorded {overall.recorded_hours:.1f} hours. Published "
+        f"{overall.workers} workers recorded {as_shown(overall.recorded_hours)} hours. Published "
         f"benchmarks: about {BENCHMARKS['direct_share']:g}% face-to-face, "
         f"{BENCHMARKS['admin_share']:g}% administration; {BENCHMARKS['hours_worked']:g} hours "
         f"worked against {BENCHMARKS['hours_contracted']:g} contracted."
@@ -158,15 +163,13 @@ else:
                 {
                     "Period": f"{p.title} ({p.starts_on:%b %Y})",
                     "Workers": str(p.overall.workers) if p.overall.shown else hidden_label,
-                    "Direct work %": f"{p.overall.direct_share:.1f}%"
-                    if p.overall.direct_share is not None
-                    else hidden_label,
-                    "Change (points)": "–"
-                    if p.direct_change is None
-                    else f"{p.direct_change:+.1f}",
-                    "Hours per FTE week": f"{p.overall.hours_per_fte_week:.1f}"
-                    if p.overall.hours_per_fte_week is not None
-                    else hidden_label,
+                    "Direct work %": as_shown(
+                        p.overall.direct_share, unit="%", missing=hidden_label
+                    ),
+                    "Change (points)": as_shown(p.direct_change, signed=True),
+                    "Hours per FTE week": as_shown(
+                        p.overall.hours_per_fte_week, missing=hidden_label
+                    ),
                 }
                 for p in trend
             ]
@@ -183,18 +186,14 @@ else:
             [
                 {
                     "Group": row.group,
-                    f"Direct % ({first.title})": f"{row.before.direct_share:.1f}%"
-                    if row.before.direct_share is not None
-                    else hidden_label,
-                    f"Direct % ({second.title})": f"{row.after.direct_share:.1f}%"
-                    if row.after.direct_share is not None
-                    else hidden_label,
-                    "Change (points)": "–"
-                    if row.direct_change is None
-                    else f"{row.direct_change:+.1f}",
-                    "Change in hours per FTE week": "–"
-                    if row.hours_change is None
-                    else f"{row.hours_change:+.1f}",
+                    f"Direct % ({first.title})": as_shown(
+                        row.before.direct_share, unit="%", missing=hidden_label
+                    ),
+                    f"Direct % ({second.title})": as_shown(
+                        row.after.direct_share, unit="%", missing=hidden_label
+                    ),
+                    "Change (points)": as_shown(row.direct_change, signed=True),
+                    "Change in hours per FTE week": as_shown(row.hours_change, signed=True),
                     "Why no change is shown": row.note or "",
                 }
                 for row in comparison.rows

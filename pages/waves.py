@@ -13,6 +13,7 @@ from sos_workforce.access import list_teams
 from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes, csv_row_count
+from sos_workforce.core.figures import as_shown, percent
 from sos_workforce.surveys import (
     AudienceMember,
     WaveSummary,
@@ -308,7 +309,10 @@ with waves_tab:
                         "Responses": str(r.responses)
                         if r.responses is not None
                         else f"fewer than {k}",
-                        "Rate": f"{r.rate:.0%}" if r.rate is not None else "–",
+                        # Whole percent, half up on the counts (1 of 8 is 13%).
+                        "Rate": as_shown(percent(r.responses, r.expected, 0), places=0, unit="%")
+                        if r.responses is not None and r.expected
+                        else "–",
                     }
                     for r in rows
                 ]

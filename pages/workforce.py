@@ -9,6 +9,7 @@ import streamlit as st
 
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
+from sos_workforce.core.figures import as_shown
 from sos_workforce.reports import measure_trend_chart
 from sos_workforce.surveys import latest_item_result
 from sos_workforce.workforce import (
@@ -33,10 +34,7 @@ can_edit = actor.is_admin or actor.role is Role.LEAD
 
 
 def _reference(key: str, year: int) -> str:
-    value = ENGLAND[year].get(key)
-    if value is None:
-        return "–"
-    return f"{value:.1f}" if key == "caseload" else f"{value:.1f}%"
+    return as_shown(ENGLAND[year].get(key), unit="" if key == "caseload" else "%")
 
 
 st.title("Workforce and retention")
@@ -157,7 +155,7 @@ with tabs[0]:
             st.markdown(f"“{stay.row.text}” — {stay.wave_title}, n = {stay.row.n}")
             st.table(
                 {
-                    band: [f"{share:.1f}%"]
+                    band: [as_shown(share, unit="%")]
                     for band, share in zip(stay.band_labels, stay.row.percents, strict=True)
                 }
             )

@@ -32,10 +32,10 @@ time-use page and in the scrutiny report (``DEFINITIONS``):
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import pandas as pd
 from sqlalchemy import distinct, func, select
@@ -45,7 +45,17 @@ from sos_workforce.access import Actor, require, team_tree
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
-from sos_workforce.core.figures import percent
+from sos_workforce.core.figures import (
+    Figure,
+    Spread,
+    as_shown,
+    change,
+    exact,
+    exact_total,
+    half_up,
+    percent,
+    spread_of,
+)
 from sos_workforce.core.models import (
     DiaryPeriod,
     DiaryPeriodActivityTotal,
@@ -100,13 +110,6 @@ def disclosure_note(k: int) -> str:
 
 
 @dataclass(frozen=True)
-class Spread:
-    lower_quartile: float
-    median: float
-    upper_quartile: float
-
-
-@dataclass(frozen=True)
 class GroupTimeUse:
     """Figures for one group (the whole period, a team with its sub-teams, or a role).
     Everything but ``name`` and ``status`` is ``None`` unless ``status`` is "shown"."""
@@ -133,7 +136,7 @@ class GroupTimeUse:
     def extra_hours_per_week(self) -> float | None:
         if self.hours_per_week is None or self.contracted_per_week is None:
             return None
-        return round(self.hours_per_week - self.contracted_per_week, 1)
+        return change(self.hours_per_week, self.contracted_per_week)
 
 
 @dataclass(frozen=True)
@@ -195,14 +198,14 @@ class TimeUseReport:
                 {
                     "Group": g.name,
                     "Workers": str(g.workers),
-                    "Direct work %": f"{g.direct_share:.1f}%",
-                    "Recording and admin %": f"{g.admin_share:.1f}%",
-                    "Hours worked a week": f"{g.hours_per_week:.1f}",
-                    "Contracted hours a week": f"{g.contracted_per_week:.1f}",
-                    "Hours per FTE week": f"{g.hours_per_fte_week:.1f}",
+                    "Direct work %": as_shown(g.direct_share, unit="%"),
+                    "Recording and admin %": as_shown(g.admin_share, unit="%"),
+                    "Hours worked a week": as_shown(g.hours_per_week),
+                    "Contracted hours a week": as_shown(g.contracted_per_week),
+                    "Hours per FTE week": as_shown(g.hours_per_fte_week),
                     "Hours a week: quartiles": (
-                        f"{spread.lower_quartile:.1f} / {spread.median:.1f} / "
-                        f"{spread.upper_quartile:.1f}"
+                        f"{as_shown(spread.lower_quartile)} / {as_shown(spread.median)} / "
+                        f"{as_shown(spread.upper_quartile)}"
                         if spread
                         else "–"
                     ),
@@ -234,18 +237,18 @@ class TimeUseReport:
                 {
                     "Group": g.name,
                     "Workers": str(g.workers) if g.shown else hidden,
-                    "Hours a week: lower quartile": f"{weekly.lower_quartile:.1f}"
+                    "Hours a week: lower quartile": as_shown(weekly.lower_quartile)
                     if weekly
                     else hidden,
-                    "Hours a week: median": f"{weekly.median:.1f}" if weekly else hidden,
-                    "Hours a week: upper quartile": f"{weekly.upper_quartile:.1f}"
+                    "Hours a week: median": as_shown(weekly.median) if weekly else hidden,
+                    "Hours a week: upper quartile": as_shown(weekly.upper_quartile)
                     if weekly
                     else hidden,
-                    "Direct work %: lower quartile": f"{direct.lower_quartile:.1f}"
+                    "Direct work %: lower quartile": as_shown(direct.lower_quartile)
                     if direct
                     else hidden,
-                    "Direct work %: median": f"{direct.median:.1f}" if direct else hidden,
-                    "Direct work %: upper quartile": f"{direct.upper_quartile:.1f}"
+                    "Direct work %: median": as_shown(direct.median) if direct else hidden,
+                    "Direct work %: upper quartile": as_shown(direct.upper_quartile)
                     if direct
                     else hidden,
                 }
@@ -262,7 +265,7 @@ class TimeUseReport:
             index="group", columns="activity", values="share", aggfunc="first", sort=False
         )
         order = [a for a in dict.fromkeys(self.activity_groups.values()) if a in table.columns]
-        table = table[order].map(lambda v: "–" if pd.isna(v) else f"{v:.1f}%")
+        table = table[order].map(lambda v: as_shown(v, unit="%"))
         table.index.name = "Group"
         return table
 
@@ -308,11 +311,10 @@ class TimeUseReport:
         )
 
 
-def _spread(values: list[float]) -> Spread | None:
-    if len(values) < 2:
-        return None
-    lower, median, upper = statistics.quantiles(values, n=4, method="inclusive")
-    return Spread(round(lower, 1), round(median, 1), round(upper, 1))
+def _spread(values: Sequence[Figure]) -> Spread | None:
+    """Quartiles across workers (inclusive, one decimal); None with fewer than two."""
+    spread = spread_of(values, minimum=2)
+    return spread if spread.median is not None else None
 
 
 def _group(
@@ -327,21 +329,25 @@ def _group(
         return GroupTimeUse(key, name, NO_ENTRIES)
     if not shown:
         return GroupTimeUse(key, name, WITHHELD)
+    # Worked exactly (minutes are whole, FTE and hours as entered), then rounded half up.
     total = sum(w.minutes for w in workers)
-    weekly = [w.minutes / 60 / weeks for w in workers]
+    hours = Fraction(total, 60)
+    in_weeks = exact(weeks)
+    # Each worker's minutes / 60 / weeks, built as one fraction (quicker than dividing).
+    weekly = [Fraction(w.minutes * in_weeks.denominator, 60 * in_weeks.numerator) for w in workers]
     return GroupTimeUse(
         key=key,
         name=name,
         status=SHOWN,
         workers=len(workers),
-        recorded_hours=round(total / 60, 1),
+        recorded_hours=half_up(hours),
         direct_share=percent(sum(w.direct for w in workers), total),
         admin_share=percent(sum(w.admin for w in workers), total),
-        hours_per_week=round(statistics.fmean(weekly), 1),
-        contracted_per_week=round(statistics.fmean(w.contracted for w in workers), 1),
-        hours_per_fte_week=round(total / 60 / (sum(w.fte for w in workers) * weeks), 1),
+        hours_per_week=half_up(hours / in_weeks / len(workers)),  # the mean of ``weekly``
+        contracted_per_week=half_up(exact_total(w.contracted for w in workers) / len(workers)),
+        hours_per_fte_week=half_up(hours / (exact_total(w.fte for w in workers) * in_weeks)),
         weekly_hours_spread=_spread(weekly),
-        direct_share_spread=_spread([w.direct / w.minutes * 100 for w in workers]),
+        direct_share_spread=_spread([Fraction(100 * w.direct, w.minutes) for w in workers]),
         activity_minutes=dict(activities),
     )
 
@@ -536,7 +542,7 @@ def _change(
     old, new = getattr(before, attribute), getattr(after, attribute)
     if old is None or new is None:
         return None
-    return round(float(new) - float(old), 1)
+    return change(new, old)
 
 
 @dataclass(frozen=True)
@@ -646,16 +652,14 @@ class ConfidenceLink:
             record: dict[str, object] = {
                 "Team": row.team.strip(),
                 "Workers (diary)": str(row.time.workers) if row.time.shown else hidden,
-                "Direct work %": (
-                    f"{row.time.direct_share:.1f}%" if row.time.direct_share is not None else hidden
-                ),
+                "Direct work %": as_shown(row.time.direct_share, unit="%", missing=hidden),
             }
             for item in self.items:
                 share = row.top_shares.get(item)
-                record[f"{item}: % {self.top_band}"] = (
-                    f"{share:.1f}%"
-                    if share is not None
-                    else ("no responses" if row.respondents.get(item) == 0 else hidden)
+                record[f"{item}: % {self.top_band}"] = as_shown(
+                    share,
+                    unit="%",
+                    missing="no responses" if row.respondents.get(item) == 0 else hidden,
                 )
             records.append(record)
         return pd.DataFrame.from_records(records).set_index("Team") if records else pd.DataFrame()

@@ -22,7 +22,6 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 from sqlalchemy import select
@@ -32,6 +31,7 @@ from sos_workforce.access import Actor, list_teams, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import ExperienceBand, Role, RoundStatus
 from sos_workforce.core.errors import NotFound
+from sos_workforce.core.figures import as_shown, change, exact, half_up, percent
 from sos_workforce.core.models import (
     AgreedScore,
     Organisation,
@@ -50,18 +50,13 @@ SUSTAINMENT_DROP = 1.0  # a fall of at least this much from the peak raises the 
 MIN_ORGANISATIONS = 3  # fewest authorities behind any cross-authority median
 
 
-def one_decimal(value: float) -> float:
-    """Round half-up to one decimal (6.25 → 6.3), as published tables do."""
-    return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
 def domain_scores(definition: ProfileDefinition, agreed: Mapping[str, int]) -> dict[str, float]:
     """Domain code → mean agreed item score; domains with no agreed item are left out."""
     scores = {}
     for domain in definition.domains:
         values = [agreed[item.code] for item in domain.items if item.code in agreed]
         if values:
-            scores[domain.code] = one_decimal(statistics.fmean(values))
+            scores[domain.code] = half_up(exact(sum(values)) / len(values))
     return scores
 
 
@@ -84,8 +79,8 @@ class SustainmentFlag:
     @property
     def message(self) -> str:
         return (
-            f"{self.domain} reached {self.peak:.1f} in {self.peak_round} and is now "
-            f"{self.latest:.1f}."
+            f"{self.domain} reached {as_shown(self.peak)} in {self.peak_round} and is now "
+            f"{as_shown(self.latest)}."
         )
 
 
@@ -121,7 +116,7 @@ class ProgressReport:
                 title,
                 series[title][0],
                 series[title][-1],
-                one_decimal(series[title][-1] - series[title][0]),
+                change(series[title][-1], series[title][0]),
             )
             for _, title in self.domains
             if title in series
@@ -157,7 +152,7 @@ class ProgressReport:
                     "Domain": title,
                     "Previous": series[title][-2],
                     "Latest": series[title][-1],
-                    "Change": one_decimal(series[title][-1] - series[title][-2]),
+                    "Change": change(series[title][-1], series[title][-2]),
                 }
                 for _, title in self.domains
                 if len(series.get(title, [])) >= 2
@@ -172,7 +167,7 @@ class ProgressReport:
                 continue
             earlier = values[:-1]
             peak = max(earlier)
-            if peak >= HIGH_LEVEL and one_decimal(peak - values[-1]) >= SUSTAINMENT_DROP:
+            if peak >= HIGH_LEVEL and change(peak, values[-1]) >= SUSTAINMENT_DROP:
                 flags.append(
                     SustainmentFlag(title, peak, round_titles[earlier.index(peak)], values[-1])
                 )
@@ -314,8 +309,9 @@ def readiness(
             bands = " / ".join(table.band_labels)
             for row in table.rows:
                 record[f"{row.label} ({bands} %)"] = (
-                    " / ".join(f"{share:.0f}" for share in row.percents)
-                    if row.percents
+                    # Whole percents, half up on the counts (not on the rounded tenths).
+                    " / ".join(as_shown(percent(c, row.n, 0), places=0) for c in row.counts)
+                    if row.counts and row.n
                     else TOO_FEW
                 )
         rows.append(record)
@@ -370,7 +366,7 @@ def band_medians(
         for domain in definition.domains:
             values = [p[domain.code] for p in profiles if domain.code in p]
             if len(values) >= MIN_ORGANISATIONS:
-                medians[band][domain.code] = one_decimal(statistics.median(values))
+                medians[band][domain.code] = half_up(statistics.median(map(exact, values)))
     return counts, medians
 
 

@@ -10,7 +10,6 @@ is never shown, neither for the round as a whole, nor for an item, nor for a rol
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import RaterRole, Role, RoundStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound
+from sos_workforce.core.figures import Spread, spread_of
 from sos_workforce.core.links import mint_token, rating_url
 from sos_workforce.core.models import (
     AgreedScore,
@@ -354,24 +354,12 @@ def submit_scores(db: Database, token: str, scores: Mapping[str, object]) -> Non
 # --- consolidation --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Spread:
-    """Median and spread of a group of scores (``None`` fields when suppressed)."""
-
-    n: int | None
-    median: float | None
-    q1: float | None
-    q3: float | None
-    low: int | None
-    high: int | None
-
-    @classmethod
-    def of(cls, values: list[int], min_group_size: int) -> Spread:
-        if len(values) < min_group_size:
-            return cls(None, None, None, None, None, None)
-        # Inclusive quartiles (as pandas/Excel QUARTILE.INC); min_group_size >= 3.
-        q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
-        return cls(len(values), median, q1, q3, min(values), max(values))
+def score_spread(values: list[int], min_group_size: int) -> Spread:
+    """Median, quartiles (inclusive, unrounded: quarter points between whole scores) and
+    range of a group's scores; nothing, not even their number, under the minimum."""
+    if len(values) < min_group_size:
+        return Spread.withheld()
+    return spread_of(values, minimum=min_group_size, places=None, with_range=True)
 
 
 @dataclass(frozen=True)
@@ -453,9 +441,9 @@ def round_consolidation(
                         low_anchor=item.low_anchor,
                         high_anchor=item.high_anchor,
                         evidence_prompt=item.evidence,
-                        overall=Spread.of(values if shown_total else [], min_group_size),
+                        overall=score_spread(values if shown_total else [], min_group_size),
                         by_role={
-                            role: Spread.of(
+                            role: score_spread(
                                 by_role.get(role, []) if shown_total else [], min_group_size
                             )
                             for role in RaterRole

@@ -7,6 +7,7 @@ import datetime as dt
 import altair as alt
 import pandas as pd
 
+from sos_workforce.core.figures import ROUNDED_TOOLTIP, as_shown
 from sos_workforce.profiling import ProgressReport, Timeline
 from sos_workforce.surveys import BandTable, BenchmarkRow, Trend
 
@@ -65,11 +66,11 @@ def diverging_band_chart(table: BandTable) -> alt.Chart | None:
             tooltip=[
                 alt.Tooltip("statement:N", title="Statement"),
                 alt.Tooltip("band:N", title="Band"),
-                alt.Tooltip("percent:Q", title="%", format=".1f"),
+                alt.Tooltip("percent:Q", title="%", format=ROUNDED_TOOLTIP),
                 alt.Tooltip("count:Q", title="Answers"),
                 alt.Tooltip("n:Q", title="n answering"),
-                alt.Tooltip("ci_low:Q", title="95% CI low", format=".1f"),
-                alt.Tooltip("ci_high:Q", title="95% CI high", format=".1f"),
+                alt.Tooltip("ci_low:Q", title="95% CI low", format=ROUNDED_TOOLTIP),
+                alt.Tooltip("ci_high:Q", title="95% CI high", format=ROUNDED_TOOLTIP),
             ],
         )
         .properties(height=alt.Step(40))
@@ -84,7 +85,7 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
         return None
     frame = frame.assign(
         label=[
-            f"{share:.0f}%"
+            as_shown(share, places=0, unit="%")
             if status == "shown"
             else ("—" if status == "no responses" else "hidden")
             for share, status in zip(frame["top_share"], frame["status"], strict=True)
@@ -100,7 +101,7 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
         tooltip=[
             alt.Tooltip("team:N", title="Team"),
             alt.Tooltip("item:N", title="Statement"),
-            alt.Tooltip("top_share:Q", title="% in top band", format=".1f"),
+            alt.Tooltip("top_share:Q", title="% in top band", format=ROUNDED_TOOLTIP),
             alt.Tooltip("n:Q", title="n answering"),
             alt.Tooltip("status:N", title="Status"),
         ],
@@ -139,7 +140,7 @@ def benchmark_frame(
     time-use comparison passes "Us" (its number of workers is shown elsewhere)."""
 
     def fmt(value: float | None) -> str:
-        return "–" if value is None else f"{value:.1f}%"
+        return as_shown(value, unit="%")
 
     records = []
     for row in rows:
@@ -153,7 +154,8 @@ def benchmark_frame(
             "Other authorities: median": fmt(row.others.median),
             "Other authorities: middle half": "–"
             if row.others.lower_quartile is None
-            else f"{row.others.lower_quartile:.1f}–{row.others.upper_quartile:.1f}%",
+            else f"{as_shown(row.others.lower_quartile)}–"
+            f"{as_shown(row.others.upper_quartile, unit='%')}",
             "Authorities compared": str(row.others.contributors),
             "Statistical neighbours: median": fmt(row.neighbours.median),
         }
@@ -212,9 +214,9 @@ def trend_frame(trend: Trend) -> pd.DataFrame:
         if point.top_share is None:
             value = "too few"
         elif point.change is None:
-            value = f"{point.top_share:.1f}%"
+            value = as_shown(point.top_share, unit="%")
         else:
-            value = f"{point.top_share:.1f}% ({point.change:+.1f})"
+            value = f"{as_shown(point.top_share, unit='%')} ({as_shown(point.change, signed=True)})"
         records.append(
             {"Wave": f"{point.wave_title} (v{point.version})", "item": point.label, "value": value}
         )
@@ -255,7 +257,7 @@ def trend_chart(
             y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 100]), title="% in the top band"),
             color=alt.Color("series:N", title="Statement"),
             detail="series_key:N",
-            tooltip=["wave:N", "series:N", alt.Tooltip("share:Q", format=".1f"), "n:Q"],
+            tooltip=["wave:N", "series:N", alt.Tooltip("share:Q", format=ROUNDED_TOOLTIP), "n:Q"],
         )
     )
     if timeline is None or not timeline.phases:
@@ -281,7 +283,7 @@ def measure_trend_chart(
         .encode(
             x=alt.X("date:T", title="Snapshot"),
             y=alt.Y("value:Q", title=label),
-            tooltip=[alt.Tooltip("date:T"), alt.Tooltip("value:Q", format=".1f")],
+            tooltip=[alt.Tooltip("date:T"), alt.Tooltip("value:Q", format=ROUNDED_TOOLTIP)],
         )
     )
     layers: list[alt.Chart] = [line]
@@ -342,7 +344,7 @@ def time_share_chart(frame: pd.DataFrame) -> alt.Chart | None:
             tooltip=[
                 alt.Tooltip("group:N", title="Group"),
                 alt.Tooltip("activity:N", title="Activity"),
-                alt.Tooltip("share:Q", title="% of recorded time", format=".1f"),
+                alt.Tooltip("share:Q", title="% of recorded time", format=ROUNDED_TOOLTIP),
                 alt.Tooltip("minutes:Q", title="Minutes"),
             ],
         )
@@ -375,7 +377,7 @@ def hours_chart(frame: pd.DataFrame) -> alt.Chart | None:
             tooltip=[
                 alt.Tooltip("group:N", title="Group"),
                 alt.Tooltip("measure:N", title="Measure"),
-                alt.Tooltip("hours:Q", title="Hours", format=".1f"),
+                alt.Tooltip("hours:Q", title="Hours", format=ROUNDED_TOOLTIP),
                 alt.Tooltip("workers:Q", title="Workers"),
             ],
         )
@@ -394,8 +396,8 @@ def confidence_scatter(points: pd.DataFrame, item: str, top_band: str) -> alt.Ch
         y=alt.Y("top_share:Q", title=f"% rating {top_band}", scale=alt.Scale(domain=[0, 100])),
         tooltip=[
             alt.Tooltip("team:N", title="Team"),
-            alt.Tooltip("direct_share:Q", title="Direct work %", format=".1f"),
-            alt.Tooltip("top_share:Q", title=f"% {top_band}", format=".1f"),
+            alt.Tooltip("direct_share:Q", title="Direct work %", format=ROUNDED_TOOLTIP),
+            alt.Tooltip("top_share:Q", title=f"% {top_band}", format=ROUNDED_TOOLTIP),
             alt.Tooltip("workers:Q", title="Workers (diary)"),
             alt.Tooltip("respondents:Q", title="Respondents (survey)"),
         ],
@@ -493,7 +495,7 @@ def domain_timeline_chart(
                 alt.Tooltip("domain:N", title="Domain"),
                 alt.Tooltip("round:N", title="Round"),
                 alt.Tooltip("held_on:T", title="Date", format="%d %b %Y"),
-                alt.Tooltip("score:Q", title="Score", format=".1f"),
+                alt.Tooltip("score:Q", title="Score", format=ROUNDED_TOOLTIP),
             ],
         )
     )
@@ -535,7 +537,7 @@ def latest_vs_previous_chart(frame: pd.DataFrame) -> alt.LayerChart | None:
                 "Round:N",
                 scale=alt.Scale(domain=["Previous", "Latest"], range=["circle", "diamond"]),
             ),
-            tooltip=["Domain:N", "Round:N", alt.Tooltip("Score:Q", format=".1f")],
+            tooltip=["Domain:N", "Round:N", alt.Tooltip("Score:Q", format=ROUNDED_TOOLTIP)],
         )
     )
     return alt.LayerChart(

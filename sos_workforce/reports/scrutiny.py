@@ -17,6 +17,7 @@ from sos_workforce.access import Actor, list_organisations, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import NotFound
+from sos_workforce.core.figures import as_shown, exact
 from sos_workforce.diaries import BENCHMARKS, compare_with_others, list_periods, time_use_report
 from sos_workforce.profiling import get_timeline, progress_report
 from sos_workforce.reports.charts import (
@@ -79,7 +80,7 @@ def _fmt(value: object) -> str:
     if value is None:
         return TOO_FEW
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return as_shown(value)
     return str(value)
 
 
@@ -108,9 +109,9 @@ def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> Rep
             rows.append(
                 [
                     row.text,
-                    *(f"{p:.1f}%" for p in row.percents),
+                    *(as_shown(p, unit="%") for p in row.percents),
                     str(row.n),
-                    f"{top_low:.1f}–{top_high:.1f}%",
+                    f"{as_shown(top_low)}–{as_shown(top_high, unit='%')}",
                 ]
             )
         section.tables.append(
@@ -129,7 +130,7 @@ def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> Rep
         if chart is not None:
             top = table.band_labels[-1]
             summary = "; ".join(
-                f"{row.label}: {row.percents[-1]:.1f}% rated {top}"
+                f"{row.label}: {as_shown(row.percents[-1], unit='%')} rated {top}"
                 for row in table.rows
                 if row.percents
             )
@@ -149,7 +150,7 @@ def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> Rep
                 "Share in the top band by team",
                 ["Team", "Statement", "% in top band", "n answering"],
                 [
-                    [str(team).strip(), str(item), f"{share:.1f}%", f"{n:.0f}"]
+                    [str(team).strip(), str(item), as_shown(share, unit="%"), str(int(n))]
                     for team, item, share, n in zip(
                         shown["team"], shown["item"], shown["top_share"], shown["n"], strict=True
                     )
@@ -192,7 +193,7 @@ def _trend_section(
                     f"{p.wave_title} ({p.opens_on:%b %Y})",
                     p.label,
                     _fmt(p.top_share),
-                    "–" if p.change is None else f"{p.change:+.1f}",
+                    as_shown(p.change, signed=True),
                     _fmt(p.n),
                 ]
                 for p in trend.points
@@ -202,12 +203,17 @@ def _trend_section(
     if trend.greatest_progress:
         section.paragraphs.append(
             "Greatest progress: "
-            + "; ".join(f"{p.label} ({p.change:+.1f} points)" for p in trend.greatest_progress[:3])
+            + "; ".join(
+                f"{p.label} ({as_shown(p.change, signed=True)} points)"
+                for p in trend.greatest_progress[:3]
+            )
             + "."
         )
         section.paragraphs.append(
             "Weakest areas: "
-            + "; ".join(f"{p.label} ({p.latest_share:.1f}%)" for p in trend.weakest[:3])
+            + "; ".join(
+                f"{p.label} ({as_shown(p.latest_share, unit='%')})" for p in trend.weakest[:3]
+            )
             + "."
         )
     chart = trend_chart(trend, get_timeline(db, actor, organisation_id))
@@ -244,7 +250,7 @@ def _benchmark_section(db: Database, actor: Actor, wave_id: int, k: int) -> Repo
                     _fmt(r.others.median),
                     "–"
                     if r.others.lower_quartile is None
-                    else f"{r.others.lower_quartile:.1f}–{r.others.upper_quartile:.1f}",
+                    else f"{as_shown(r.others.lower_quartile)}–{as_shown(r.others.upper_quartile)}",
                     str(r.others.contributors),
                     _fmt(r.neighbours.median),
                 ]
@@ -332,7 +338,7 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
         + f": {report.participants} people took part"
         + (f", {overall.workers} recorded time" if overall.shown else "")
         + (
-            f", and {report.completion:.1f}% of their weekdays have entries."
+            f", and {as_shown(report.completion, unit='%')} of their weekdays have entries."
             if report.completion is not None
             else "."
         )
@@ -343,13 +349,14 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
         )
         return section
     section.paragraphs.append(
-        f"{overall.direct_share:.1f}% of recorded time was direct work with children and "
-        f"families (published benchmark: about {BENCHMARKS['direct_share']:g}% face to "
-        f"face) and {overall.admin_share:.1f}% recording and administration (about "
-        f"{BENCHMARKS['admin_share']:g}%). Staff worked {overall.hours_per_week:.1f} hours a "
-        f"week on average against {overall.contracted_per_week:.1f} contracted (published: "
+        f"{as_shown(overall.direct_share, unit='%')} of recorded time was direct work with "
+        f"children and families (published benchmark: about {BENCHMARKS['direct_share']:g}% "
+        f"face to face) and {as_shown(overall.admin_share, unit='%')} recording and "
+        f"administration (about {BENCHMARKS['admin_share']:g}%). Staff worked "
+        f"{as_shown(overall.hours_per_week)} hours a week on average against "
+        f"{as_shown(overall.contracted_per_week)} contracted (published: "
         f"{BENCHMARKS['hours_worked']:g} against {BENCHMARKS['hours_contracted']:g}); "
-        f"{overall.hours_per_fte_week:.1f} hours per full-time-equivalent week."
+        f"{as_shown(overall.hours_per_fte_week)} hours per full-time-equivalent week."
     )
     section.paragraphs.append(
         "Shares are of recorded time. A week is five weekdays; hours worked a week are each "
@@ -364,7 +371,8 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
                 chart_svg(chart),
                 "Stacked bar chart of the share of recorded time by activity. "
                 + "; ".join(
-                    f"{g.name.strip()}: {g.direct_share:.1f}% direct work" for g in direct_groups
+                    f"{g.name.strip()}: {as_shown(g.direct_share, unit='%')} direct work"
+                    for g in direct_groups
                 )
                 + ".",
                 "Share of recorded time by activity, for all teams and each team shown.",
@@ -399,12 +407,12 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
                 [
                     g.name.strip(),
                     str(g.workers),
-                    f"{g.direct_share:.1f}",
-                    f"{100 - (g.direct_share or 0):.1f}",
-                    f"{g.admin_share:.1f}",
-                    f"{g.hours_per_week:.1f}",
-                    f"{g.contracted_per_week:.1f}",
-                    f"{g.hours_per_fte_week:.1f}",
+                    as_shown(g.direct_share),
+                    as_shown(100 - exact(g.direct_share or 0)),
+                    as_shown(g.admin_share),
+                    as_shown(g.hours_per_week),
+                    as_shown(g.contracted_per_week),
+                    as_shown(g.hours_per_fte_week),
                 ]
                 for g in shown
             ],
@@ -452,7 +460,7 @@ def _self_profile_section(db: Database, actor: Actor, organisation_id: int) -> R
             f"Agreed scores (0–10) by domain, {progress.instrument}",
             ["Domain", *[str(c) for c in wide.columns]],
             [
-                [str(domain), *["–" if pd.isna(v) else f"{v:.1f}" for v in row]]
+                [str(domain), *[as_shown(v) for v in row]]
                 for domain, row in zip(wide.index, wide.to_numpy(), strict=True)
             ],
         )
@@ -462,7 +470,7 @@ def _self_profile_section(db: Database, actor: Actor, organisation_id: int) -> R
         section.paragraphs.append(
             "Greatest progress since the first round: "
             + "; ".join(
-                f"{d} ({c:+.1f})"
+                f"{d} ({as_shown(c, signed=True)})"
                 for d, c in zip(gains["Domain"][:3], gains["Change"][:3], strict=True)
             )
             + "."

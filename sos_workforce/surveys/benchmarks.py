@@ -4,7 +4,6 @@ version, shown only as a de-identified median and quartiles, and only where at l
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
-from sos_workforce.core.figures import percent
+from sos_workforce.core.figures import Spread, percent, spread_of
 from sos_workforce.core.models import (
     AnswerTally,
     ClosedWaveItem,
@@ -30,14 +29,6 @@ MIN_COMPARATORS = 3
 
 
 @dataclass(frozen=True)
-class Spread:
-    contributors: int
-    median: float | None  # None when fewer than MIN_COMPARATORS contribute
-    lower_quartile: float | None
-    upper_quartile: float | None
-
-
-@dataclass(frozen=True)
 class BenchmarkRow:
     item_code: str
     label: str
@@ -49,10 +40,9 @@ class BenchmarkRow:
 
 
 def spread(values: list[float]) -> Spread:
-    if len(values) < MIN_COMPARATORS:
-        return Spread(len(values), None, None, None)
-    lower, middle, upper = statistics.quantiles(values, n=4, method="inclusive")
-    return Spread(len(values), round(middle, 1), round(lower, 1), round(upper, 1))
+    """Others' median and quartiles (inclusive), one decimal, only from
+    ``MIN_COMPARATORS`` contributors; how many contribute is always shown."""
+    return spread_of(values, minimum=MIN_COMPARATORS)
 
 
 def _top_shares(

@@ -21,7 +21,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.exports import frame_codebook, xlsx_bytes
-from sos_workforce.core.figures import percent, wilson_interval
+from sos_workforce.core.figures import as_shown, half_up, percent, wilson_interval
 from sos_workforce.core.models import (
     AnswerTally,
     InstrumentItem,
@@ -80,7 +80,9 @@ class BandTable:
         frame = self.to_frame()
         for band in self.band_labels:
             column = f"{band} %"
-            frame[column] = [v if isinstance(v, str) else f"{v:.1f}%" for v in frame[column]]
+            frame[column] = [
+                v if isinstance(v, str) else as_shown(v, unit="%") for v in frame[column]
+            ]
         frame["n answering"] = [str(v) for v in frame["n answering"]]
         return frame.set_index("Statement")
 
@@ -95,8 +97,8 @@ class BandTable:
                 "percent": row.percents[index],
                 "count": row.counts[index],
                 "n": row.n,
-                "ci_low": round(row.intervals[index][0], 1),
-                "ci_high": round(row.intervals[index][1], 1),
+                "ci_low": half_up(row.intervals[index][0]),
+                "ci_high": half_up(row.intervals[index][1]),
             }
             for row in self.rows
             if row.percents and row.counts and row.intervals

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sos_workforce.access import Actor, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
-from sos_workforce.core.figures import percent
+from sos_workforce.core.figures import change, percent
 from sos_workforce.core.models import (
     AnswerTally,
     Instrument,
@@ -57,7 +57,7 @@ class ItemProgress:
 
     @property
     def change(self) -> float:
-        return round(self.latest_share - self.first_share, 1)
+        return change(self.latest_share, self.first_share)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def instrument_trend(
                 else None
             )
             before = previous.get(item.code)
-            change = None
+            moved = None
             if before is not None and before.fingerprint != fingerprint:
                 notes.append(
                     f"“{item.label}” changed in version {version} of the survey "
@@ -144,7 +144,7 @@ def instrument_trend(
                 and before.n is not None
                 and change_safe(before.n, n, k)
             ):
-                change = round(share - before.top_share, 1)
+                moved = change(share, before.top_share)
             point = TrendPoint(
                 wave.id,
                 wave.title,
@@ -155,7 +155,7 @@ def instrument_trend(
                 fingerprint,
                 n if n >= k else None,
                 share,
-                change,
+                moved,
             )
             points.append(point)
             previous[item.code] = point

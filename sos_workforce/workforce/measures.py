@@ -19,6 +19,7 @@ from sos_workforce.access import Actor, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import NotFound
+from sos_workforce.core.figures import as_shown, exact, exact_sum, half_up
 from sos_workforce.core.models import Establishment, RosterMember, RosterSnapshot, WorkforceSummary
 from sos_workforce.privacy import GroupCount, suppress_tree
 
@@ -62,9 +63,7 @@ class Measure:
 
     @property
     def display(self) -> str:
-        if self.value is None:
-            return NOT_AVAILABLE
-        return f"{self.value:.1f}%" if self.unit == "%" else f"{self.value:.1f}"
+        return as_shown(self.value, unit="%" if self.unit == "%" else "", missing=NOT_AVAILABLE)
 
 
 def _ratio(
@@ -77,25 +76,26 @@ def _ratio(
 ) -> Measure:
     if numerator is None or denominator is None or denominator == 0:
         return Measure(key, label, numerator, denominator, None, unit, definition)
-    value = numerator / denominator * (100 if unit == "%" else 1)
-    return Measure(key, label, numerator, denominator, round(value, 1), unit, definition)
+    # On the figures as entered (1 / 16 FTE is 6.25%, so 6.3%), not their binary floats.
+    value = exact(numerator) / exact(denominator) * (100 if unit == "%" else 1)
+    return Measure(key, label, numerator, denominator, half_up(value), unit, definition)
 
 
 def _sum(*values: float | None) -> float | None:
-    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+    return None if any(v is None for v in values) else exact_sum(v for v in values if v is not None)
 
 
 def measures(figures: WorkforceFigures) -> list[Measure]:
     """The DfE census measures, and Brent's permanent share, from one set of figures."""
     f = figures
-    absence_days = None if f.employed_fte is None else f.employed_fte * WORKING_DAYS
+    absence_days = None if f.employed_fte is None else float(exact(f.employed_fte) * WORKING_DAYS)
     median_tenure = (
         Measure(
             "median_tenure",
             "Median time in post",
             None,
             len(f.tenures_years),
-            round(statistics.median(f.tenures_years), 1),
+            half_up(statistics.median(f.tenures_years)),
             "years",
             "Median years since start date of staff in post.",
         )
@@ -194,20 +194,22 @@ def figures_from_roster(
     recorded_cases = [m for m in in_post if m.case_count is not None]
     then = [m for m in staff if m.start_date is not None and _in_post(m, year_ago)]
     posts = list(establishment)
+    # FTE totals as people would add them (16 × 0.8 is 12.8, not 12.800000000000002), so a
+    # rate on an exact half rounds up.
     return WorkforceFigures(
         as_of=as_of,
-        employed_fte=sum(m.fte for m in employed),
-        agency_fte=sum(m.fte for m in agency),
-        vacancy_fte=sum(e.vacancies_fte for e in posts) if posts else None,
-        leavers_fte=sum(m.fte for m in leavers),
+        employed_fte=exact_sum(m.fte for m in employed),
+        agency_fte=exact_sum(m.fte for m in agency),
+        vacancy_fte=exact_sum(e.vacancies_fte for e in posts) if posts else None,
+        leavers_fte=exact_sum(m.fte for m in leavers),
         cases=sum(m.case_count or 0 for m in holders) if recorded_cases else None,
-        case_holder_fte=sum(m.fte for m in holders) if recorded_cases else None,
+        case_holder_fte=exact_sum(m.fte for m in holders) if recorded_cases else None,
         sickness_fte_days=(
-            sum((m.sickness_days or 0) * m.fte for m in employed)
+            exact_sum(exact(m.sickness_days or 0) * exact(m.fte) for m in employed)
             if any(m.sickness_days is not None for m in employed)
             else None
         ),
-        establishment_posts=sum(e.posts_fte for e in posts) if posts else None,
+        establishment_posts=exact_sum(e.posts_fte for e in posts) if posts else None,
         permanent_headcount=len(employed),
         stable_staff=sum(1 for m in then if _in_post(m, as_of)),
         staff_a_year_ago=len(then),

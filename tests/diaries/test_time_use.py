@@ -15,11 +15,11 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database, alembic_config
 from sos_workforce.core.enums import DiaryStatus
 from sos_workforce.core.errors import InvalidInput, PermissionDenied
+from sos_workforce.core.figures import Spread
 from sos_workforce.core.models import DiaryEntry, DiaryParticipant
 from sos_workforce.diaries import time_use
 from sos_workforce.diaries.codes import diary_codes
 from sos_workforce.diaries.days import EntryInput
-from sos_workforce.diaries.time_use import Spread
 from tests.support.diary_factories import AFTER, MONDAY, fill, launch, weekdays
 from tests.support.factories import World, build_world
 from tests.support.factories import launch as launch_wave
@@ -73,9 +73,13 @@ def test_shares_and_hours_match_a_hand_computed_example(db: Database, world: Wor
     # Hours per FTE week: 90 h / ((1.0 + 0.5 + 0.8) FTE × 1 week) = 39.13.
     assert overall.hours_per_fte_week == 39.1
     # Spread of weekly hours 20, 30, 40 (inclusive quartiles): 25, 30, 35.
-    assert overall.weekly_hours_spread == Spread(25.0, 30.0, 35.0)
+    assert overall.weekly_hours_spread == Spread(
+        contributors=3, median=30.0, lower_quartile=25.0, upper_quartile=35.0
+    )
     # Per-worker direct shares 25% (600/2400), 0%, 20% (360/1800): 10, 20, 22.5.
-    assert overall.direct_share_spread == Spread(10.0, 20.0, 22.5)
+    assert overall.direct_share_spread == Spread(
+        contributors=3, median=20.0, lower_quartile=10.0, upper_quartile=22.5
+    )
     # Completion: weekdays with entries 5 + 5 + 3 + 0 = 13 of 4 people × 5 = 20: 65%.
     assert report.completion == 65.0
     assert overall.activity_minutes == {

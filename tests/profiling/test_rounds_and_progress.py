@@ -326,19 +326,20 @@ def test_consolidation_shows_median_spread_and_role_gap(db: Database, world: Wor
     }
     item = next(i for i in consolidation.items if i.item_code == "principles_used")
     # all 12: 2 2 3 3 4 5 5 5 6 7 8 9 → median 5, inclusive quartiles 3 and 6.25
-    assert (item.overall.n, item.overall.median, item.overall.q1, item.overall.q3) == (
-        12,
-        5,
-        3,
-        6.25,
-    )
+    overall = item.overall
+    assert (
+        overall.contributors,
+        overall.median,
+        overall.lower_quartile,
+        overall.upper_quartile,
+    ) == (12, 5, 3, 6.25)
     assert (item.overall.low, item.overall.high) == (2, 9)
     assert item.by_role[RaterRole.LEADER].median == 6
     assert item.by_role[RaterRole.FRONT_LINE].median == 3
     assert item.by_role[RaterRole.PRACTICE_LEAD].median is None
     assert item.role_gap == 3
     unscored = next(i for i in consolidation.items if i.item_code == "supervision_aligned")
-    assert unscored.overall.n is None
+    assert unscored.overall.contributors is None
 
 
 @pytest.mark.parametrize(("submitted", "shown"), [(4, False), (5, True), (6, True)])
