@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -270,13 +271,14 @@ class TextAnswer(Base):
 
 class ResponseDraft(Base):
     """Unfinished answers for a personal link, so a respondent can resume; deleted when the
-    response is submitted."""
+    response is submitted. The answers are sealed with a key derived from the link's token
+    (``core.sealing``): the database alone cannot read them."""
 
     __tablename__ = "response_draft"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
-    answers: Mapped[dict[str, object]] = mapped_column(JSON)
+    sealed_answers: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -8,6 +8,7 @@ response has no column linking it to its link and records the date only.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from sos_workforce.core.models import (
     Wave,
     utcnow,
 )
+from sos_workforce.core.sealing import UnreadableDraft, seal, unseal
 from sos_workforce.core.security import hash_token, is_well_formed_token
 from sos_workforce.surveys import tallies
 from sos_workforce.surveys.instruments import (
@@ -43,6 +45,7 @@ from sos_workforce.surveys.instruments import (
 )
 
 AnswerValue = int | list[int] | str | None
+DRAFT_PURPOSE = "survey draft"  # core.sealing keeps each use of a token's key apart
 
 
 # --- answers ----------------------------------------------------------------------------
@@ -190,6 +193,10 @@ def open_survey(db: Database, token: str, *, today: dt.date | None = None) -> Su
         team = session.get_one(Team, invitation.team_id)
         organisation = session.get_one(Organisation, wave.organisation_id)
         draft = session.get(ResponseDraft, invitation.token_hash)
+        saved: dict[str, AnswerValue] = {}
+        if draft is not None:
+            with contextlib.suppress(UnreadableDraft):  # a changed draft is not shown
+                saved = unseal(token, DRAFT_PURPOSE, draft.sealed_answers)
         return SurveyForm(
             wave_title=wave.title,
             organisation=organisation.name,
@@ -197,7 +204,7 @@ def open_survey(db: Database, token: str, *, today: dt.date | None = None) -> Su
             closes_on=wave.closes_on,
             allow_identified=wave.allow_identified,
             definition=definition_of(wave.instrument_version),
-            draft=dict(draft.answers) if draft else {},  # type: ignore[arg-type]
+            draft=saved,
         )
 
 
@@ -219,13 +226,16 @@ def save_draft(
         # Validate known codes only: a draft may be incomplete but never holds junk.
         known = {item.code for item in definition.items}
         cleaned = {code: value for code, value in answers.items() if code in known}
+        sealed = seal(token, DRAFT_PURPOSE, cleaned)
         draft = session.get(ResponseDraft, invitation.token_hash)
         if draft is None:
             session.add(
-                ResponseDraft(token_hash=invitation.token_hash, wave_id=wave.id, answers=cleaned)
+                ResponseDraft(
+                    token_hash=invitation.token_hash, wave_id=wave.id, sealed_answers=sealed
+                )
             )
         else:
-            draft.answers = cleaned  # type: ignore[assignment]
+            draft.sealed_answers = sealed
             draft.updated_at = utcnow()
 
 

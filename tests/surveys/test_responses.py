@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, update
 
 from sos_workforce import surveys
 from sos_workforce.core.config import Settings
@@ -14,7 +14,9 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import WaveStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound, PermissionDenied
 from sos_workforce.core.models import Answer, AuditEvent, Invitation, Response, ResponseDraft, Wave
+from sos_workforce.core.sealing import UnreadableDraft, unseal
 from sos_workforce.core.security import hash_token
+from sos_workforce.surveys.responses import DRAFT_PURPOSE
 from sos_workforce.surveys.results import wave_band_tables
 from tests.support.factories import World, build_world, launch, token_of
 
@@ -74,6 +76,27 @@ def test_submitting_deletes_the_links_draft_and_only_that(db: Database, world: W
     assert kept == {hash_token(second)}  # the answers under the spent link are gone
     surveys.submit_response(db, token_of(links[2]), {"understanding": 5})  # no draft
     assert _count(db, ResponseDraft) == 1 and _count(db, Response) == 2
+
+
+def test_a_saved_draft_cannot_be_read_from_the_database_alone(db: Database, world: World) -> None:
+    links = launch(db, world).links
+    token = token_of(links[0])
+    surveys.save_draft(db, token, {"understanding": 7, "train_colleagues": 2})
+    with db.read() as session:
+        row = session.execute(select(ResponseDraft.__table__)).one()._asdict()
+    stored = " ".join(str(value) for value in row.values())
+    assert "understanding" not in stored and "train_colleagues" not in stored
+    assert isinstance(row["sealed_answers"], bytes)
+    # The link's holder gets the draft back; the stored hash does not open it.
+    assert surveys.open_survey(db, token).draft == {"understanding": 7, "train_colleagues": 2}
+    with pytest.raises(UnreadableDraft):
+        unseal(row["token_hash"], DRAFT_PURPOSE, row["sealed_answers"])
+    # A draft changed in the database is not shown (the form opens empty).
+    with db.write() as session:
+        session.execute(
+            update(ResponseDraft).values(sealed_answers=row["sealed_answers"][:-1] + b"\0")
+        )
+    assert surveys.open_survey(db, token).draft == {}
 
 
 @pytest.mark.parametrize(
