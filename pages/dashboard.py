@@ -255,15 +255,15 @@ def comparison_block(wave: WaveSummary) -> None:
     if not draw_chart("benchmark_chart", comparison):
         st.info(
             "No comparison yet: other authorities' figures are shown only when at least "
-            "three of them have used the same version of this survey."
+            "five of them have used the same version of this survey."
         )
     st.table(benchmark_frame(comparison))
     st.caption(
         "Other authorities appear only as a median and middle half (quartiles), never by "
-        "name, and only where at least three contribute; each uses its latest wave of the "
-        "same survey version."
+        "name, and only where at least five contribute; each uses its latest wave of the "
+        "same survey version. Statistical neighbours are set by an administrator."
     )
-    if actor.is_admin or actor.role is Role.LEAD:
+    if actor.is_admin:  # a group a lead could choose could isolate one authority
         with st.expander("Statistical neighbours"):
             names = {o.id: o.name for o in all_organisations(context.db, actor)}
             names.pop(organisation_id, None)

@@ -206,7 +206,7 @@ with launch_tab:
             icon=":material/download:",
         )
 
-periods = list_periods(context.db, actor, organisation_id)
+periods = list_periods(context.db, actor, organisation_id, min_group_size=k)
 
 
 def _label(period: PeriodSummary) -> str:
@@ -220,11 +220,7 @@ with periods_tab:
         period = st.selectbox(
             "Diary period", periods, format_func=_label, key="diary_manage_period"
         )
-        recording = (
-            str(period.recording)
-            if period.recording >= k or period.recording == 0
-            else f"fewer than {k}"
-        )
+        recording = f"fewer than {k}" if period.recording is None else str(period.recording)
         st.markdown(
             f"**{period.participants} taking part** in {', '.join(period.teams)}; "
             f"{recording} have recorded something so far."

@@ -38,7 +38,7 @@ organisation_id = require_organisation()
 k = context.settings.min_group_size
 
 st.title("Time use")
-periods = list_periods(context.db, actor, organisation_id)
+periods = list_periods(context.db, actor, organisation_id, min_group_size=k)
 if not periods:
     st.info(
         "No time diaries yet. An implementation lead launches a diary period for some teams "
@@ -238,7 +238,7 @@ st.subheader("How we compare")
 comparison_rows = compare_with_others(context.db, actor, period.id, k, own=report)
 if comparison_rows[0].others.median is None:
     st.info(
-        "No comparison yet: other authorities' time use is shown only when at least three "
+        "No comparison yet: other authorities' time use is shown only when at least five "
         f"of them have closed a diary period with at least {k} people recording."
     )
 else:

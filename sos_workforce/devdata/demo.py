@@ -319,6 +319,9 @@ COMPARATORS = [
     ("Riverside Metropolitan Borough Council", "riverside", 62, 1.10, True, 1.3),
     ("Westhaven City Council", "westhaven", 40, 0.95, True, 1.0),
     ("Yardley Heath Council", "yardley-heath", 55, 0.75, False, None),
+    ("Redhill Borough Council", "redhill", 50, 0.90, True, 0.9),
+    ("Sandford District Council", "sandford", 45, 1.05, True, 1.1),
+    ("Tarnside Council", "tarnside", 58, 0.80, False, 1.2),
 ]
 
 
@@ -394,8 +397,8 @@ def _seed_comparator_authorities(
             )
         if is_neighbour:
             neighbours.append(organisation_id)
-    lead = sign_in(db, *DEMO_CREDENTIALS[Role.LEAD])
-    set_neighbours(db, lead, northbridge_id, neighbours)
+    admin = sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN])  # neighbours are an administrator's
+    set_neighbours(db, admin, northbridge_id, neighbours)
 
 
 @dataclass

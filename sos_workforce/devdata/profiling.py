@@ -5,10 +5,10 @@ moves the way seed 002 describes the pilots: most progress in practice, leadersh
 commitment, conferences and supervision; least in direct time with families,
 administrative support, recruitment and a culture where mistakes can be admitted. Its
 learning strategy peaked in the second round and then slipped (in-house trainers left),
-which raises the sustainment flag. Eight peer authorities (all invented) profiled
-themselves once, so the experience-band comparison has something to show: three new
-authorities, two at about two years (too few to show), and three plus Northbridge at
-more than two years.
+which raises the sustainment flag. Fifteen peer authorities (all invented) profiled
+themselves once, so the experience-band comparison (five authorities at least) has
+something to show in every band: five new authorities, five at about two years and five
+at more than two years.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ ROLE_OPTIMISM = {
     RaterRole.TEAM_MANAGER: 0.0,
     RaterRole.FRONT_LINE: -1.0,
 }
-# Peer authorities: (name, code, days since their SoS start, typical level).
+# Peer authorities (named to sort after Northbridge, which an administrator sees first):
+# (name, code, days since their SoS start, typical level).
 PEERS = [
     ("Oakfield City Council", "oakfield", 200, 3.0),
     ("Pendleford Council", "pendleford", 250, 3.5),
@@ -101,6 +102,13 @@ PEERS = [
     ("Thornbury Borough Council", "thornbury", 900, 5.5),
     ("Upton Vale Council", "upton-vale", 1100, 6.0),
     ("Westmarch County Council", "westmarch", 1500, 6.5),
+    ("Pinewood Council", "pinewood", 150, 2.5),
+    ("Quarrybank Borough Council", "quarrybank", 330, 3.5),
+    ("Ravensmoor County Council", "ravensmoor", 420, 4.0),
+    ("Saltmarsh City Council", "saltmarsh", 650, 4.5),
+    ("Thistleford Council", "thistleford", 700, 5.5),
+    ("Ullswater Vale Council", "ullswater-vale", 1300, 6.0),
+    ("Wexcombe Borough Council", "wexcombe", 1800, 7.0),
 ]
 
 

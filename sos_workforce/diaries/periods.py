@@ -37,6 +37,7 @@ from sos_workforce.core.tabular import (
 from sos_workforce.diaries import tallies as diary_tallies
 from sos_workforce.diaries.codes import diary_codes
 from sos_workforce.diaries.days import NOT_RECORDED, STANDARD_WEEKLY_HOURS, weekdays_between
+from sos_workforce.privacy import GroupCount, gated_counts
 
 MAX_PERIOD_DAYS = 42
 
@@ -418,6 +419,9 @@ def reopen_period(db: Database, actor: Actor, period_id: int, *, reason: str) ->
         )
 
 
+_WHOLE_PERIOD = 0  # the root of a period's count tree (its teams are numbered from 1)
+
+
 @dataclass(frozen=True)
 class PeriodSummary:
     id: int
@@ -426,7 +430,7 @@ class PeriodSummary:
     ends_on: dt.date
     status: DiaryStatus
     participants: int
-    recording: int  # participants with at least one entry
+    recording: int | None  # participants with an entry; None under the minimum group size
     teams: tuple[str, ...]
 
     @property
@@ -437,8 +441,11 @@ class PeriodSummary:
         )
 
 
-def list_periods(db: Database, actor: Actor, organisation_id: int) -> list[PeriodSummary]:
-    """Diary periods, newest first, with how many people take part and have recorded."""
+def list_periods(
+    db: Database, actor: Actor, organisation_id: int, *, min_group_size: int
+) -> list[PeriodSummary]:
+    """Diary periods, newest first, with how many people take part and how many have
+    recorded (through the disclosure gate: under the minimum group size, None)."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:
         periods = list(
@@ -482,25 +489,30 @@ def list_periods(db: Database, actor: Actor, organisation_id: int) -> list[Perio
             .order_by(Team.name)
         ):
             team_names[period_id].append(name)
-        return [
-            PeriodSummary(
-                period.id,
-                period.title,
-                period.starts_on,
-                period.ends_on,
-                period.status,
-                *counts.get(period.id, (0, 0)),
-                tuple(team_names[period.id]),
+        summaries = []
+        for period in periods:
+            people, recorded = counts.get(period.id, (0, 0))
+            shown = gated_counts({_WHOLE_PERIOD: GroupCount(None, recorded)}, min_group_size)
+            summaries.append(
+                PeriodSummary(
+                    period.id,
+                    period.title,
+                    period.starts_on,
+                    period.ends_on,
+                    period.status,
+                    people,
+                    shown[_WHOLE_PERIOD],
+                    tuple(team_names[period.id]),
+                )
             )
-            for period in periods
-        ]
+        return summaries
 
 
 @dataclass(frozen=True)
 class TeamParticipation:
     team: str
     participants: int
-    recording: int | None  # None when fewer than the minimum group size (but not 0)
+    recording: int | None  # None when withheld by the disclosure gate (0 is shown)
 
     @property
     def recording_label(self) -> str:
@@ -510,8 +522,9 @@ class TeamParticipation:
 def participation(
     db: Database, actor: Actor, period_id: int, *, min_group_size: int
 ) -> list[TeamParticipation]:
-    """Per team: people taking part and how many have recorded anything (a count under the
-    minimum group size is shown as a band, like survey response counts)."""
+    """Per team: people taking part and how many have recorded anything. The recording
+    counts pass the disclosure gate like survey response counts: under the minimum group
+    size, or derivable from the total and the other teams, they are shown as a band."""
     with db.read() as session:
         period = _period(session, actor, period_id, Role.LEAD, Role.EXECUTIVE)
         if period.status is DiaryStatus.CLOSED:  # sealed: the raw rows may be purged
@@ -536,11 +549,14 @@ def participation(
                 .group_by(Team.name)
                 .order_by(Team.name)
             ).all()
+    # Through the disclosure gate as siblings under the whole period, so a hidden team's
+    # count cannot be worked out from the period's total minus the teams shown.
+    groups = {_WHOLE_PERIOD: GroupCount(None, 0)}
+    groups.update(
+        {index: GroupCount(_WHOLE_PERIOD, int(row[2] or 0)) for index, row in enumerate(rows, 1)}
+    )
+    shown = gated_counts(groups, min_group_size)
     return [
-        TeamParticipation(
-            name,
-            int(people),
-            int(recorded) if recorded == 0 or recorded >= min_group_size else None,
-        )
-        for name, people, recorded in rows
+        TeamParticipation(name, int(people), shown[index])
+        for index, (name, people, _) in enumerate(rows, 1)
     ]

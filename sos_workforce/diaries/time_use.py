@@ -744,7 +744,7 @@ def compare_with_others(
     beside the median and quartiles of the other authorities' latest closed periods, and
     beside its statistical neighbours'. Others are never named; an authority counts only
     when at least k of its workers recorded time, and a spread is shown only where at
-    least ``benchmarks.MIN_COMPARATORS`` authorities contribute. Others' figures come from
+    least ``privacy.MIN_COMPARATORS`` authorities contribute. Others' figures come from
     the sealed per-period totals (a few rows per period). ``own``: this period's report,
     when the caller has already built it (the same period and k)."""
     codes = diary_codes()

@@ -5,8 +5,11 @@ Pages and other domains import from here, never from the modules inside."""
 from sos_workforce.privacy import retention
 from sos_workforce.privacy.disclosure import (
     MAX_FILTERS,
+    MIN_COMPARATORS,
     GroupCount,
+    cells_safe,
     change_safe,
+    gated_counts,
     suppress_filtered,
     suppress_tree,
 )
@@ -15,7 +18,10 @@ from sos_workforce.privacy.retention import get_retention, set_retention
 __all__ = [
     "GroupCount",
     "MAX_FILTERS",
+    "MIN_COMPARATORS",
+    "cells_safe",
     "change_safe",
+    "gated_counts",
     "get_retention",
     "retention",
     "set_retention",

@@ -23,6 +23,11 @@ from dataclasses import dataclass
 from itertools import combinations, product
 
 ABSOLUTE_MINIMUM = 3
+# Fewest authorities behind any figure compared across authorities (a median, quartiles),
+# always from a fixed group (every contributing authority, or statistical neighbours an
+# administrator loads), never one a lead or executive chooses: with a chosen set a median
+# of three can equal one authority's own figure.
+MIN_COMPARATORS = 5
 MAX_FILTERS = 2
 
 
@@ -97,6 +102,24 @@ def suppress_tree(groups: Mapping[int, GroupCount], k: int) -> set[int]:
                     shown.discard(min(candidates, key=lambda d: (totals[d], d)))
                 changed = True
     return shown
+
+
+def gated_counts(groups: Mapping[int, GroupCount], k: int) -> dict[int, int | None]:
+    """Each group's count (its own members and its sub-groups') where primary and
+    complementary suppression allow it, else None. Every count a page shows — responses,
+    diary participation, raters by role, comment counts — goes through here, so no hidden
+    group can be worked out by subtracting shown counts from a shown total. A zero is shown:
+    an empty group reveals nobody."""
+    totals = subtree_totals(groups)
+    shown = suppress_tree(groups, k)
+    return {group_id: totals[group_id] if group_id in shown else None for group_id in groups}
+
+
+def cells_safe(counts: Iterable[int], k: int) -> bool:
+    """Whether every one of the finest cells a set of figures is built from holds 0 or at
+    least k people: then any sum or difference of those figures covers 0 or at least k."""
+    _check_k(k)
+    return all(count == 0 or count >= k for count in counts)
 
 
 def suppress_filtered(

@@ -40,6 +40,7 @@ from sos_workforce.core.models import (
     Wave,
     WaveTeam,
 )
+from sos_workforce.privacy import MIN_COMPARATORS
 from sos_workforce.profiling.instrument import ProfileDefinition, profile_definition_of
 from sos_workforce.profiling.rounds import fewer_than
 from sos_workforce.profiling.timeline import Timeline, experience_band, get_timeline
@@ -47,7 +48,7 @@ from sos_workforce.surveys import TOO_FEW, load_wave_counts
 
 HIGH_LEVEL = 7.0  # a domain at or above this has been "reached"
 SUSTAINMENT_DROP = 1.0  # a fall of at least this much from the peak raises the flag
-MIN_ORGANISATIONS = 3  # fewest authorities behind any cross-authority median
+MIN_ORGANISATIONS = MIN_COMPARATORS  # fewest authorities behind a cross-authority median
 
 
 def domain_scores(definition: ProfileDefinition, agreed: Mapping[str, int]) -> dict[str, float]:

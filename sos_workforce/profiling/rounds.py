@@ -32,6 +32,7 @@ from sos_workforce.core.models import (
     RaterScore,
 )
 from sos_workforce.core.security import hash_token, is_well_formed_token
+from sos_workforce.privacy import GroupCount, gated_counts
 from sos_workforce.profiling.instrument import (
     SCORE_MAX,
     SCORE_MIN,
@@ -424,8 +425,17 @@ def round_consolidation(
             row.item_code: row
             for row in session.scalars(select(AgreedScore).where(AgreedScore.round_id == round_id))
         }
+        # Raters by role pass the gate as siblings under the round: no role's count (or
+        # scores) can be worked out from the round's total minus the roles shown.
+        roles = list(RaterRole)
+        counts = gated_counts(
+            {0: GroupCount(None, 0)}
+            | {index: GroupCount(0, submitted.get(role, 0)) for index, role in enumerate(roles, 1)},
+            min_group_size,
+        )
+        role_counts = {role: counts[index] for index, role in enumerate(roles, 1)}
         total = sum(submitted.values())
-        shown_total = total >= min_group_size
+        shown_total = counts[0] is not None and total >= min_group_size
         items = []
         for domain in definition.domains:
             for item in domain.items:
@@ -444,7 +454,8 @@ def round_consolidation(
                         overall=score_spread(values if shown_total else [], min_group_size),
                         by_role={
                             role: score_spread(
-                                by_role.get(role, []) if shown_total else [], min_group_size
+                                by_role.get(role, []) if shown_total and role_counts[role] else [],
+                                min_group_size,
                             )
                             for role in RaterRole
                         },
@@ -458,10 +469,7 @@ def round_consolidation(
             status=profile_round.status,
             held_on=profile_round.held_on,
             raters_submitted=total if shown_total else None,
-            raters_by_role={
-                role: count if count >= min_group_size else None
-                for role, count in ((r, submitted.get(r, 0)) for r in RaterRole)
-            },
+            raters_by_role=role_counts,
             links_issued=issued,
             min_group_size=min_group_size,
             items=items,

@@ -260,7 +260,7 @@ def _benchmark_section(db: Database, actor: Actor, wave_id: int, k: int) -> Repo
     )
     if any(r.others.median is None for r in rows):
         section.withheld.append(
-            "Comparisons are withheld where fewer than three other authorities contribute."
+            "Comparisons are withheld where fewer than five other authorities contribute."
         )
     chart = benchmark_chart(rows)
     if chart is not None:
@@ -321,7 +321,7 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
     """Direct and indirect time and hours against contracted hours per team, from the
     latest closed diary period (or the latest period while none is closed)."""
     section = ReportSection("Time use")
-    periods = list_periods(db, actor, organisation_id)
+    periods = list_periods(db, actor, organisation_id, min_group_size=k)
     if not periods:
         section.paragraphs.append(
             "No time diaries yet. A diary period can be launched on the Time diaries page."
@@ -429,7 +429,7 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
     compared = compare_with_others(db, actor, period.id, k, own=report)
     if compared[0].others.median is None:
         section.withheld.append(
-            "The comparison with other authorities is withheld: fewer than three of them have "
+            "The comparison with other authorities is withheld: fewer than five of them have "
             f"closed a diary period with at least {k} people recording."
         )
     else:

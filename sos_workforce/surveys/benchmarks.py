@@ -23,9 +23,8 @@ from sos_workforce.core.models import (
     StatisticalNeighbour,
     Wave,
 )
+from sos_workforce.privacy import MIN_COMPARATORS
 from sos_workforce.surveys.instruments import InstrumentDefinition, ScaleItem, definition_of
-
-MIN_COMPARATORS = 3
 
 
 @dataclass(frozen=True)
@@ -182,8 +181,9 @@ def list_neighbours(db: Database, actor: Actor, organisation_id: int) -> list[in
 def set_neighbours(
     db: Database, actor: Actor, organisation_id: int, neighbour_ids: list[int]
 ) -> None:
-    """Replace an authority's statistical neighbours (audited)."""
-    require(actor, Role.LEAD, organisation_id=organisation_id)
+    """Replace an authority's statistical neighbours (audited). Administrators only: a
+    comparator group a lead or executive could choose could isolate one authority."""
+    require(actor, Role.ADMIN, organisation_id=organisation_id)
     chosen = set(neighbour_ids)
     if organisation_id in chosen:
         raise InvalidInput("An authority cannot be its own statistical neighbour.")

@@ -33,6 +33,7 @@ from sos_workforce.core.models import (
 from sos_workforce.privacy import (
     MAX_FILTERS,
     GroupCount,
+    cells_safe,
     suppress_filtered,
     suppress_tree,
 )
@@ -198,9 +199,21 @@ class WaveCounts:
             (cell[0], tuple(cell[i] == v for i, v in zip(fields, wanted, strict=True)), n)
             for cell, n in counts.items()
         ]
+        # A group is split by the filters only when every team in it has 0 or at least k
+        # of its own members in every cell: the unfiltered tables show each team whole,
+        # so beside one cell of a team the other follows by subtraction (with a zero cell
+        # elsewhere, a filtered total minus whole teams isolates it).
+        atoms: dict[int, dict[tuple[bool, ...], int]] = defaultdict(lambda: defaultdict(int))
+        for team, matches, n in people:
+            atoms[team][matches] += n
+        unsafe = {team for team, cells in atoms.items() if not cells_safe(cells.values(), k)}
         parents: dict[int, int | None] = {WHOLE_WAVE: None}
         parents.update(self.parents)
-        return suppress_filtered(parents, people, k)
+        return {
+            group
+            for group in suppress_filtered(parents, people, k)
+            if not self.members(group) & unsafe
+        }
 
     def members(self, group: int) -> set[int]:
         """``group`` and every team below it (WHOLE_WAVE: every team)."""

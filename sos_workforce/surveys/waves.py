@@ -38,6 +38,7 @@ from sos_workforce.core.tabular import (
     propose_mapping,
     read_table,
 )
+from sos_workforce.privacy import GroupCount, gated_counts
 from sos_workforce.surveys import tallies
 
 MAX_HEADCOUNT = 2000
@@ -303,19 +304,25 @@ class ResponseRates:
     overall: ResponseRate
 
 
-def _rate(team: str, expected: int, responses: int, min_group_size: int) -> ResponseRate:
-    if responses < min_group_size:
+def _rate(team: str, expected: int, responses: int | None) -> ResponseRate:
+    if responses is None:
         return ResponseRate(team, expected, None, None)
     return ResponseRate(team, expected, responses, responses / expected if expected else None)
+
+
+_ALL_TEAMS = 0  # the root of the response-count tree (team ids start at 1)
 
 
 def response_rates(
     db: Database, actor: Actor, wave_id: int, *, min_group_size: int
 ) -> ResponseRates:
-    """Responses against expected headcount, per team and overall. A count under the
-    minimum group size is shown as a band ("fewer than 5"), never as a number."""
+    """Responses against expected headcount, per team (with its sub-teams, as the band
+    tables count it) and overall. Counts pass the disclosure gate over the same team tree
+    as the band tables, with complementary suppression: a count under the minimum group
+    size is shown as a band ("fewer than 5"), and so is one that would follow from the
+    total minus the teams shown."""
     with db.read() as session:
-        _wave_for(session, actor, wave_id, Role.LEAD, Role.EXECUTIVE)
+        wave = _wave_for(session, actor, wave_id, Role.LEAD, Role.EXECUTIVE)
         counts = dict(
             session.execute(
                 select(RespondentTally.team_id, func.sum(RespondentTally.n))
@@ -323,19 +330,39 @@ def response_rates(
                 .group_by(RespondentTally.team_id)
             ).all()
         )
+        tree = session.execute(
+            select(Team.id, Team.parent_id).where(Team.organisation_id == wave.organisation_id)
+        ).all()
         audience = session.execute(
             select(Team.id, Team.name, WaveTeam.expected_headcount)
             .join(WaveTeam, WaveTeam.team_id == Team.id)
             .where(WaveTeam.wave_id == wave_id)
             .order_by(Team.name)
-        )
-        teams = [
-            _rate(name, expected, counts.get(team_id, 0), min_group_size)
-            for team_id, name, expected in audience
-        ]
-        total_expected = sum(team.expected for team in teams)
-        overall = _rate("All teams", total_expected, sum(counts.values()), min_group_size)
-        return ResponseRates(min_group_size, teams, overall)
+        ).all()
+    parents = {team_id: parent_id or _ALL_TEAMS for team_id, parent_id in tree}
+    groups = {_ALL_TEAMS: GroupCount(None, 0)}
+    groups.update(
+        {team: GroupCount(parent, int(counts.get(team, 0))) for team, parent in parents.items()}
+    )
+    shown = gated_counts(groups, min_group_size)
+    expected_own = {team_id: expected for team_id, _, expected in audience}
+
+    def below(team: int) -> set[int]:
+        found, changed = {team}, True
+        while changed:
+            changed = False
+            for child, parent in parents.items():
+                if parent in found and child not in found:
+                    found.add(child)
+                    changed = True
+        return found
+
+    teams = [
+        _rate(name, sum(expected_own.get(t, 0) for t in below(team_id)), shown[team_id])
+        for team_id, name, _ in audience
+    ]
+    overall = _rate("All teams", sum(expected_own.values()), shown[_ALL_TEAMS])
+    return ResponseRates(min_group_size, teams, overall)
 
 
 MIN_REASON_LENGTH = 10

@@ -119,7 +119,7 @@ SERVICES: dict[str, Service] = {
         "reader", lambda t, own: _one(t.a.organisation_id)
     ),
     "surveys.benchmarks.set_neighbours": Service(
-        "lead", lambda t, own: _one(t.a.organisation_id, [t.b.organisation_id])
+        "admin", lambda t, own: _one(t.a.organisation_id, [t.b.organisation_id])
     ),
     # surveys and results
     "surveys.catalogue.list_instrument_versions": Service(
@@ -315,7 +315,9 @@ SERVICES: dict[str, Service] = {
             today=TODAY,
         ),
     ),
-    "diaries.periods.list_periods": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "diaries.periods.list_periods": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id, min_group_size=5)
+    ),
     "diaries.periods.participation": Service(
         "reader", lambda t, own: _one(t.diary_period_id, min_group_size=5)
     ),

@@ -241,11 +241,11 @@ def test_executive_sees_time_use_with_numbers_beside_the_charts(demo_app) -> Non
     )
     assert len(beside) >= 5
     assert not at.download_button(key="download_time_use").disabled
-    # Against the three comparator authorities with diary weeks, never named.
+    # Against the six comparator authorities with diary weeks, never named.
     compared = next(t.value for t in at.table if t.value.index.name == "Work")
     assert compared.loc["Direct work (with children and families)", "Us"] == f"{direct:.1f}%"
-    assert set(compared["Authorities compared"]) == {"3"}
-    assert set(compared["Statistical neighbours: median"]) != {"–"}  # three neighbours
+    assert set(compared["Authorities compared"]) == {"6"}
+    assert set(compared["Statistical neighbours: median"]) != {"–"}  # five neighbours
     assert not any("Southmoor" in str(t.value) for t in at.table)
 
 

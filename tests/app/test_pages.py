@@ -275,11 +275,11 @@ def test_executive_compares_with_other_authorities(demo_app) -> None:  # type: i
     at = sign_in(new_app(), Role.EXECUTIVE)
     comparison = next(t.value for t in at.table if "Authorities compared" in t.value.columns)
     assert len(comparison) == 4
-    # The demo has four comparator authorities, three of them Northbridge's neighbours.
-    assert set(comparison["Authorities compared"]) == {"4"}
+    # The demo has seven comparator authorities, five of them Northbridge's neighbours.
+    assert set(comparison["Authorities compared"]) == {"7"}
     assert all(value.endswith("%") for value in comparison["Other authorities: median"])
     assert all(value.endswith("%") for value in comparison["Statistical neighbours: median"])
-    assert "Statistical neighbours" not in [e.label for e in at.expander]  # leads edit them
+    assert "Statistical neighbours" not in [e.label for e in at.expander]  # administrators
 
 
 def test_executive_sees_the_trend_across_waves(demo_app) -> None:  # type: ignore[no-untyped-def]

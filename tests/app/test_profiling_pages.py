@@ -68,7 +68,7 @@ def test_lead_sees_spread_and_records_an_agreed_score_with_evidence(demo_app) ->
     at.number_input(key="agree_score_principles_used").set_value(7)
     at.button(key="FormSubmitter:agree_form-Record agreed score").click().run()
     assert "write the evidence" in at.error[0].value
-    assert _count(demo.url, AgreedScore) == 24 * 3 + 8 * 24  # closed rounds only
+    assert _count(demo.url, AgreedScore) == 24 * 3 + 15 * 24  # closed rounds only
     at.text_area(key="agree_evidence_principles_used").input("Audit of 40 cases: 31 mapped")
     at.button(key="FormSubmitter:agree_form-Record agreed score").click().run()
     assert not at.exception
@@ -158,7 +158,8 @@ def test_progress_shows_rankings_sustainment_readiness_and_comparison(  # type: 
     assert "Latest score" in _frame_with(at, "Latest score").columns
 
     comparison = _table_with(at, "About 2 years")
-    assert set(comparison["About 2 years"]) == {"fewer than 3 authorities"}
+    # Five demo authorities in each band: every band is compared (five at least).
+    assert all(isinstance(v, float) for v in comparison["About 2 years"])
     assert all(isinstance(v, float) for v in comparison["More than 2 years"])
     assert all(isinstance(v, float) for v in comparison["New (up to 1 year)"])
 

@@ -34,7 +34,7 @@ def test_small_preset_is_consistent_and_reportable(db: Database) -> None:
     from sos_workforce.diaries.periods import list_periods
     from sos_workforce.diaries.time_use import time_use_report
 
-    [period] = list_periods(db, admin, 1)
+    [period] = list_periods(db, admin, 1, min_group_size=5)
     figures = time_use_report(db, admin, period.id, 5)
     assert figures.overall.shown and 8 <= (figures.overall.direct_share or 0) <= 25
     assert 40 <= (figures.overall.hours_per_fte_week or 0) <= 55

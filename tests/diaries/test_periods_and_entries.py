@@ -49,7 +49,7 @@ def test_launch_stores_only_hashes_and_derives_contracted_hours(
         ).all()
     assert [(r[0], r[1], r[2]) for r in rows] == [("SW1", 1.0, 37.0), ("SW2", 0.6, 22.2)]
     assert all(r[3] not in period.tokens.values() and len(r[3]) == 64 for r in rows)
-    [summary] = diaries.list_periods(db, world.executive, world.organisation_id)
+    [summary] = diaries.list_periods(db, world.executive, world.organisation_id, min_group_size=5)
     assert (summary.participants, summary.recording, summary.status) == (2, 0, DiaryStatus.OPEN)
     assert summary.teams == ("Alpha",)
 
@@ -265,10 +265,19 @@ def test_participation_counts_under_k_are_banded(db: Database, world: World) -> 
     for ref in ("A0", "A1", "A2", "B0"):
         diaries.save_day(db, period.tokens[ref], MONDAY, [EntryInput("travel", 30)], today=AFTER)
     rows = diaries.participation(db, world.lead, period.period_id, min_group_size=3)
+    # Beta's 1 is withheld, and Alpha's 3 with it: the period's 4 minus 3 would give Beta.
     assert [(r.team, r.participants, r.recording_label) for r in rows] == [
-        ("Alpha", 4, "3"),
+        ("Alpha", 4, "fewer than the minimum"),
         ("Beta", 2, "fewer than the minimum"),
     ]
+    [summary] = diaries.list_periods(db, world.lead, world.organisation_id, min_group_size=3)
+    assert summary.recording == 4
+    diaries.save_day(db, period.tokens["B1"], MONDAY, [EntryInput("travel", 30)], today=AFTER)
+    diaries.save_day(db, period.tokens["A3"], MONDAY, [EntryInput("travel", 30)], today=AFTER)
+    rows = diaries.participation(db, world.lead, period.period_id, min_group_size=3)
+    assert [r.recording for r in rows] == [None, None]  # 4 and 2: Beta's 2 is under 3
+    [summary] = diaries.list_periods(db, world.lead, world.organisation_id, min_group_size=5)
+    assert summary.recording == 6
 
 
 def test_a_closed_period_reopens_with_a_reason_and_seals_again_on_close(

@@ -229,7 +229,7 @@ def test_a_closed_period_is_reported_from_its_sealed_totals(db: Database, world:
     assert _figures(closed) == _figures(while_open)
 
     # The sealed totals alone carry every figure: without any raw row nothing changes.
-    listed = diaries.list_periods(db, world.lead, world.organisation_id)
+    listed = diaries.list_periods(db, world.lead, world.organisation_id, min_group_size=K)
     taking_part = diaries.participation(db, world.lead, period.period_id, min_group_size=K)
     with db.write() as session:
         session.execute(delete(DiaryEntry))
@@ -237,7 +237,7 @@ def test_a_closed_period_is_reported_from_its_sealed_totals(db: Database, world:
     assert _figures(time_use.time_use_report(db, world.lead, period.period_id, K)) == _figures(
         while_open
     )
-    assert diaries.list_periods(db, world.lead, world.organisation_id) == listed
+    assert diaries.list_periods(db, world.lead, world.organisation_id, min_group_size=K) == listed
     assert listed[0].participants == 9 and listed[0].recording == 8
     assert diaries.participation(db, world.lead, period.period_id, min_group_size=K) == (
         taking_part
@@ -295,7 +295,9 @@ def test_outsiders_and_other_organisations_are_refused(
         time_use.compare_periods(db, world.lead, period.period_id, other_period.period_id, K)
     with pytest.raises(InvalidInput, match="same organisation"):
         time_use.compare_periods(db, other.admin, period.period_id, other_period.period_id, K)
-    assert diaries.list_periods(db, other.lead, other.organisation_id)[0].title != ""
+    assert (
+        diaries.list_periods(db, other.lead, other.organisation_id, min_group_size=K)[0].title != ""
+    )
     with pytest.raises(InvalidInput):
         diaries.save_day(db, period.tokens["A1"], MONDAY, [EntryInput("travel", -1)], today=AFTER)
 
@@ -317,15 +319,16 @@ def test_the_migration_seals_periods_closed_before_it(
     assert _figures(time_use.time_use_report(db, world.lead, period.period_id, K)) == sealed
 
 
-def test_time_use_is_compared_with_other_authorities_where_three_contribute(
+def test_time_use_is_compared_with_other_authorities_where_five_contribute(
     db: Database, world: World, settings: Settings
 ) -> None:
     ours = launch(db, world, [(f"A{n}", "Alpha", "Social worker", 1.0) for n in range(3)])
     for token in ours.tokens.values():
         fill(db, token, [MONDAY], [("direct_child", 60), ("recording", 240)])  # 20% direct
     others = []
-    # Direct minutes of 300: 10%, 20%, 40%; the fourth authority has only 2 recorders.
-    for index, (direct, people) in enumerate(((30, 3), (60, 4), (120, 3), (150, 2))):
+    # Direct minutes of 300: 10%, 20%, 40%, 30%, 50%; the sixth has only 2 recorders.
+    shares = ((30, 3), (60, 4), (120, 3), (90, 3), (150, 3), (270, 2))
+    for index, (direct, people) in enumerate(shares):
         other = build_world(db, settings, f"other{index}")
         period = launch(
             db, other, [(f"O{n}", "Alpha", "Social worker", 1.0) for n in range(people)]
@@ -346,11 +349,12 @@ def test_time_use_is_compared_with_other_authorities_where_three_contribute(
         for row in time_use.compare_with_others(db, world.executive, ours.period_id, K)
     }
     direct = rows[time_use.DIRECT_ROW]
-    # Three authorities with at least k recorders: 10, 20, 40 → quartiles 15, 20, 30.
-    assert (direct.others.contributors, direct.others.median) == (3, 20.0)
-    assert (direct.others.lower_quartile, direct.others.upper_quartile) == (15.0, 30.0)
+    # Five authorities with at least k recorders: 10 20 30 40 50 → quartiles 20, 30, 40.
+    assert (direct.others.contributors, direct.others.median) == (5, 30.0)
+    assert (direct.others.lower_quartile, direct.others.upper_quartile) == (20.0, 40.0)
     assert direct.neighbours.median is None  # no statistical neighbours chosen
     travel = rows[diary_codes().activity("travel").group]  # type: ignore[union-attr]
-    assert travel.own_share == 0.0 and travel.others.median == 80.0
+    # Travel: 90 80 60 70 50 → median 70.
+    assert travel.own_share == 0.0 and travel.others.median == 70.0
     with pytest.raises(PermissionDenied):
         time_use.compare_with_others(db, others[0][0].executive, ours.period_id, K)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sos_workforce.privacy.disclosure import (
     GroupCount,
     change_safe,
+    gated_counts,
     subtree_totals,
     suppress_filtered,
     suppress_tree,
@@ -87,6 +88,16 @@ def test_parent_minus_one_shown_child_is_hidden_by_complementary_suppression() -
     # Team 4 is hidden (2 < 5); team 2 too, since 15 - 6 - 7 = 2 would reveal team 4.
     assert suppress_tree(groups, 5) == {1, 3}
     assert subtree_totals(groups)[1] == 15
+
+
+def test_gated_counts_withhold_a_count_that_the_total_would_give_away() -> None:
+    # Response counts: the whole wave (own 0) with teams of 5, 2 and 0 respondents.
+    groups = {0: GroupCount(None, 0), 1: GroupCount(0, 5), 2: GroupCount(0, 2), 3: GroupCount(0, 0)}
+    # 2 < 5 is withheld; then 7 - 5 - 0 = 2 would give it: team 1 is withheld too. An
+    # empty team is shown as 0 (it reveals nobody).
+    assert gated_counts(groups, 5) == {0: 7, 1: None, 2: None, 3: 0}
+    groups[2] = GroupCount(0, 6)
+    assert gated_counts(groups, 5) == {0: 11, 1: 5, 2: 6, 3: 0}
 
 
 @pytest.mark.parametrize(("n", "shown"), [(4, False), (5, True), (6, True), (0, True)])

@@ -305,7 +305,7 @@ def test_unknown_or_tampered_rater_links_are_refused(
 ROLE_SCORES = {
     RaterRole.LEADER: [4, 5, 6, 7, 8],
     RaterRole.FRONT_LINE: [2, 2, 3, 3, 9],
-    RaterRole.PRACTICE_LEAD: [5, 5],  # fewer than 5: never shown on its own
+    RaterRole.PRACTICE_LEAD: [5, 5, 5, 5, 5],
 }
 
 
@@ -317,27 +317,57 @@ def test_consolidation_shows_median_spread_and_role_gap(db: Database, world: Wor
         for token, value in zip(tokens[role], values, strict=True):
             profiling.submit_scores(db, token, {"principles_used": value, "tools_used": 6})
     consolidation = profiling.round_consolidation(db, world.lead, round_id, min_group_size=5)
-    assert consolidation.raters_submitted == 12
+    assert consolidation.raters_submitted == 15
     assert consolidation.raters_by_role == {
         RaterRole.LEADER: 5,
-        RaterRole.PRACTICE_LEAD: None,
-        RaterRole.TEAM_MANAGER: None,
+        RaterRole.PRACTICE_LEAD: 5,
+        RaterRole.TEAM_MANAGER: 0,
         RaterRole.FRONT_LINE: 5,
     }
     item = next(i for i in consolidation.items if i.item_code == "principles_used")
-    # all 12: 2 2 3 3 4 5 5 5 6 7 8 9 → median 5, inclusive quartiles 3 and 6.25
+    # all 15: 2 2 3 3 4 5 5 5 5 5 5 6 7 8 9 → median 5 (8th); inclusive quartiles at
+    # positions 3.5 and 10.5 (from 0): 3 + (4 - 3) / 2 = 3.5 and 5 + (6 - 5) / 2 = 5.5
     overall = item.overall
     assert (
         overall.contributors,
         overall.median,
         overall.lower_quartile,
         overall.upper_quartile,
-    ) == (12, 5, 3, 6.25)
+    ) == (15, 5, 3.5, 5.5)
     assert (item.overall.low, item.overall.high) == (2, 9)
     assert item.by_role[RaterRole.LEADER].median == 6
     assert item.by_role[RaterRole.FRONT_LINE].median == 3
-    assert item.by_role[RaterRole.PRACTICE_LEAD].median is None
+    assert item.by_role[RaterRole.PRACTICE_LEAD].median == 5
+    assert item.by_role[RaterRole.TEAM_MANAGER].median is None
     assert item.role_gap == 3
+
+
+def test_raters_by_role_cannot_be_worked_out_from_the_total(db: Database, world: World) -> None:
+    # The case: 5 leaders, 2 practice leads, no team managers, 5 front line = 12.
+    # Showing 5, hidden, 0, 5 beside 12 would give the practice leads as 12 - 5 - 0 - 5 = 2,
+    # so one more role is withheld (the first of the two smallest with members).
+    scores = {
+        RaterRole.LEADER: [4, 5, 6, 7, 8],
+        RaterRole.FRONT_LINE: [2, 2, 3, 3, 9],
+        RaterRole.PRACTICE_LEAD: [5, 5],
+    }
+    round_id, tokens = _open_with_raters(
+        db, world, {role: len(values) for role, values in scores.items()}
+    )
+    for role, values in scores.items():
+        for token, value in zip(tokens[role], values, strict=True):
+            profiling.submit_scores(db, token, {"principles_used": value})
+    consolidation = profiling.round_consolidation(db, world.lead, round_id, min_group_size=5)
+    assert consolidation.raters_submitted == 12
+    shown = consolidation.raters_by_role
+    assert shown[RaterRole.PRACTICE_LEAD] is None
+    hidden = [role for role, count in shown.items() if count is None]
+    assert len(hidden) == 2  # the practice leads and one role of five
+    known = sum(count for count in shown.values() if count is not None)
+    assert 12 - known >= 5  # what is left over is never a group under the minimum
+    item = next(i for i in consolidation.items if i.item_code == "principles_used")
+    for role in hidden:
+        assert item.by_role[role].median is None and item.by_role[role].contributors is None
     unscored = next(i for i in consolidation.items if i.item_code == "supervision_aligned")
     assert unscored.overall.contributors is None
 
@@ -611,18 +641,17 @@ def _flat(level: float) -> dict[str, float]:
     return dict.fromkeys(DOMAINS, level)
 
 
-def test_experience_comparison_needs_three_authorities_in_a_band(
-    db: Database, world: World
-) -> None:
+def test_experience_comparison_needs_five_authorities_in_a_band(db: Database, world: World) -> None:
     held_on = dt.date(2025, 3, 1)
     timeline.set_timeline(
         db, world.lead, world.organisation_id, sos_start_date=dt.date(2024, 9, 1), phase_starts={}
     )
     closed_round(db, world.lead, world.organisation_id, "Ours", held_on, _flat(2))
-    # One more new authority: only two in the "new" band, so no median is shown.
-    second = _authority(db, world.admin, "newtown", dt.date(2024, 6, 1))
-    closed_round(db, world.admin, second, "Theirs", held_on, _flat(4))
-    # Two experienced authorities: still fewer than three.
+    # Three more new authorities: only four in the "new" band, so no median is shown.
+    for code, level in [("newtown", 4), ("newby", 3), ("newham", 5)]:
+        newcomer = _authority(db, world.admin, code, dt.date(2024, 6, 1))
+        closed_round(db, world.admin, newcomer, "Theirs", held_on, _flat(level))
+    # Two experienced authorities: fewer than five.
     for code, level in [("oldham", 7), ("elderton", 8)]:
         organisation_id = _authority(db, world.admin, code, dt.date(2020, 1, 1))
         closed_round(db, world.admin, organisation_id, "Theirs", held_on, _flat(level))
@@ -632,10 +661,10 @@ def test_experience_comparison_needs_three_authorities_in_a_band(
 
     comparison = experience_comparison(db, world.lead, world.organisation_id)
     assert comparison is not None
-    assert MIN_ORGANISATIONS == 3
+    assert MIN_ORGANISATIONS == 5
     assert comparison.own_band is ExperienceBand.NEW
     assert comparison.organisations_by_band == {
-        ExperienceBand.NEW: 2,
+        ExperienceBand.NEW: 4,
         ExperienceBand.ABOUT_TWO_YEARS: 0,
         ExperienceBand.MORE_THAN_TWO_YEARS: 2,
     }
@@ -643,7 +672,7 @@ def test_experience_comparison_needs_three_authorities_in_a_band(
     assert comparison.shown_bands() == []
     assert comparison.table[ExperienceBand.NEW.label].isna().all()
 
-    # A third new authority, with a later round that replaces an earlier one.
+    # A fifth new authority, with a later round that replaces an earlier one.
     third = _authority(db, world.admin, "freshby", dt.date(2024, 10, 1))
     closed_round(db, world.admin, third, "Early", dt.date(2024, 11, 1), _flat(9))
     closed_round(db, world.admin, third, "Latest", held_on, {**_flat(6), "practice": 1})
@@ -651,8 +680,8 @@ def test_experience_comparison_needs_three_authorities_in_a_band(
     assert comparison is not None
     assert comparison.shown_bands() == [ExperienceBand.NEW]
     table = comparison.table.set_index("Domain")
-    assert table.loc["Supervision", ExperienceBand.NEW.label] == 4  # median of 2, 4, 6
-    assert table.loc["Practice", ExperienceBand.NEW.label] == 2  # median of 2, 4, 1
+    assert table.loc["Supervision", ExperienceBand.NEW.label] == 4  # median of 2 4 3 5 6
+    assert table.loc["Practice", ExperienceBand.NEW.label] == 3  # median of 2 4 3 5 1
     assert table.loc["Practice", "This organisation"] == 2
     assert table[ExperienceBand.MORE_THAN_TWO_YEARS.label].isna().all()
 

@@ -65,17 +65,17 @@ def test_exact_halves_round_up_in_every_service_page_table_and_the_report(
 
     # --- benchmarks: our share 1 in 16 = 6.25%; the others' median lands on 6.25 --------
     wave_id = _wave(db, world, 1, 16)
-    # Four other authorities, 8 answering each: 0, 0, 1 and 1 in the top band, so shares
-    # 0, 0, 12.5, 12.5. Inclusive quartiles of four values (positions 0.75, 1.5, 2.25):
-    # lower 0 + 0.75 × 0 = 0.0, median (0 + 12.5) / 2 = 6.25 → 6.3, upper 12.5.
-    for code, in_top in (("aa", 0), ("bb", 0), ("cc", 1), ("dd", 1)):
-        _wave(db, build_world(db, settings, code), in_top, 8)
+    # Five other authorities, 16 answering each: 0, 0, 1, 2 and 2 in the top band, so
+    # shares 0, 0, 6.25, 12.5, 12.5. Inclusive quartiles of five values (positions 1, 2,
+    # 3): lower 0.0, median 6.25 → 6.3, upper 12.5.
+    for code, in_top in (("aa", 0), ("bb", 0), ("cc", 1), ("dd", 2), ("ee", 2)):
+        _wave(db, build_world(db, settings, code), in_top, 16)
     rows = benchmark_wave(db, world.executive, wave_id, K)
     [understanding] = [r for r in rows if r.item_code == "understanding"]
     assert understanding.own_share == 6.3
     others = understanding.others
     assert (others.contributors, others.lower_quartile, others.median, others.upper_quartile) == (
-        4,
+        5,
         0.0,
         6.3,
         12.5,
@@ -121,8 +121,8 @@ def test_exact_halves_round_up_in_every_service_page_table_and_the_report(
     # 1 of 16 in the top band: 6.25% → 6.3% (and 15 of 16 in the lowest: 93.75% → 93.8%).
     confidence = sections["Staff confidence in Signs of Safety"]
     assert '<td class="num">6.3%</td>' in confidence and "93.8%" in confidence
-    # Us 6.3, the others' median 6.3, their quartiles 0.0–12.5, four authorities.
-    row = "".join(f'<td class="num">{cell}</td>' for cell in ("6.3", "6.3", "0.0–12.5", "4"))
+    # Us 6.3, the others' median 6.3, their quartiles 0.0–12.5, five authorities.
+    row = "".join(f'<td class="num">{cell}</td>' for cell in ("6.3", "6.3", "0.0–12.5", "5"))
     assert row in sections["Benchmarks against other authorities"]
     assert '<td class="num">6.3%</td>' in sections["Workforce and retention"]  # turnover
     time = sections["Time use"]

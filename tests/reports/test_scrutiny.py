@@ -100,8 +100,9 @@ def test_the_time_use_section_discloses_suppression_with_a_chart_and_its_table(
     # Beta (2) is hidden, and so is Alpha (8 − 6 = Beta's 2 by subtraction).
     assert "Figures for 2 team(s) are withheld" in section and "Alpha, Beta" in section
     assert "comparison with other authorities is withheld" in section
-    # Three other authorities close a diary week: the report compares, never naming them.
-    for index, direct in enumerate((30, 60, 120)):
+    # Five other authorities close a diary week: the report compares, never naming them.
+    # Direct shares 10, 20, 40, 30, 50%: median 30, quartiles 20 and 40.
+    for index, direct in enumerate((30, 60, 120, 90, 150)):
         other = build_world(db, settings, f"elsewhere{index}")
         theirs = launch_diary(
             db, other, [(f"O{n}", "Alpha", "Social worker", 1.0) for n in range(5)]
@@ -113,7 +114,7 @@ def test_the_time_use_section_discloses_suppression_with_a_chart_and_its_table(
     section = html.split('">Time use</h2>', 1)[1].split("</section>", 1)[0]
     assert "<caption>Share of recorded time: us beside other authorities" in section
     row = "".join(
-        f'<td class="num">{cell}</td>' for cell in ("11.1%", "20.0%", "15.0–30.0%", "3", "–")
+        f'<td class="num">{cell}</td>' for cell in ("11.1%", "30.0%", "20.0–40.0%", "5", "–")
     )
     assert f'<th scope="row">Direct work (with children and families)</th>{row}' in section
     assert "Elsewhere" not in section

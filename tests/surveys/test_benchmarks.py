@@ -1,4 +1,5 @@
-"""Benchmarks against other authorities: de-identified, and only with 3+ contributors."""
+"""Benchmarks against other authorities: de-identified, only with 5+ contributors from a
+fixed group."""
 
 from __future__ import annotations
 
@@ -31,70 +32,68 @@ def _wave_with_top_share(db: Database, world: World, in_top: int, total: int) ->
     return launched.wave_id
 
 
-def test_spread_needs_three_contributors_and_uses_inclusive_quartiles() -> None:
-    assert spread([50.0, 60.0]).median is None and spread([50.0, 60.0]).contributors == 2
-    result = spread([40.0, 50.0, 60.0, 80.0])
-    assert (result.lower_quartile, result.median, result.upper_quartile) == (47.5, 55.0, 65.0)
+def test_spread_needs_five_contributors_and_uses_inclusive_quartiles() -> None:
+    four = spread([40.0, 50.0, 60.0, 80.0])
+    assert four.median is None and four.contributors == 4
+    result = spread([30.0, 40.0, 50.0, 60.0, 80.0])
+    assert (result.lower_quartile, result.median, result.upper_quartile) == (40.0, 50.0, 60.0)
 
 
-def test_benchmark_shows_others_only_from_three_authorities(
+def _understanding(db: Database, world: World, wave_id: int) -> surveys.BenchmarkRow:
+    [row] = [
+        r for r in benchmark_wave(db, world.executive, wave_id, 5) if r.item_code == "understanding"
+    ]
+    return row
+
+
+def test_benchmark_shows_others_only_from_five_authorities(
     db: Database, settings: Settings
 ) -> None:
     home = build_world(db, settings, "home")
     wave_id = _wave_with_top_share(db, home, 6, 10)  # 60%
-    others = [build_world(db, settings, code) for code in ("aa", "bb", "cc")]
-    _wave_with_top_share(db, others[0], 4, 10)  # 40%
-    _wave_with_top_share(db, others[1], 5, 10)  # 50%
-    [row] = [
-        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
-    ]
+    others = [build_world(db, settings, code) for code in ("aa", "bb", "cc", "dd", "ee", "ff")]
+    for world, in_top in zip(others[:4], (4, 5, 8, 7), strict=True):  # 40, 50, 80, 70%
+        _wave_with_top_share(db, world, in_top, 10)
+    row = _understanding(db, home, wave_id)
     assert (row.own_share, row.own_n) == (60.0, 10)
-    assert row.others.contributors == 2 and row.others.median is None  # only two: withheld
-    _wave_with_top_share(db, others[2], 3, 4)  # n = 4 < 5: does not contribute
-    [row] = [
-        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
-    ]
-    assert row.others.contributors == 2
-    extra = build_world(db, settings, "dd")
-    _wave_with_top_share(db, extra, 8, 10)  # 80%
-    [row] = [
-        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
-    ]
-    assert row.others.contributors == 3 and row.others.median == 50.0
-    assert (row.others.lower_quartile, row.others.upper_quartile) == (45.0, 65.0)
+    assert row.others.contributors == 4 and row.others.median is None  # four: withheld
+    _wave_with_top_share(db, others[4], 3, 4)  # n = 4 < 5: does not contribute
+    assert _understanding(db, home, wave_id).others.contributors == 4
+    _wave_with_top_share(db, others[5], 3, 10)  # 30%
+    row = _understanding(db, home, wave_id)
+    # 30 40 50 70 80: median 50, inclusive quartiles at positions 1 and 3: 40 and 70
+    assert row.others.contributors == 5 and row.others.median == 50.0
+    assert (row.others.lower_quartile, row.others.upper_quartile) == (40.0, 70.0)
     assert row.neighbours.contributors == 0 and row.neighbours.median is None
-    set_neighbours(
-        db,
-        home.lead,
-        home.organisation_id,
-        [others[0].organisation_id, others[1].organisation_id, extra.organisation_id],
-    )
-    assert sorted(list_neighbours(db, home.executive, home.organisation_id)) == sorted(
-        [others[0].organisation_id, others[1].organisation_id, extra.organisation_id]
-    )
-    [row] = [
-        r for r in benchmark_wave(db, home.executive, wave_id, 5) if r.item_code == "understanding"
-    ]
-    assert row.neighbours.contributors == 3 and row.neighbours.median == 50.0
-    assert len(all_organisations(db, home.executive)) == 5
+    neighbours = [others[i].organisation_id for i in (0, 1, 2, 3, 5)]
+    set_neighbours(db, home.admin, home.organisation_id, neighbours)
+    assert sorted(list_neighbours(db, home.executive, home.organisation_id)) == sorted(neighbours)
+    row = _understanding(db, home, wave_id)
+    assert row.neighbours.contributors == 5 and row.neighbours.median == 50.0
+    set_neighbours(db, home.admin, home.organisation_id, neighbours[:4])
+    assert _understanding(db, home, wave_id).neighbours.median is None  # four: withheld
+    assert len(all_organisations(db, home.executive)) == 7
 
 
-def test_benchmarks_respect_organisation_boundaries(db: Database, settings: Settings) -> None:
+def test_only_an_administrator_sets_statistical_neighbours(
+    db: Database, settings: Settings
+) -> None:
+    """A lead or executive who could choose the comparator set could make a median of a
+    few authorities equal one of them, and recover each by changing the set."""
     home = build_world(db, settings, "home")
     stranger = build_world(db, settings, "away")
     wave_id = _wave_with_top_share(db, home, 6, 10)
     with pytest.raises(PermissionDenied):
         benchmark_wave(db, stranger.executive, wave_id, 5)
-    with pytest.raises(PermissionDenied):
-        set_neighbours(db, stranger.lead, home.organisation_id, [])
-    with pytest.raises(PermissionDenied):  # executives read, leads edit
-        set_neighbours(db, home.executive, home.organisation_id, [])
+    for actor in (stranger.lead, home.lead, home.executive):
+        with pytest.raises(PermissionDenied):
+            set_neighbours(db, actor, home.organisation_id, [stranger.organisation_id])
     with pytest.raises(PermissionDenied):
         list_neighbours(db, stranger.lead, home.organisation_id)
     with pytest.raises(InvalidInput, match="own statistical neighbour"):
-        set_neighbours(db, home.lead, home.organisation_id, [home.organisation_id])
+        set_neighbours(db, home.admin, home.organisation_id, [home.organisation_id])
     with pytest.raises(InvalidInput, match="does not exist"):
-        set_neighbours(db, home.lead, home.organisation_id, [999_999])
+        set_neighbours(db, home.admin, home.organisation_id, [999_999])
     assert list_neighbours(db, home.lead, home.organisation_id) == []
 
 
@@ -117,21 +116,23 @@ def test_closed_waves_give_the_same_benchmark_from_their_sealed_item_counts(
     closing, reopening and closing again never changes a figure."""
     home = build_world(db, settings, "home")
     wave_id = _wave_with_top_share(db, home, 6, 10)
-    others = [build_world(db, settings, code) for code in ("aa", "bb", "cc", "dd")]
+    others = [build_world(db, settings, code) for code in ("aa", "bb", "cc", "dd", "ee", "ff")]
+    shares = [(4, 10), (5, 10), (7, 9), (6, 10), (3, 10), (2, 4)]
     other_waves = [
         _wave_with_top_share(db, world, in_top, total)
-        for world, (in_top, total) in zip(others, [(4, 10), (5, 10), (7, 9), (2, 4)], strict=True)
+        for world, (in_top, total) in zip(others, shares, strict=True)
     ]
-    set_neighbours(db, home.lead, home.organisation_id, [w.organisation_id for w in others[:3]])
+    set_neighbours(db, home.admin, home.organisation_id, [w.organisation_id for w in others[:5]])
     all_open = benchmark_wave(db, home.executive, wave_id, 5)
     [row] = [r for r in all_open if r.item_code == "understanding"]
-    assert (row.own_share, row.others.contributors, row.others.median) == (60.0, 3, 50.0)
+    # 30, 40, 50, 60, 77.8 (7 of 9); the sixth has n = 4 < 5: median 50
+    assert (row.own_share, row.others.contributors, row.others.median) == (60.0, 5, 50.0)
     assert row.neighbours.median == 50.0
 
     for world, other in zip([home, *others], [wave_id, *other_waves], strict=True):
         surveys.close_wave(db, world.lead, other)
     assert _sealed_items(db, other_waves[2]) == {"understanding": (9, 7)}
-    assert _sealed_items(db, other_waves[3]) == {"understanding": (4, 2)}  # n < k: kept
+    assert _sealed_items(db, other_waves[5]) == {"understanding": (4, 2)}  # n < k: kept
     assert benchmark_wave(db, home.executive, wave_id, 5) == all_open
 
     surveys.reopen_wave(

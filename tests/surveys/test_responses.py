@@ -199,17 +199,31 @@ def test_nothing_ties_a_response_to_its_link(db: Database, world: World) -> None
     )
 
 
-def test_response_rates_band_small_counts(db: Database, world: World, settings: Settings) -> None:
-    launched = launch(db, world, {"Alpha": 6, "Beta": 3})
-    alpha = [link for link in launched.links if link.team == "Alpha"]
-    beta = [link for link in launched.links if link.team == "Beta"]
-    for link in alpha[:5] + beta[:2]:
+@pytest.mark.parametrize(
+    ("alpha", "beta", "shown_alpha", "shown_beta"),
+    [
+        (5, 2, None, None),  # 7 - 5 would give Beta's 2: Alpha is withheld too
+        (5, 0, 5, 0),  # nobody from Beta: nothing to protect
+        (5, 5, 5, 5),
+        (6, 4, None, None),
+    ],
+)
+def test_response_counts_band_small_counts_and_their_complements(
+    db: Database, world: World, alpha: int, beta: int, shown_alpha: int, shown_beta: int
+) -> None:
+    launched = launch(db, world, {"Alpha": 6, "Beta": 6})
+    alpha_links = [link for link in launched.links if link.team == "Alpha"]
+    beta_links = [link for link in launched.links if link.team == "Beta"]
+    for link in alpha_links[:alpha] + beta_links[:beta]:
         surveys.submit_response(db, token_of(link), {"understanding": 5})
     rates = surveys.response_rates(db, world.lead, launched.wave_id, min_group_size=5)
     by_team = {rate.team: rate for rate in rates.teams}
-    assert by_team["Alpha"].responses == 5 and by_team["Alpha"].rate == pytest.approx(5 / 6)
-    assert by_team["Beta"].responses is None and by_team["Beta"].rate is None
-    assert rates.overall.responses == 7 and rates.overall.expected == 9
+    assert (by_team["Alpha"].responses, by_team["Beta"].responses) == (shown_alpha, shown_beta)
+    if shown_alpha is not None:
+        assert by_team["Alpha"].rate == pytest.approx(shown_alpha / 6)
+    else:
+        assert by_team["Alpha"].rate is None
+    assert rates.overall.responses == alpha + beta and rates.overall.expected == 12
 
 
 def test_band_table_from_stored_answers(db: Database, world: World) -> None:

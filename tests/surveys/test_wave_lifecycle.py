@@ -282,6 +282,46 @@ def test_free_text_only_for_groups_of_twice_the_minimum(
         surveys.free_text(db, outsider.executive, launched.wave_id, min_group_size=5)
 
 
+def test_a_teams_comments_are_withheld_when_the_rest_of_the_wave_would_be_a_small_group(
+    db: Database, world: World
+) -> None:
+    with db.read() as session:
+        from sos_workforce.core.models import Instrument, InstrumentVersion
+
+        version = session.scalar(
+            select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
+        )
+    assert version is not None
+    launched = surveys.launch_wave(
+        db,
+        world.lead,
+        organisation_id=world.organisation_id,
+        instrument_version_id=version,
+        title="Comments",
+        opens_on=TODAY,
+        closes_on=TODAY + dt.timedelta(days=7),
+        headcounts={world.teams["Alpha"]: 12, world.teams["Beta"]: 3},
+        base_url="http://t",
+    )
+    alpha = [token_of(link) for link in launched.links if link.team == "Alpha"]
+    beta = [token_of(link) for link in launched.links if link.team == "Beta"]
+    for index, token in enumerate(alpha[:10]):
+        surveys.submit_response(db, token, {"working_well": f"alpha {index}"})
+    for index, token in enumerate(beta[:2]):
+        surveys.submit_response(db, token, {"working_well": f"beta {index}"})
+    whole = {
+        c.item_code: c
+        for c in surveys.free_text(db, world.lead, launched.wave_id, min_group_size=5)
+    }
+    assert whole["working_well"].respondents == 12 and len(whole["working_well"].comments) == 12
+    # Alpha alone has 10 (twice the minimum), but the wave's comments minus Alpha's would
+    # be Beta's two: Alpha's view is withheld.
+    alpha_view = surveys.free_text(
+        db, world.lead, launched.wave_id, min_group_size=5, team_id=world.teams["Alpha"]
+    )
+    assert all(c.respondents is None and c.comments == [] for c in alpha_view)
+
+
 INSTRUMENT = """\
 code: team_climate
 version: 1
