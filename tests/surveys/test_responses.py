@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any, TypedDict
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -88,7 +89,7 @@ def test_submitting_deletes_the_links_draft_and_only_that(db: Database, world: W
     ],
 )
 def test_bad_answers_are_refused_and_change_nothing(
-    db: Database, world: World, answers: dict, message: str
+    db: Database, world: World, answers: dict[str, Any], message: str
 ) -> None:
     token = token_of(launch(db, world).links[0])
     with pytest.raises(InvalidInput, match=message):
@@ -234,9 +235,17 @@ def test_other_organisations_cannot_see_or_act(
     assert world.admin.may_access(world.organisation_id)
 
 
+class _LaunchBase(TypedDict):
+    organisation_id: int
+    instrument_version_id: int
+    title: str
+    base_url: str
+    today: dt.date
+
+
 def test_launch_validation(db: Database, world: World) -> None:
     today = dt.date.today()
-    base = {
+    base: _LaunchBase = {
         "organisation_id": world.organisation_id,
         "instrument_version_id": world.instrument_version_id,
         "title": "W",
@@ -251,9 +260,9 @@ def test_launch_validation(db: Database, world: World) -> None:
             closes_on=today - dt.timedelta(1),
             headcounts={world.teams["Alpha"]: 3},
             **base,
-        )  # type: ignore[arg-type]
+        )
     with pytest.raises(InvalidInput, match="at least one team"):
-        surveys.launch_wave(db, world.lead, opens_on=today, closes_on=today, headcounts={}, **base)  # type: ignore[arg-type]
+        surveys.launch_wave(db, world.lead, opens_on=today, closes_on=today, headcounts={}, **base)
     with pytest.raises(InvalidInput, match="between 1 and"):
         surveys.launch_wave(
             db,
@@ -262,7 +271,7 @@ def test_launch_validation(db: Database, world: World) -> None:
             closes_on=today,
             headcounts={world.teams["Alpha"]: 0},
             **base,
-        )  # type: ignore[arg-type]
+        )
     first = launch(db, world)
     with db.read() as session:
         title = session.scalars(select(Wave.title).where(Wave.id == first.wave_id)).one()
@@ -273,12 +282,12 @@ def test_launch_validation(db: Database, world: World) -> None:
             opens_on=today,
             closes_on=today,
             headcounts={world.teams["Alpha"]: 3},
-            **{**base, "title": title},  # type: ignore[arg-type]
+            **(base | {"title": title}),
         )
     with pytest.raises(InvalidInput, match="belong"):
         surveys.launch_wave(
             db, world.lead, opens_on=today, closes_on=today, headcounts={999_999: 3}, **base
-        )  # type: ignore[arg-type]
+        )
     assert _count(db, Invitation) == 9  # only the one good launch
 
 
