@@ -21,9 +21,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,8 +63,12 @@ GROUP BY r.team_id, a.item_id
 """
 
 
-def timed(function: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
-    times, result = [], None
+T = TypeVar("T")
+
+
+def timed(function: Callable[[], T], repeat: int = 1) -> tuple[float, T]:
+    """The median seconds of ``repeat`` calls (at least one), and the last call's result."""
+    times: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
         result = function()
@@ -90,7 +94,7 @@ def duckdb_copy(connection: sqlite3.Connection, tables: dict[str, str]) -> tuple
     for table, columns in tables.items():
         data = connection.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608
         names = [c.strip() for c in columns.split(",")]
-        arrays = list(zip(*data, strict=True)) if data else [[] for _ in names]
+        arrays: list[Sequence[Any]] = list(zip(*data, strict=True)) if data else [[] for _ in names]
         duck.register(f"{table}_arrow", pa.table(dict(zip(names, arrays, strict=True))))
         duck.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_arrow")
     return duck, time.perf_counter() - started
@@ -217,8 +221,8 @@ def diary_aggregates(path: Path) -> None:
     )
     duck_team, duck_team_rows = timed(lambda: duck.execute(DIARY_SQL_TEAM_DIRECT).fetchall(), 3)
     for ours_rows in (activity_rows, raw_activity_rows):
-        assert sorted(ours_rows) == sorted(duck_activity_rows), "SQLite and DuckDB disagree"  # type: ignore[arg-type]
-    assert sorted(team_rows) == sorted(duck_team_rows), "SQLite and DuckDB disagree"  # type: ignore[arg-type]
+        assert sorted(ours_rows) == sorted(duck_activity_rows), "SQLite and DuckDB disagree"
+    assert sorted(team_rows) == sorted(duck_team_rows), "SQLite and DuckDB disagree"
     print(
         f"   {rows:,} raw diary rows; sealed rows: "
         + ", ".join(f"{table} {count:,}" for table, count in sealed.items())
@@ -250,7 +254,7 @@ def diary_aggregates(path: Path) -> None:
     )
     t_compare, compared = timed(lambda: compare_with_others(database, ADMIN, period_id, 5), 10)
     line(
-        f"one authority's time use against {compared[0].others.contributors} others",  # type: ignore[index]
+        f"one authority's time use against {compared[0].others.contributors} others",
         t_compare * 1000,
         50,
         "ms",
@@ -266,9 +270,9 @@ def one_authority(db: Database) -> None:
         wave_id = session.execute(text("SELECT MAX(id) FROM wave")).scalar_one()
     t_counts, counts = timed(lambda: load_wave_counts(db, ADMIN, wave_id), 20)
     line("load wave counts (tallies)", t_counts * 1000, 50, "ms", "target <= 50 ms")
-    t_tables, _ = timed(lambda: counts.tables_for(WHOLE_WAVE, 5), 20)  # type: ignore[attr-defined]
+    t_tables, _ = timed(lambda: counts.tables_for(WHOLE_WAVE, 5), 20)
     line("band tables with disclosure control", t_tables * 1000, 50, "ms")
-    t_heat, _ = timed(lambda: team_heatmap(counts, 5), 20)  # type: ignore[arg-type]
+    t_heat, _ = timed(lambda: team_heatmap(counts, 5), 20)
     line("team heatmap (complementary suppression per item)", t_heat * 1000, 50, "ms")
     cpu_start = time.process_time()
     t_bench, _ = timed(lambda: benchmark_wave(db, ADMIN, wave_id, 5), 5)
@@ -455,7 +459,10 @@ def main() -> None:
 
         args.db.unlink(missing_ok=True)
         upgrade(url)
-        report = generate_synthetic(Database(make_engine(url)), **PRESETS["national"])
+        # progress given by name: else mypy takes the preset's ints as possible callbacks.
+        report = generate_synthetic(
+            Database(make_engine(url)), progress=None, **PRESETS["national"]
+        )
         rows = report.answers + report.diary_entries
         print(
             f"Generated {report.answers:,} answers and {report.diary_entries:,} diary rows "

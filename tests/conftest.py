@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -26,7 +27,7 @@ from sos_workforce.core import config
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database, upgrade
 from sos_workforce.devdata import seed_demo
-from tests.support.apptest import APP, DemoDatabase
+from tests.support.apptest import APP, DemoApp, DemoDatabase
 from tests.support.browser import CHROMIUM
 from tests.support.environment import empty_postgres, make_settings, require_chromium, skip_or_fail
 from tests.support.factories import World, build_world
@@ -156,7 +157,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
 @pytest.fixture
 def demo_app(
     demo_template: DemoDatabase, tmp_path: Path, app_env: None, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Callable[[], AppTest], DemoDatabase]]:
+) -> Iterator[DemoApp]:
     path = tmp_path / "demo.db"
     shutil.copyfile(demo_template.url, path)
     monkeypatch.setenv("SOS_DATABASE_URL", f"sqlite:///{path}")
@@ -165,7 +166,7 @@ def demo_app(
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """pytest-playwright launches Debian's chromium, never a downloaded browser."""
     require_chromium()
     return {

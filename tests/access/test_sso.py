@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import stat
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select, update
@@ -18,6 +20,9 @@ from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SignInFailed, SsoSignInExpired
 from sos_workforce.core.models import AuditEvent, UserAccount
 from tests.support.factories import build_world
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 SECRET = "a-real-secret-for-tests-only-0123456789"
 METADATA = "https://login.example/tenant/v2.0/.well-known/openid-configuration"
@@ -42,7 +47,7 @@ def _audit(db: Database) -> list[tuple[str, int | None, str | None, str | None]]
                 AuditEvent.action, AuditEvent.actor_user_id, AuditEvent.target, AuditEvent.detail
             ).order_by(AuditEvent.id)
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(action, actor, target, detail) for action, actor, target, detail in rows]
 
 
 def test_a_known_email_gets_its_role_and_organisations(db: Database, settings: Settings) -> None:
@@ -186,7 +191,9 @@ def test_the_run_command_starts_streamlit_with_the_secrets_file(
     monkeypatch.delenv("SOS_DATABASE_URL", raising=False)
     config.get_settings.cache_clear()
     commands: list[list[str]] = []
-    monkeypatch.setattr(cli.subprocess, "run", lambda command, **_: commands.append(command))
+    monkeypatch.setattr(
+        "sos_workforce.cli.subprocess.run", lambda command, **_: commands.append(command)
+    )
     try:
         result = CliRunner().invoke(cli.app, ["run", "--port", "8600"])
     finally:
@@ -198,7 +205,9 @@ def test_the_run_command_starts_streamlit_with_the_secrets_file(
 
 
 @pytest.fixture
-def sso_app(app_env: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def sso_app(
+    app_env: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], AppTest]:
     from streamlit.testing.v1 import AppTest
 
     database = Database.from_settings(Settings(database_url=sqlite_url, data_dir=tmp_path))
@@ -218,14 +227,16 @@ def sso_app(app_env: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_the_router_signs_in_a_provider_identity_with_its_role_menu(sso_app, role: Role) -> None:  # type: ignore[no-untyped-def]
+def test_the_router_signs_in_a_provider_identity_with_its_role_menu(
+    sso_app: Callable[[], AppTest], role: Role
+) -> None:
     from navigation import pages_for
     from tests.support.apptest import registered
 
     at = sso_app()
     at.run()
     assert at.button(key="sso_sign_in").label == "Sign in with Testshire account"
-    at.user = {  # type: ignore[assignment]
+    at.user = {
         "is_logged_in": True,
         "email": f"{role.value}@testshire.example",
         "email_verified": True,
@@ -235,8 +246,8 @@ def test_the_router_signs_in_a_provider_identity_with_its_role_menu(sso_app, rol
     assert registered(at) == {page.path for page in pages_for(role)}
 
 
-def test_the_router_shows_a_refusal_once_and_offers_to_sign_out(  # type: ignore[no-untyped-def]
-    sso_app, sqlite_url: str, tmp_path: Path
+def test_the_router_shows_a_refusal_once_and_offers_to_sign_out(
+    sso_app: Callable[[], AppTest], sqlite_url: str, tmp_path: Path
 ) -> None:
     def refusals() -> int:
         database = Database.from_settings(Settings(database_url=sqlite_url, data_dir=tmp_path))
@@ -245,7 +256,7 @@ def test_the_router_shows_a_refusal_once_and_offers_to_sign_out(  # type: ignore
         return count
 
     at = sso_app()
-    at.user = {"is_logged_in": True, "email": "x@elsewhere.example"}  # type: ignore[assignment]
+    at.user = {"is_logged_in": True, "email": "x@elsewhere.example"}
     at.run()
     assert [e.value for e in at.error] == [auth.SSO_NO_ACCESS]
     assert at.button(key="sso_sign_out").label == "Sign out of Testshire account"

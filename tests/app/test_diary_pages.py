@@ -4,21 +4,23 @@ diaries page (launch, links, import, close) and the time-use page for each role.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, func, select
 from streamlit.testing.v1 import AppTest
 
 from navigation import DIARY_PAGE, SURVEY_PAGE
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryPeriod
-from tests.support.apptest import ROOT, sign_in
+from tests.support.apptest import ROOT, DemoApp, sign_in
 from tests.support.environment import make_settings
 
 TODAY = dt.date.today()
 
 
-def _query(url: str, statement):  # type: ignore[no-untyped-def]
+def _query(url: str, statement: Executable) -> Sequence[Sequence[Any]]:
     database = Database.from_settings(make_settings(url, ROOT))
     with database.read() as session:
         result = session.execute(statement).all()
@@ -26,7 +28,7 @@ def _query(url: str, statement):  # type: ignore[no-untyped-def]
     return result
 
 
-def _open_diary(new_app, token: str) -> AppTest:  # type: ignore[no-untyped-def]
+def _open_diary(new_app: Callable[[], AppTest], token: str) -> AppTest:
     at = new_app()
     at.query_params["d"] = token
     at.run()  # registers the anonymous pages
@@ -35,7 +37,7 @@ def _open_diary(new_app, token: str) -> AppTest:  # type: ignore[no-untyped-def]
     return at
 
 
-def test_a_worker_adds_and_saves_a_day_through_the_link(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_adds_and_saves_a_day_through_the_link(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     token = demo.summary.diary_links[0].rsplit("d=", 1)[1]
     at = _open_diary(new_app, token)
@@ -77,7 +79,7 @@ def test_a_worker_adds_and_saves_a_day_through_the_link(demo_app) -> None:  # ty
     assert at.success[0].value.startswith("Saved 2 entries for")
 
 
-def test_a_bad_day_shows_every_problem_and_saves_nothing(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_day_shows_every_problem_and_saves_nothing(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     token = demo.summary.diary_links[1].rsplit("d=", 1)[1]
     at = _open_diary(new_app, token)
@@ -94,7 +96,7 @@ def test_a_bad_day_shows_every_problem_and_saves_nothing(demo_app) -> None:  # t
     assert _query(demo.url, select(func.count()).select_from(DiaryEntry)) == before
 
 
-def test_unknown_links_and_the_home_address(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_links_and_the_home_address(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = _open_diary(new_app, "AAAAAAAAAAAAAAAAAAAAAA")
     assert "This diary link is not valid" in at.warning[0].value
@@ -108,7 +110,7 @@ def test_unknown_links_and_the_home_address(demo_app) -> None:  # type: ignore[n
     assert home.title[0].value == "Time diary"
 
 
-def test_someone_signed_in_who_opens_a_link_gets_the_links_page(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_someone_signed_in_who_opens_a_link_gets_the_links_page(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     assert at.sidebar.button(key="sign_out")  # the signed-in menu and chrome
@@ -130,7 +132,7 @@ def test_someone_signed_in_who_opens_a_link_gets_the_links_page(demo_app) -> Non
     assert at.sidebar.button(key="sign_out")
 
 
-def test_lead_launches_a_period_from_the_roster_and_downloads_links(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_launches_a_period_from_the_roster_and_downloads_links(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/diaries.py").run()
@@ -148,7 +150,9 @@ def test_lead_launches_a_period_from_the_roster_and_downloads_links(demo_app) ->
     assert not at.exception
     success = at.success[0].value
     assert success.startswith("Diary period launched with ") and success.endswith("personal links.")
-    (button,) = [b for b in at.download_button if b.key.startswith("download_diary_links_")]
+    (button,) = [
+        b for b in at.download_button if b.key and b.key.startswith("download_diary_links_")
+    ]
     button.click().run()
     [(detail, count)] = _query(
         demo.url,
@@ -161,7 +165,7 @@ def test_lead_launches_a_period_from_the_roster_and_downloads_links(demo_app) ->
     assert at.error[0].value == "A diary period called 'Spring diary week' already exists."
 
 
-def test_lead_imports_a_file_and_closes_the_period(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_imports_a_file_and_closes_the_period(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     [(period_id, starts_on)] = _query(
         demo.url,
@@ -214,7 +218,7 @@ def test_lead_imports_a_file_and_closes_the_period(demo_app) -> None:  # type: i
     assert at.button(key="close_diary")  # the open period's controls are back
 
 
-def test_executive_sees_time_use_with_numbers_beside_the_charts(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_executive_sees_time_use_with_numbers_beside_the_charts(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     at.switch_page("pages/time_use.py").run()
@@ -249,7 +253,7 @@ def test_executive_sees_time_use_with_numbers_beside_the_charts(demo_app) -> Non
     assert not any("Southmoor" in str(t.value) for t in at.table)
 
 
-def test_time_use_has_a_helpful_empty_state(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_time_use_has_a_helpful_empty_state(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = new_app().run()
     at.text_input(key="email").input("lead@yardley-heath.example")
@@ -263,7 +267,7 @@ def test_time_use_has_a_helpful_empty_state(demo_app) -> None:  # type: ignore[n
     assert any("No diary periods yet" in i.value for i in at.info)
 
 
-def test_lead_compares_periods_by_team(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_compares_periods_by_team(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/time_use.py").run()

@@ -20,14 +20,21 @@ from sos_workforce.core.db import Database, make_engine
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import DiaryParticipant, DiaryPeriod, Response
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
-from tests.support.apptest import ROOT, finish_survey, registered, sign_in, vega_lite_specs
+from tests.support.apptest import (
+    ROOT,
+    DemoApp,
+    finish_survey,
+    registered,
+    sign_in,
+    vega_lite_specs,
+)
 from tests.support.environment import make_settings
 from ui import read_reruns
 
 ANONYMOUS_PAGES = {SIGN_IN_PAGE, SURVEY_PAGE, RATING_PAGE, DIARY_PAGE}
 
 
-def test_anonymous_visitor_sees_only_sign_in(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitor_sees_only_sign_in(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = new_app().run()
     assert not at.exception
@@ -37,7 +44,7 @@ def test_anonymous_visitor_sees_only_sign_in(demo_app) -> None:  # type: ignore[
         at.switch_page("pages/dashboard.py")
 
 
-def test_wrong_password_is_refused_plainly(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_password_is_refused_plainly(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = new_app().run()
     at.text_input(key="email").input("lead@northbridge.example")
@@ -48,7 +55,7 @@ def test_wrong_password_is_refused_plainly(demo_app) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_each_role_gets_its_menu_and_every_page_renders(demo_app, role: Role) -> None:  # type: ignore[no-untyped-def]
+def test_each_role_gets_its_menu_and_every_page_renders(demo_app: DemoApp, role: Role) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), role)
     allowed = {page.path for page in pages_for(role)}
@@ -97,7 +104,7 @@ def test_menus_match_the_product_roles() -> None:
     assert {p.path for p in pages_for(Role.ADMIN)} == {p.path for p in PAGES}
 
 
-def test_executive_sees_the_band_table_for_the_closed_wave(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_executive_sees_the_band_table_for_the_closed_wave(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     wave_box = at.selectbox(key="dashboard_wave")
@@ -119,7 +126,7 @@ def test_executive_sees_the_band_table_for_the_closed_wave(demo_app) -> None:  #
     assert vega_lite_specs(at.run()) == specs
 
 
-def test_lead_launches_a_wave_and_downloads_links(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_launches_a_wave_and_downloads_links(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
@@ -134,7 +141,7 @@ def test_lead_launches_a_wave_and_downloads_links(demo_app) -> None:  # type: ig
     assert any(option.startswith("Spring survey") for option in rates_box.options)
 
 
-def test_lead_sees_launch_errors_in_plain_words(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_sees_launch_errors_in_plain_words(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
@@ -151,7 +158,7 @@ def _responses(url: str) -> int:
     return count
 
 
-def test_staff_answer_through_their_link_once(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_staff_answer_through_their_link_once(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     token = demo.summary.open_wave_links[0].rsplit("t=", 1)[1]
     before = _responses(demo.url)
@@ -174,7 +181,7 @@ def test_staff_answer_through_their_link_once(demo_app) -> None:  # type: ignore
     assert _responses(demo.url) == before + 1
 
 
-def test_unknown_link_gets_a_clear_message(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_link_gets_a_clear_message(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = new_app()
     at.query_params["t"] = "AAAAAAAAAAAAAAAAAAAAAA"
@@ -183,7 +190,7 @@ def test_unknown_link_gets_a_clear_message(demo_app) -> None:  # type: ignore[no
     assert "This link is not valid" in at.warning[0].value
 
 
-def test_admin_adds_a_user(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_admin_adds_a_user(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.ADMIN)
     at.switch_page("pages/users.py").run()
@@ -200,7 +207,7 @@ def test_admin_adds_a_user(demo_app) -> None:  # type: ignore[no-untyped-def]
     assert at.success[0].value == "Added new.lead@northbridge.example."
 
 
-def test_admin_erases_a_workers_diaries(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_admin_erases_a_workers_diaries(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     database = Database(make_engine(demo.url))
     with database.read() as session:
@@ -228,7 +235,7 @@ def test_admin_erases_a_workers_diaries(demo_app) -> None:  # type: ignore[no-un
     database.dispose()
 
 
-def test_sign_out_returns_to_sign_in(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_returns_to_sign_in(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     at.button(key="sign_out").click().run()
@@ -236,8 +243,8 @@ def test_sign_out_returns_to_sign_in(demo_app) -> None:  # type: ignore[no-untyp
 
 
 @pytest.mark.parametrize("page", [spec.path for spec in PAGES])
-def test_pages_run_without_the_router_refuse_anonymous_visitors(  # type: ignore[no-untyped-def]
-    demo_app, page: str
+def test_pages_run_without_the_router_refuse_anonymous_visitors(
+    demo_app: DemoApp, page: str
 ) -> None:
     # A fresh server process runs the first request in Streamlit's legacy pages/ mode,
     # where a page can run without app.py. Every page must still refuse on its own.
@@ -247,7 +254,7 @@ def test_pages_run_without_the_router_refuse_anonymous_visitors(  # type: ignore
     assert not at.dataframe and not at.table and not at.title
 
 
-def test_executive_picks_a_team_and_small_teams_are_withheld(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_executive_picks_a_team_and_small_teams_are_withheld(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     wave_box = at.selectbox(key="dashboard_wave")
@@ -270,7 +277,7 @@ def test_executive_picks_a_team_and_small_teams_are_withheld(demo_app) -> None: 
     assert set(numbers.loc[qa_row]) == {"suppressed"}
 
 
-def test_executive_compares_with_other_authorities(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_executive_compares_with_other_authorities(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     comparison = next(t.value for t in at.table if "Authorities compared" in t.value.columns)
@@ -282,7 +289,7 @@ def test_executive_compares_with_other_authorities(demo_app) -> None:  # type: i
     assert "Statistical neighbours" not in [e.label for e in at.expander]  # administrators
 
 
-def test_executive_sees_the_trend_across_waves(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_executive_sees_the_trend_across_waves(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     trend = next(t.value for t in at.table if t.value.index.name == "Wave")
@@ -292,7 +299,7 @@ def test_executive_sees_the_trend_across_waves(demo_app) -> None:  # type: ignor
     assert len(ranking) == 4
 
 
-def test_executive_sees_workforce_measures_without_import_tabs(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_executive_sees_workforce_measures_without_import_tabs(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     at.switch_page("pages/workforce.py").run()
@@ -305,7 +312,7 @@ def test_executive_sees_workforce_measures_without_import_tabs(demo_app) -> None
     assert any(t.value.index.name == "Group" for t in at.table)  # by team / by role
 
 
-def test_lead_sees_import_tabs_and_saves_summary_figures(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_sees_import_tabs_and_saves_summary_figures(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/workforce.py").run()
@@ -336,14 +343,14 @@ def _exports(url: str) -> list[tuple[str | None, str | None, int | None]]:
     return [(detail, target, count) for detail, target, count in rows]
 
 
-def test_downloads_are_audited_with_counts_and_shown_in_the_audit_log(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_downloads_are_audited_with_counts_and_shown_in_the_audit_log(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     assert _exports(demo.url) == []
     at.download_button(key="download_band_table").click().run()
     assert not at.exception
     ((kind, target, count),) = _exports(demo.url)
-    assert kind == "band_table_csv" and target.startswith("wave:") and count == 4
+    assert kind == "band_table_csv" and target and target.startswith("wave:") and count == 4
     at.download_button(key="download_report").click().run()
     assert [e[0] for e in _exports(demo.url)] == ["band_table_csv", "scrutiny_report_html"]
 
@@ -357,10 +364,13 @@ def test_downloads_are_audited_with_counts_and_shown_in_the_audit_log(demo_app) 
     assert set(shown["Who"]) == {DEMO_CREDENTIALS[Role.EXECUTIVE][0]}
     lead.download_button(key="download_audit").click().run()
     kind, target, count = _exports(demo.url)[-1]
-    assert (kind, count) == ("audit_log_csv", 2) and target.startswith("audit:exported ")
+    assert (kind, count) == ("audit_log_csv", 2)
+    assert target and target.startswith("audit:exported ")
 
 
-def test_the_audit_log_is_per_organisation_for_leads_and_whole_for_admins(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_the_audit_log_is_per_organisation_for_leads_and_whole_for_admins(
+    demo_app: DemoApp,
+) -> None:
     new_app, _ = demo_app
     lead = sign_in(new_app(), Role.LEAD)
     lead.switch_page("pages/audit.py").run()
@@ -379,7 +389,7 @@ def test_the_audit_log_is_per_organisation_for_leads_and_whole_for_admins(demo_a
     assert "user_created" in set(admin.selectbox(key="audit_action").options)
 
 
-def test_downloading_survey_links_is_audited_without_the_links(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_downloading_survey_links_is_audited_without_the_links(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
@@ -387,15 +397,16 @@ def test_downloading_survey_links_is_audited_without_the_links(demo_app) -> None
     teams = at.multiselect(key="wave_teams")
     at = teams.select(teams.options[1]).run()
     at.button(key="launch_wave").click().run()
-    (button,) = [b for b in at.download_button if b.key.startswith("download_links_")]
+    (button,) = [b for b in at.download_button if b.key and b.key.startswith("download_links_")]
+    assert button.key
     wave_id = button.key.removeprefix("download_links_")
     button.click().run()
     assert not at.exception
     assert _exports(demo.url) == [("survey_links_csv", f"wave:{wave_id}", 10)]
 
 
-def test_rerun_timing_log_records_pages_and_never_links(  # type: ignore[no-untyped-def]
-    demo_app, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_rerun_timing_log_records_pages_and_never_links(
+    demo_app: DemoApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The load benchmark's server times come from this log: page title and milliseconds."""
     log = tmp_path / "reruns.tsv"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
 
 from navigation import RATING_PAGE
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import AgreedScore, Milestone, RaterScore
-from tests.support.apptest import ROOT, sign_in
+from tests.support.apptest import ROOT, DemoApp, sign_in
 from tests.support.environment import make_settings
 
 PROFILING = "pages/profiling.py"
@@ -26,15 +27,17 @@ def _count(url: str, model: type) -> int:
     return count
 
 
-def _frame_with(at, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+def _frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    frame: pd.DataFrame = next(d.value for d in at.dataframe if column in d.value.columns)
+    return frame
 
 
-def _table_with(at, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    return next(t.value for t in at.table if column in t.value.columns)
+def _table_with(at: AppTest, column: str) -> pd.DataFrame:
+    table: pd.DataFrame = next(t.value for t in at.table if column in t.value.columns)
+    return table
 
 
-def test_lead_opens_a_round_and_downloads_rater_links(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_opens_a_round_and_downloads_rater_links(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page(PROFILING).run()
@@ -51,14 +54,16 @@ def test_lead_opens_a_round_and_downloads_rater_links(demo_app) -> None:  # type
     )
 
 
-def test_lead_sees_spread_and_records_an_agreed_score_with_evidence(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_sees_spread_and_records_an_agreed_score_with_evidence(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page(PROFILING).run()
-    assert at.selectbox(key="profile_round").value.title == "Year 3 self-profile"
+    selected = at.selectbox(key="profile_round").value
+    assert selected is not None and selected.title == "Year 3 self-profile"
     frame = _frame_with(at, "Median")
     assert len(frame) == 24
     practice = frame.set_index("Item").loc["Principles used in practice"]
+    assert isinstance(practice, pd.Series)
     assert int(practice["Raters"]) >= 5 and practice["Median"] != "fewer than 5"
     # Only three front-line representatives and no practice leads have scored.
     assert practice["Front-line representatives median"] == "fewer than 5"
@@ -81,7 +86,7 @@ def test_lead_sees_spread_and_records_an_agreed_score_with_evidence(demo_app) ->
     assert at.error[0].value.startswith("23 item(s) still need an agreed score")
 
 
-def test_rater_scores_a_round_through_their_link_once(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_rater_scores_a_round_through_their_link_once(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     token = demo.summary.profile_rater_links[0].rsplit("t=", 1)[1]
     before = _count(demo.url, RaterScore)
@@ -107,7 +112,7 @@ def test_rater_scores_a_round_through_their_link_once(demo_app) -> None:  # type
     assert "already been used" in again.warning[0].value
 
 
-def test_unknown_rater_link_gets_a_clear_message(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_rater_link_gets_a_clear_message(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = new_app()
     at.query_params["t"] = "not-a-real-token-at-all"
@@ -118,8 +123,8 @@ def test_unknown_rater_link_gets_a_clear_message(demo_app) -> None:  # type: ign
 
 
 @pytest.mark.parametrize("role", [Role.EXECUTIVE, Role.LEAD, Role.ADMIN])
-def test_progress_shows_rankings_sustainment_readiness_and_comparison(  # type: ignore[no-untyped-def]
-    demo_app, role: Role
+def test_progress_shows_rankings_sustainment_readiness_and_comparison(
+    demo_app: DemoApp, role: Role
 ) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), role)
@@ -149,7 +154,9 @@ def test_progress_shows_rankings_sustainment_readiness_and_comparison(  # type: 
     weakest = next(t.value for t in at.table if list(t.value.columns) == ["Domain", "Latest"])
     assert list(weakest["Domain"])[:2] == ["Administrative support", "Recruitment and retention"]
     scores = _frame_with(at, "Year 2 self-profile")
-    assert scores.loc["Learning strategy"].tolist() == [4.0, 7.5, 6.5]
+    learning_strategy = scores.loc["Learning strategy"]
+    assert isinstance(learning_strategy, pd.Series)
+    assert learning_strategy.tolist() == [4.0, 7.5, 6.5]
     dots = _frame_with(at, "Previous")
     assert dots.set_index("Domain").loc["Learning strategy", "Change"] == -1.0
 
@@ -164,7 +171,7 @@ def test_progress_shows_rankings_sustainment_readiness_and_comparison(  # type: 
     assert all(isinstance(v, float) for v in comparison["New (up to 1 year)"])
 
 
-def test_lead_keeps_the_timeline(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_keeps_the_timeline(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page(TIMELINE).run()

@@ -4,7 +4,10 @@ and the staff form reached through the open link."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Executable, func, select
 
 from navigation import SURVEY_PAGE
 from sos_workforce import surveys
@@ -14,11 +17,11 @@ from sos_workforce.core.enums import Channel, Role
 from sos_workforce.core.models import AuditEvent, Response, Wave
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 from sos_workforce.surveys.instruments import instrument_files, load_instrument_file
-from tests.support.apptest import ROOT, finish_survey, sign_in
+from tests.support.apptest import ROOT, DemoApp, finish_survey, sign_in
 from tests.support.environment import make_settings
 
 
-def _query(url: str, statement):  # type: ignore[no-untyped-def]
+def _query(url: str, statement: Executable) -> Sequence[Sequence[Any]]:
     database = Database.from_settings(make_settings(url, ROOT))
     with database.read() as session:
         result = session.execute(statement).all()
@@ -26,7 +29,7 @@ def _query(url: str, statement):  # type: ignore[no-untyped-def]
     return result
 
 
-def test_every_shipped_instrument_previews_as_staff_see_it(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_every_shipped_instrument_previews_as_staff_see_it(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/instruments.py").run()
@@ -50,7 +53,7 @@ def test_every_shipped_instrument_previews_as_staff_see_it(demo_app) -> None:  #
         assert at.get("download_button")
 
 
-def test_preview_walks_to_the_review_and_sends_nothing(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_preview_walks_to_the_review_and_sends_nothing(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     before = _query(demo.url, select(func.count()).select_from(Response))[0][0]
     at = sign_in(new_app(), Role.LEAD)
@@ -63,7 +66,7 @@ def test_preview_walks_to_the_review_and_sends_nothing(demo_app) -> None:  # typ
     assert _query(demo.url, select(func.count()).select_from(Response))[0][0] == before
 
 
-def test_lead_drafts_opens_closes_and_reopens_a_wave(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_lead_drafts_opens_closes_and_reopens_a_wave(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
@@ -95,7 +98,7 @@ def test_lead_drafts_opens_closes_and_reopens_a_wave(demo_app) -> None:  # type:
     assert {"wave_opened", "wave_closed", "wave_reopened", "open_link_issued"} <= actions
 
 
-def test_the_open_link_picks_a_team_then_runs_the_survey(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_the_open_link_picks_a_team_then_runs_the_survey(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     lead = sign_in(new_app(), Role.LEAD)
     lead.switch_page("pages/waves.py").run()
@@ -123,7 +126,7 @@ def test_the_open_link_picks_a_team_then_runs_the_survey(demo_app) -> None:  # t
     assert Channel.OPEN_LINK in {c for (c,) in channels}
 
 
-def test_a_bad_open_link_is_refused_plainly(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_open_link_is_refused_plainly(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = new_app()
     at.query_params["o"] = "not-a-real-link"
@@ -150,7 +153,7 @@ sections:
 """
 
 
-def test_a_required_question_must_be_answered_before_continuing(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_required_question_must_be_answered_before_continuing(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     database = Database.from_settings(make_settings(demo.url, ROOT))
     lead = auth.sign_in(database, *DEMO_CREDENTIALS[Role.LEAD])

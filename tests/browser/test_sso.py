@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -26,10 +28,17 @@ pytestmark = pytest.mark.browser
 LABEL = "Northbridge account"
 
 
+class SsoServer(TypedDict):
+    base_url: str
+    provider: MockProvider
+    url: str  # the database
+    folder: Path
+
+
 @pytest.fixture(scope="module")
 def sso_server(
     tmp_path_factory: pytest.TempPathFactory, demo_template: DemoDatabase
-) -> Iterator[dict]:
+) -> Iterator[SsoServer]:
     require_chromium()
     folder = tmp_path_factory.mktemp("sso")
     path = folder / "app.db"
@@ -63,7 +72,7 @@ def sso_server(
 
 
 @pytest.fixture
-def provider(sso_server: dict) -> Iterator[MockProvider]:
+def provider(sso_server: SsoServer) -> Iterator[MockProvider]:
     mock: MockProvider = sso_server["provider"]
     yield mock
     mock.forge_signature = mock.wrong_nonce = mock.wrong_audience = False
@@ -71,7 +80,7 @@ def provider(sso_server: dict) -> Iterator[MockProvider]:
     mock.requests.clear()
 
 
-def _audit_actions(sso_server: dict) -> list[tuple[str, str | None]]:
+def _audit_actions(sso_server: SsoServer) -> list[tuple[str, str | None]]:
     database = Database.from_settings(make_settings(sso_server["url"], sso_server["folder"]))
     with database.read() as session:
         rows = session.execute(
@@ -103,7 +112,7 @@ def _through_provider(page: Page) -> None:
 
 
 def test_a_lead_signs_in_through_the_provider_and_gets_the_lead_menu(
-    sso_server: dict, provider: MockProvider, browser: Browser
+    sso_server: SsoServer, provider: MockProvider, browser: Browser
 ) -> None:
     base_url = sso_server["base_url"]
     email = DEMO_CREDENTIALS[Role.LEAD][0]
@@ -129,7 +138,7 @@ def test_a_lead_signs_in_through_the_provider_and_gets_the_lead_menu(
 
 
 def test_an_unknown_email_is_refused_plainly_and_audited(
-    sso_server: dict, provider: MockProvider, browser: Browser
+    sso_server: SsoServer, provider: MockProvider, browser: Browser
 ) -> None:
     provider.next_identity = {"email": "stranger@elsewhere.example", "email_verified": True}
     page = browser.new_context().new_page()
@@ -144,7 +153,7 @@ def test_an_unknown_email_is_refused_plainly_and_audited(
 
 @pytest.mark.parametrize("fault", ["forge_signature", "wrong_nonce", "wrong_audience"])
 def test_a_tampered_id_token_signs_nobody_in(
-    sso_server: dict, provider: MockProvider, browser: Browser, fault: str
+    sso_server: SsoServer, provider: MockProvider, browser: Browser, fault: str
 ) -> None:
     provider.next_identity = {"email": DEMO_CREDENTIALS[Role.ADMIN][0], "email_verified": True}
     setattr(provider, fault, True)
@@ -158,7 +167,7 @@ def test_a_tampered_id_token_signs_nobody_in(
 
 
 def test_an_expired_sign_in_must_sign_in_again(
-    sso_server: dict, provider: MockProvider, browser: Browser
+    sso_server: SsoServer, provider: MockProvider, browser: Browser
 ) -> None:
     """The provider's identity lasts as long as its id token: a new browser session (a
     reload) after ``exp`` is not signed in from the stale identity cookie."""

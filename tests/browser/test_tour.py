@@ -7,11 +7,13 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import func, select
 
+from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import Response, ResponseDraft
@@ -23,10 +25,21 @@ from tests.support.environment import make_settings, require_chromium
 pytestmark = pytest.mark.browser
 
 
+class DemoServer(TypedDict):
+    """The app serving a copy of the demo database, and the demo's links into it."""
+
+    base_url: str
+    tokens: list[str]  # survey links of the open wave
+    rater_tokens: list[str]
+    diary_tokens: list[str]
+    url: str  # the database
+    settings: Settings
+
+
 @pytest.fixture(scope="module")
 def demo_server(
     tmp_path_factory: pytest.TempPathFactory, demo_template: DemoDatabase
-) -> Iterator[dict]:
+) -> Iterator[DemoServer]:
     require_chromium()
     folder = tmp_path_factory.mktemp("browser")
     path = folder / "app.db"
@@ -58,7 +71,7 @@ def _n_answering_first_statement(page: Page) -> int:
 
 
 def test_the_first_request_of_a_fresh_server_is_routed_by_app_py(
-    demo_server: dict, page: Page
+    demo_server: DemoServer, page: Page
 ) -> None:
     """The first test of the module, so this is the server's first page request: serve.py
     decided the routing before it, so no page files are listed and app.py's sign-in shows
@@ -71,7 +84,7 @@ def test_the_first_request_of_a_fresh_server_is_routed_by_app_py(
 
 
 def test_staff_answer_through_a_link_and_the_executive_table_changes(
-    demo_server: dict, browser: Browser
+    demo_server: DemoServer, browser: Browser
 ) -> None:
     base_url, token = demo_server["base_url"], demo_server["tokens"][0]
     executive = browser.new_context().new_page()
@@ -113,7 +126,7 @@ def _choose(page: Page, key: str, label: str) -> None:
     settled(page)
 
 
-def _team_manager_agency_responses(server: dict) -> int:
+def _team_manager_agency_responses(server: DemoServer) -> int:
     database = Database.from_settings(server["settings"])
     with database.read() as session:
         count = session.scalar(
@@ -126,7 +139,7 @@ def _team_manager_agency_responses(server: dict) -> int:
 
 
 def test_staff_resume_a_multi_section_survey_from_the_same_link(
-    demo_server: dict, browser: Browser
+    demo_server: DemoServer, browser: Browser
 ) -> None:
     base_url, token = demo_server["base_url"], demo_server["tokens"][1]
     before = _team_manager_agency_responses(demo_server)
@@ -173,7 +186,7 @@ def test_staff_resume_a_multi_section_survey_from_the_same_link(
 
 
 def test_executive_filters_the_dashboard_and_downloads_the_report(
-    demo_server: dict, browser: Browser
+    demo_server: DemoServer, browser: Browser
 ) -> None:
     base_url = demo_server["base_url"]
     page = browser.new_context(accept_downloads=True).new_page()
@@ -202,7 +215,7 @@ def test_executive_filters_the_dashboard_and_downloads_the_report(
 
 
 def test_lead_imports_a_roster_and_sees_its_measures(
-    demo_server: dict, browser: Browser, tmp_path: Path
+    demo_server: DemoServer, browser: Browser, tmp_path: Path
 ) -> None:
     from tests.support.factories import ROSTER
 
@@ -235,7 +248,7 @@ def test_lead_imports_a_roster_and_sees_its_measures(
 
 
 def test_a_rater_scores_a_round_and_the_lead_sees_it_counted(
-    demo_server: dict, browser: Browser
+    demo_server: DemoServer, browser: Browser
 ) -> None:
     base_url, token = demo_server["base_url"], demo_server["rater_tokens"][0]
     rater = browser.new_context().new_page()
@@ -323,7 +336,7 @@ def _quick_add(page: Page, activity: str, minutes: int) -> None:
 
 
 def test_a_worker_fills_in_two_days_and_the_lead_time_use_changes(
-    demo_server: dict, browser: Browser
+    demo_server: DemoServer, browser: Browser
 ) -> None:
     import datetime as dt
 

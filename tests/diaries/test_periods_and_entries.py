@@ -74,8 +74,8 @@ def test_participants_come_from_the_latest_roster(db: Database, world: World) ->
         db, world.lead, world.organisation_id, [world.teams["Alpha"]], MONDAY
     )
     assert found.as_of == dt.date(2026, 2, 28)
-    assert found.participants == [
-        ParticipantInput("R1", world.teams["Alpha"], "Social worker", 0.8, pytest.approx(29.6))
+    assert found.participants == [  # pytest.approx stands in for the hours, 0.8 × 37
+        ParticipantInput("R1", world.teams["Alpha"], "Social worker", 0.8, pytest.approx(29.6))  # type: ignore[arg-type]
     ]
     launched = diaries.launch_period(
         db,

@@ -261,16 +261,16 @@ def test_confidence_beside_time_is_team_level_only(db: Database, world: World) -
             surveys.submit_response(db, survey_token(link), {"understanding": 9})
     choices = time_use.matching_waves(db, world.executive, period.period_id)
     assert [c.wave_id for c in choices] == [wave.wave_id] and choices[0].shared_teams == 2
-    link = time_use.confidence_beside_time(db, world.executive, period.period_id, wave.wave_id, K)
-    rows = {row.team: row for row in link.rows}
+    beside = time_use.confidence_beside_time(db, world.executive, period.period_id, wave.wave_id, K)
+    rows = {row.team: row for row in beside.rows}
     assert rows["Alpha"].time.direct_share == 40.0  # 4 × 120 / (4 × 300)
-    understanding = next(item for item in link.items if "principles" in item.lower())
+    understanding = next(item for item in beside.items if "principles" in item.lower())
     assert rows["Alpha"].top_shares[understanding] == 100.0
     assert rows["Beta"].time.direct_share == 10.0
     assert rows["Beta"].top_shares[understanding] is None
-    points = link.points(understanding)
+    points = beside.points(understanding)
     assert list(points["team"]) == ["Alpha"]
-    frame = link.frame(K)
+    frame = beside.frame(K)
     assert frame.loc["Alpha", f"{understanding}: % 7–10"] == "100.0%"
     assert frame.loc["Beta", f"{understanding}: % 7–10"] == "no responses"
     # With 2 Beta answers, Beta is hidden, and Alpha too (7 − 5 = Beta's 2 by subtraction).
@@ -344,16 +344,18 @@ def test_time_use_is_compared_with_other_authorities_where_five_contribute(
 
     for other, period in others:
         diaries.close_period(db, other.lead, period.period_id)
-    rows = {
+    by_label = {
         row.label: row
         for row in time_use.compare_with_others(db, world.executive, ours.period_id, K)
     }
-    direct = rows[time_use.DIRECT_ROW]
+    direct_row = by_label[time_use.DIRECT_ROW]
     # Five authorities with at least k recorders: 10 20 30 40 50 → quartiles 20, 30, 40.
-    assert (direct.others.contributors, direct.others.median) == (5, 30.0)
-    assert (direct.others.lower_quartile, direct.others.upper_quartile) == (20.0, 40.0)
-    assert direct.neighbours.median is None  # no statistical neighbours chosen
-    travel = rows[diary_codes().activity("travel").group]  # type: ignore[union-attr]
+    assert (direct_row.others.contributors, direct_row.others.median) == (5, 30.0)
+    assert (direct_row.others.lower_quartile, direct_row.others.upper_quartile) == (20.0, 40.0)
+    assert direct_row.neighbours.median is None  # no statistical neighbours chosen
+    travel_code = diary_codes().activity("travel")
+    assert travel_code is not None
+    travel = by_label[travel_code.group]
     # Travel: 90 80 60 70 50 → median 70.
     assert travel.own_share == 0.0 and travel.others.median == 70.0
     with pytest.raises(PermissionDenied):

@@ -399,9 +399,9 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
 _text_waves: dict[int, str] = {}
 
 
-def _text_wave_submit(db: Database, corpus: Corpus, comment: str) -> object:
+def _text_wave_submit(db: Database, corpus: Corpus, comment: str) -> None:
     """Submit a comment through a three-columns wave made (and dumped) in the fixture."""
-    return surveys.submit_response(
+    surveys.submit_response(
         db, _text_waves[corpus.world.organisation_id], {"working_well": comment}
     )
 
@@ -414,11 +414,12 @@ def with_text_wave(db: Database, corpus: Corpus) -> Corpus:
         version_id = session.scalar(
             select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
         )
+    assert version_id is not None
     launched = surveys.launch_wave(
         db,
         corpus.world.lead,
         organisation_id=corpus.world.organisation_id,
-        instrument_version_id=version_id,  # type: ignore[arg-type]
+        instrument_version_id=version_id,
         title="Columns",
         opens_on=TODAY,
         closes_on=TODAY,

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.errors import InvalidInput
 from sos_workforce.core.models import Answer, Response
 from sos_workforce.maintenance import backup_sqlite, integrity_problems
-from tests.support.factories import build_world, launch, token_of
+from tests.support.factories import World, build_world, launch, token_of
 
 ROOT = Path(__file__).resolve().parents[2]
+
+SqliteWorld = tuple[Database, World, str]  # the database, its world and its URL
 
 
 def _count(db: Database, model: type) -> int:
@@ -31,7 +34,7 @@ def _count(db: Database, model: type) -> int:
 
 
 @pytest.fixture
-def sqlite_world(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def sqlite_world(sqlite_url: str, tmp_path: Path) -> Iterator[SqliteWorld]:
     settings = Settings(database_url=sqlite_url, data_dir=tmp_path)
     database = Database.from_settings(settings)
     yield database, build_world(database, settings), sqlite_url
@@ -39,8 +42,8 @@ def sqlite_world(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-de
 
 
 def test_sigkill_during_submissions_loses_nothing_acknowledged(
-    sqlite_world, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    sqlite_world: SqliteWorld, tmp_path: Path
+) -> None:
     database, world, url = sqlite_world
     launched = launch(database, world, {"Alpha": 400})
     links = tmp_path / "links.txt"
@@ -72,7 +75,9 @@ def test_sigkill_during_submissions_loses_nothing_acknowledged(
     assert integrity_problems(Path(url.removeprefix("sqlite:///"))) == []
 
 
-def test_backup_while_in_use_restores_to_the_same_data(sqlite_world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_while_in_use_restores_to_the_same_data(
+    sqlite_world: SqliteWorld, tmp_path: Path
+) -> None:
     from sos_workforce import surveys
 
     database, world, url = sqlite_world
@@ -122,8 +127,8 @@ def _roster_csv(rows: int) -> bytes:
 
 
 def test_sigkill_inside_a_bulk_import_leaves_nothing_half_imported(
-    sqlite_world, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    sqlite_world: SqliteWorld, tmp_path: Path
+) -> None:
     import datetime as dt
     import json
 

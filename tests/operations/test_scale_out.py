@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
+from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.models import AnswerTally, InstrumentItem, Invitation, Response
 from tests.support.browser import running_app, settled
@@ -20,8 +22,15 @@ from tests.support.factories import build_world, launch, token_of
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
+class TwoApps(TypedDict):
+    apps: tuple[str, str]  # the base URLs of two app processes on one database
+    tokens: list[str]
+    wave_id: int
+    settings: Settings
+
+
 @pytest.fixture
-def two_apps(postgres_database: str, tmp_path: Path) -> Iterator[dict]:
+def two_apps(postgres_database: str, tmp_path: Path) -> Iterator[TwoApps]:
     require_chromium()
     empty_postgres(postgres_database)
     settings = make_settings(postgres_database, tmp_path)
@@ -55,7 +64,7 @@ def _answer_up_to_review(page: Page, base_url: str, token: str, score: int) -> N
 
 
 def test_two_app_processes_on_one_postgresql_lose_and_duplicate_nothing(
-    two_apps: dict, browser: Browser
+    two_apps: TwoApps, browser: Browser
 ) -> None:
     apps, tokens = two_apps["apps"], two_apps["tokens"]
     sent = 0

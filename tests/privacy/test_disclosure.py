@@ -150,7 +150,7 @@ def _views(
     parents: dict[int, int | None], people: dict[tuple[int, bool, bool], int], k: int
 ) -> list[tuple[int, tuple[int, ...]]]:
     """Every (group, filters) figure the dashboard would show: filters 0 = a, 1 = b."""
-    views = []
+    views: list[tuple[int, tuple[int, ...]]] = []
     for active in [(), (0,), (1,), (0, 1)]:
         rows = [(g, tuple((a, b)[i] for i in active), n) for (g, a, b), n in people.items()]
         views.extend((g, active) for g in suppress_filtered(parents, rows, k))

@@ -4,8 +4,10 @@ between authorities, on both databases."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -76,7 +78,9 @@ def _item_codes(db: Database, actor: Actor, round_id: int) -> dict[str, list[str
     return codes
 
 
-def _item_scores(codes: Mapping[str, list[str]], domain_scores: Mapping[str, float]) -> dict:
+def _item_scores(
+    codes: Mapping[str, list[str]], domain_scores: Mapping[str, float]
+) -> dict[str, int]:
     scores: dict[str, int] = {}
     for domain, score in domain_scores.items():
         first, second = codes[domain]
@@ -186,7 +190,9 @@ def test_three_rounds_give_the_hand_computed_rankings_and_sustainment_flags(
     assert dots.loc["Supervision", "Previous"] == 5 and dots.loc["Supervision", "Latest"] == 6.5
     assert dots.loc["Administrative support", "Change"] == -0.5
     wide = report.wide()
-    assert wide.loc["Learning strategy"].tolist() == [4, 7.5, 6]
+    learning_strategy = wide.loc["Learning strategy"]
+    assert isinstance(learning_strategy, pd.Series)
+    assert learning_strategy.tolist() == [4, 7.5, 6]
 
 
 def test_progress_places_rounds_on_the_phase_timeline(db: Database, world: World) -> None:
@@ -216,7 +222,9 @@ def test_no_closed_round_means_no_report(db: Database, world: World) -> None:
 # --- raters and consolidation ---------------------------------------------------------
 
 
-def _open_with_raters(db: Database, world: World, raters: Mapping[RaterRole, int]) -> tuple:
+def _open_with_raters(
+    db: Database, world: World, raters: Mapping[RaterRole, int]
+) -> tuple[int, dict[RaterRole, list[str]]]:
     opened = profiling.open_round(
         db,
         world.lead,
@@ -279,7 +287,7 @@ def test_links_are_hashed_and_scores_are_stored_by_role_only(db: Database, world
     ],
 )
 def test_bad_scores_are_refused_and_nothing_changes(
-    db: Database, world: World, scores: dict, message: str
+    db: Database, world: World, scores: dict[str, Any], message: str
 ) -> None:
     _, tokens = _open_with_raters(db, world, {RaterRole.LEADER: 1})
     token = tokens[RaterRole.LEADER][0]
@@ -456,9 +464,9 @@ def test_a_round_closes_only_when_every_item_is_agreed(db: Database, world: Worl
     ],
 )
 def test_opening_a_round_refuses_bad_input(
-    db: Database, world: World, changes: dict, message: str
+    db: Database, world: World, changes: dict[str, Any], message: str
 ) -> None:
-    arguments: dict = {
+    arguments: dict[str, Any] = {
         "organisation_id": world.organisation_id,
         "instrument_version_id": _version(db, world.lead),
         "title": "A round",
@@ -548,7 +556,11 @@ def test_timeline_phases_and_milestones(db: Database, world: World) -> None:
     ],
 )
 def test_bad_timelines_are_refused_and_nothing_changes(
-    db: Database, world: World, start: dt.date, phases: dict, message: str
+    db: Database,
+    world: World,
+    start: dt.date,
+    phases: dict[ImplementationPhase, dt.date],
+    message: str,
 ) -> None:
     with pytest.raises(InvalidInput, match=message):
         timeline.set_timeline(
@@ -701,7 +713,7 @@ def test_every_service_refuses_an_actor_of_another_organisation(
     )
     org = world.organisation_id
     outsider = other.lead
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: profiling.open_round(
             db,
             outsider,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
 from sos_workforce import diaries, surveys
 from sos_workforce.access import organisations
@@ -10,6 +11,9 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.reports.scrutiny import scrutiny_report
 from tests.support.factories import build_world, launch, token_of
+
+if TYPE_CHECKING:
+    from tests.support.apptest import DemoApp
 
 
 class _Structure(HTMLParser):
@@ -52,7 +56,7 @@ def test_report_is_accessible_discloses_suppression_and_escapes_text(
 
 
 def test_the_demo_report_covers_confidence_trends_retention_and_the_self_profile(
-    demo_app,  # type: ignore[no-untyped-def]
+    demo_app: DemoApp,
 ) -> None:
     from sos_workforce.access.auth import sign_in
     from sos_workforce.core.enums import Role

@@ -63,7 +63,7 @@ class _GraphWithExtraImport:
         self.real, self.importer, self.imported = real, importer, imported
 
     def build(self, **options: Any) -> grimp.ImportGraph:
-        graph = self.real.build(**options)
+        graph: grimp.ImportGraph = self.real.build(**options)
         graph.add_import(
             importer=self.importer,
             imported=self.imported,

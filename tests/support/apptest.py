@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,11 @@ APP = str(ROOT / "app.py")
 class DemoDatabase:
     url: str
     summary: DemoSummary
+
+
+# The ``demo_app`` fixture: a factory of AppTests of app.py on a copy of the demo database,
+# and that copy.
+DemoApp = tuple[Callable[[], AppTest], DemoDatabase]
 
 
 def registered(at: AppTest) -> set[str]:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
+from streamlit.testing.v1 import AppTest
 
 from sos_workforce import surveys
 from sos_workforce.core.db import Database
@@ -15,7 +16,7 @@ from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput
 from sos_workforce.reports.scrutiny import dashboard_workbook
 from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
-from tests.support.apptest import sign_in
+from tests.support.apptest import DemoApp, sign_in
 from tests.support.factories import World, launch, token_of
 
 # Option values of the grouping questions in sos_confidence v2.
@@ -112,13 +113,15 @@ def test_the_dashboard_workbook_holds_every_table_with_filters_noted(
     assert "Employment type = Agency" in notes
 
 
-def _respondents_shown(at) -> int:  # type: ignore[no-untyped-def]
+def _respondents_shown(at: AppTest) -> int:
     texts = [m.value for m in at.markdown if " respondents.**" in m.value]
     assert texts, "no band table shown"
-    return int(re.search(r"\*\*(\d+) respondents", texts[0]).group(1))  # type: ignore[union-attr]
+    shown = re.search(r"\*\*(\d+) respondents", texts[0])
+    assert shown, texts[0]
+    return int(shown.group(1))
 
 
-def test_executive_filters_the_dashboard_by_grouping_answers(demo_app) -> None:  # type: ignore[no-untyped-def]
+def test_executive_filters_the_dashboard_by_grouping_answers(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     assert not at.exception

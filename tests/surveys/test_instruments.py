@@ -1,5 +1,7 @@
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -44,13 +46,13 @@ def test_confidence_instrument_has_the_four_brent_statements() -> None:
         assert not item.required  # each may be skipped
 
 
-def _confidence_data() -> dict:
+def _confidence_data() -> dict[str, Any]:
     data = yaml.safe_load(CONFIDENCE.read_text())
     assert isinstance(data, dict)
     return data
 
 
-def _error_for(data: dict) -> str:
+def _error_for(data: dict[str, Any]) -> str:
     with pytest.raises(InvalidInput) as caught:
         parse_instrument(yaml.safe_dump(data, sort_keys=False), source="surveys/bad.yaml")
     return str(caught.value)
@@ -89,7 +91,9 @@ def test_error_names_file_line_field_and_reason() -> None:
         ),
     ],
 )
-def test_malformed_instruments_are_rejected_precisely(mutate, fragment: str) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_instruments_are_rejected_precisely(
+    mutate: Callable[[dict[str, Any]], object], fragment: str
+) -> None:
     data = _confidence_data()
     mutate(data)
     message = _error_for(data)
@@ -167,7 +171,7 @@ _TEXT = st.text(
 
 
 @st.composite
-def _instrument_data(draw: st.DrawFn) -> dict:
+def _instrument_data(draw: st.DrawFn) -> dict[str, Any]:
     counter = iter(range(1000))
     sections = []
     earlier_choices: list[tuple[str, list[int]]] = []
@@ -178,7 +182,7 @@ def _instrument_data(draw: st.DrawFn) -> dict:
             kind = draw(
                 st.sampled_from(["scale", "scaling", "single_choice", "multiple_choice", "text"])
             )
-            item: dict = {"code": code, "kind": kind, "text": draw(_TEXT)}
+            item: dict[str, Any] = {"code": code, "kind": kind, "text": draw(_TEXT)}
             if draw(st.booleans()):
                 item["required"] = True
             if kind in {"scale", "scaling"}:
@@ -222,7 +226,7 @@ def _instrument_data(draw: st.DrawFn) -> dict:
 
 @settings(max_examples=150, deadline=None)
 @given(_instrument_data())
-def test_generated_instruments_round_trip_through_their_files(data: dict) -> None:
+def test_generated_instruments_round_trip_through_their_files(data: dict[str, Any]) -> None:
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     definition = parse_instrument(text, source="gen.yaml")
     again = parse_instrument(dump_instrument(definition), source="dumped.yaml")
@@ -243,7 +247,7 @@ _BREAKAGES = [
 @settings(max_examples=80, deadline=None)
 @given(_instrument_data(), st.data())
 def test_broken_generated_instruments_name_the_line_and_the_field(
-    data: dict, pick: st.DataObject
+    data: dict[str, Any], pick: st.DataObject
 ) -> None:
     sections = data["sections"]
     s_index = pick.draw(st.integers(0, len(sections) - 1))

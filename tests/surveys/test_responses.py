@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any, TypedDict
 
 import pytest
 from sqlalchemy import func, inspect, select, update
@@ -111,7 +112,7 @@ def test_a_saved_draft_cannot_be_read_from_the_database_alone(db: Database, worl
     ],
 )
 def test_bad_answers_are_refused_and_change_nothing(
-    db: Database, world: World, answers: dict, message: str
+    db: Database, world: World, answers: dict[str, Any], message: str
 ) -> None:
     token = token_of(launch(db, world).links[0])
     with pytest.raises(InvalidInput, match=message):
@@ -271,9 +272,17 @@ def test_other_organisations_cannot_see_or_act(
     assert world.admin.may_access(world.organisation_id)
 
 
+class _LaunchBase(TypedDict):
+    organisation_id: int
+    instrument_version_id: int
+    title: str
+    base_url: str
+    today: dt.date
+
+
 def test_launch_validation(db: Database, world: World) -> None:
     today = dt.date.today()
-    base = {
+    base: _LaunchBase = {
         "organisation_id": world.organisation_id,
         "instrument_version_id": world.instrument_version_id,
         "title": "W",
@@ -288,9 +297,9 @@ def test_launch_validation(db: Database, world: World) -> None:
             closes_on=today - dt.timedelta(1),
             headcounts={world.teams["Alpha"]: 3},
             **base,
-        )  # type: ignore[arg-type]
+        )
     with pytest.raises(InvalidInput, match="at least one team"):
-        surveys.launch_wave(db, world.lead, opens_on=today, closes_on=today, headcounts={}, **base)  # type: ignore[arg-type]
+        surveys.launch_wave(db, world.lead, opens_on=today, closes_on=today, headcounts={}, **base)
     with pytest.raises(InvalidInput, match="between 1 and"):
         surveys.launch_wave(
             db,
@@ -299,7 +308,7 @@ def test_launch_validation(db: Database, world: World) -> None:
             closes_on=today,
             headcounts={world.teams["Alpha"]: 0},
             **base,
-        )  # type: ignore[arg-type]
+        )
     first = launch(db, world)
     with db.read() as session:
         title = session.scalars(select(Wave.title).where(Wave.id == first.wave_id)).one()
@@ -310,12 +319,12 @@ def test_launch_validation(db: Database, world: World) -> None:
             opens_on=today,
             closes_on=today,
             headcounts={world.teams["Alpha"]: 3},
-            **{**base, "title": title},  # type: ignore[arg-type]
+            **(base | {"title": title}),
         )
     with pytest.raises(InvalidInput, match="belong"):
         surveys.launch_wave(
             db, world.lead, opens_on=today, closes_on=today, headcounts={999_999: 3}, **base
-        )  # type: ignore[arg-type]
+        )
     assert _count(db, Invitation) == 9  # only the one good launch
 
 

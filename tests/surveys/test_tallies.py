@@ -28,7 +28,7 @@ def test_concurrent_submissions_to_one_team_keep_tallies_exact(
     ]
     errors: list[BaseException] = []
 
-    def worker(chunk: list[tuple[str, dict]]) -> None:
+    def worker(chunk: list[tuple[str, dict[str, int]]]) -> None:
         for token, answers in chunk:
             try:
                 surveys.submit_response(db, token, answers)

@@ -131,7 +131,9 @@ def test_trend_is_drawn_over_the_implementation_phases() -> None:
     )
     plain = trend_chart(Trend(points, [], [], []))
     assert plain is not None and plain.to_dict()["mark"]["type"] == "line"
-    layered = trend_chart(Trend(points, [], [], []), timeline).to_dict()  # type: ignore[union-attr]
+    with_timeline = trend_chart(Trend(points, [], [], []), timeline)
+    assert with_timeline is not None
+    layered = with_timeline.to_dict()
     marks = [
         layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
         for layer in layered["layer"]

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from sos_workforce import surveys
 from sos_workforce.core.config import Settings
@@ -20,11 +21,11 @@ from tests.support.factories import World, build_world, launch, token_of
 TODAY = dt.date.today()
 
 
-def _count(db: Database, model: type, *where: object) -> int:
+def _count(db: Database, model: type, *where: ColumnElement[bool]) -> int:
     with db.read() as session:
         query = select(func.count()).select_from(model)
         for condition in where:
-            query = query.where(condition)  # type: ignore[arg-type]
+            query = query.where(condition)
         return int(session.scalar(query) or 0)
 
 
@@ -182,9 +183,18 @@ def test_bad_roster_files_are_refused_row_by_row(
     assert _count(db, Wave) == 0
 
 
+class _LaunchBase(TypedDict):
+    organisation_id: int
+    instrument_version_id: int
+    title: str
+    opens_on: dt.date
+    closes_on: dt.date
+    base_url: str
+
+
 def test_launch_refuses_both_audiences_or_duplicates(db: Database, world: World) -> None:
     member = surveys.AudienceMember("SW1", world.teams["Alpha"])
-    base = {
+    base: _LaunchBase = {
         "organisation_id": world.organisation_id,
         "instrument_version_id": world.instrument_version_id,
         "title": "x",
@@ -195,11 +205,11 @@ def test_launch_refuses_both_audiences_or_duplicates(db: Database, world: World)
     with pytest.raises(InvalidInput, match="not both"):
         surveys.launch_wave(
             db, world.lead, audience=[member], headcounts={world.teams["Beta"]: 2}, **base
-        )  # type: ignore[arg-type]
+        )
     with pytest.raises(InvalidInput, match="twice"):
-        surveys.launch_wave(db, world.lead, audience=[member, member], **base)  # type: ignore[arg-type]
+        surveys.launch_wave(db, world.lead, audience=[member, member], **base)
     with pytest.raises(InvalidInput, match="nobody"):
-        surveys.launch_wave(db, world.lead, audience=[], **base)  # type: ignore[arg-type]
+        surveys.launch_wave(db, world.lead, audience=[], **base)
     assert _count(db, Wave) == 0 and _count(db, Invitation) == 0
 
 

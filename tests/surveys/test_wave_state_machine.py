@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -62,12 +63,14 @@ def _machine(db: Database, settings_: Settings) -> type[RuleBasedStateMachine]:
             )
             return launched.wave_id
 
-        def _expect(self, allowed: bool, action: object, error: type[Exception]) -> bool:
+        def _expect(
+            self, allowed: bool, action: Callable[[], object], error: type[Exception]
+        ) -> bool:
             if allowed:
-                action()  # type: ignore[operator]
+                action()
                 return True
             with pytest.raises(error):
-                action()  # type: ignore[operator]
+                action()
             return False
 
         @rule(wave_id=wave_refs)
