@@ -87,6 +87,10 @@ def import_dfe_file(
         if progress is not None:
             progress(0.5 * share)
 
+    with db.read() as session:  # the same file again: say so before reading it all
+        current_checksum = session.scalar(select(DfeFile.checksum).where(DfeFile.source == key))
+    if current_checksum == checksum:
+        return DfeImport(key, source_title(key), file_name, 0, 0, 0, created=False)
     if source is None:
         model = read_neighbour_model(text, file_name)
         rows, skipped, records, figures = model.authorities, 0, model.pairs, len(model.pairs)
@@ -98,7 +102,7 @@ def import_dfe_file(
     reading(1.0)
     with db.write() as session:
         current = session.scalar(select(DfeFile).where(DfeFile.source == key))
-        if current is not None and current.checksum == checksum:
+        if current is not None and current.checksum == checksum:  # imported meanwhile
             return DfeImport(key, source_title(key), file_name, rows, 0, skipped, created=False)
         replaced = None
         if current is not None:
