@@ -65,7 +65,7 @@ def draw_indicator(series: IndicatorSeries, report: OutcomeReport) -> None:
     definition = series.definition
     st.subheader(definition.label)
     st.caption(definition.description)
-    chart_column, table_column = st.columns([1, 1])
+    chart_column, table_column = st.columns([3, 2])
     with chart_column:
         if not draw_chart("outcome_chart", series, report.timeline):
             st.info("No figures to draw yet.")

@@ -170,7 +170,9 @@ def fictional_files(today: dt.date, seed: int = 2014) -> dict[str, bytes]:
 
             def level(name: str, area: _Area = area, step: int = step) -> float:
                 start, trend = area.levels[name]
-                return max(start + trend * step + rng.gauss(0, start * 0.03), 0.5)
+                # Year-to-year noise shrinks with the number of children, as it does.
+                noise = start * 0.03 * min(1.0, (60_000 / area.children) ** 0.5)
+                return max(start + trend * step + rng.gauss(0, noise), 0.5)
 
             rows["population"].append(
                 [*_geography(area, year), "Children aged 0 to 17 years", children]

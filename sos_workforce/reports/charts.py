@@ -570,16 +570,18 @@ def outcome_chart(
         .mark_line(point=True)
         .encode(
             x=alt.X("year_end:T", title=x_title, scale=alt.Scale(nice=False)),
+            # Not from zero: the lines are read for their course over the years, and the
+            # table beside the chart gives every figure.
             y=alt.Y(
                 "value:Q",
                 title="%" if definition.unit == "percent" else "Per 10,000 children",
+                scale=alt.Scale(zero=False),
             ),
             color=alt.Color(
                 "series:N",
                 sort=order,
                 scale=alt.Scale(domain=order, range=_OUTCOME_COLOURS[: len(order)]),
                 title=None,
-                legend=alt.Legend(orient="bottom", columns=2, labelLimit=300),
             ),
             strokeDash=alt.StrokeDash(
                 "series:N",
@@ -612,10 +614,14 @@ def outcome_chart(
                     ],
                 )
             )
-    return alt.LayerChart(
+    chart: alt.LayerChart = alt.LayerChart(
         layer=[*layers, lines],
-        title=definition.label,
-        height=260,
-        # Phases and series each keep their own legend.
+        height=240,
+        # The height is the plot's (legends and axes come on top of it, also where the page
+        # fits the chart to its column's width).
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        # Phases and series each keep their own legend, both under the chart so a narrow
+        # column (the table is beside it) keeps its width for the years.
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
-    )
+    ).configure_legend(orient="bottom", direction="vertical", columns=1, labelLimit=230)
+    return chart

@@ -501,6 +501,7 @@ class OutcomesSection:
     fictional: str
     paragraphs: list[str] = field(default_factory=list)
     blocks: list[OutcomeBlock] = field(default_factory=list)
+    source: str = ""
 
 
 def _outcomes_section(db: Database, actor: Actor, organisation_id: int) -> OutcomesSection:
@@ -531,13 +532,20 @@ def _outcomes_section(db: Database, actor: Actor, organisation_id: int) -> Outco
         figure = None
         if chart is not None and latest is not None:
             figure = ReportFigure(
-                chart_svg(chart),
+                chart_svg(chart.properties(width=600)),
                 f"Line chart of {series.definition.label.lower()} by year for "
                 f"{series.authority_name}, its statistical neighbours"
                 + (f", {series.region_name}" if series.region_name else "")
                 + " and England. "
                 + series.sentence(),
-                f"{series.definition.label}, with the implementation phases shaded.",
+                series.definition.label
+                + (", with the implementation phases shaded" if report.timeline.phases else "")
+                + (
+                    " and the Signs of Safety start marked"
+                    if report.timeline.sos_start_date
+                    else ""
+                )
+                + ".",
             )
         section.blocks.append(
             OutcomeBlock(
@@ -556,7 +564,7 @@ def _outcomes_section(db: Database, actor: Actor, organisation_id: int) -> Outco
             )
         )
     if report.files:
-        section.paragraphs.append(
+        section.source = (
             "Source: Department for Education, Explore Education Statistics ("
             + ", ".join(report.files)
             + "); contains public sector information licensed under the Open Government "
