@@ -81,15 +81,16 @@ def outcome_report(db: Database, actor: Actor, organisation_id: int) -> OutcomeR
         neighbours = tuple(model_neighbours(session, old)) if old else ()
         codes = {c for c in (old, *(n.old_la_code for n in neighbours)) if c is not None}
         new_codes = {new} if new is not None else set()
-        figures: dict[str, list[PublishedFigure]] = {}
+        # One read per DfE file, with every measure its indicators use.
+        measures: dict[str, set[str]] = {}
         for definition in definitions.indicators:
-            figures[definition.id] = published_figures(
-                session,
-                definition.source,
-                definition.measures,
-                old_la_codes=codes,
-                new_la_codes=new_codes,
+            measures.setdefault(definition.source, set()).update(definition.measures)
+        figures: dict[str, list[PublishedFigure]] = {
+            source: published_figures(
+                session, source, wanted, old_la_codes=codes, new_la_codes=new_codes
             )
+            for source, wanted in measures.items()
+        }
         population = published_figures(
             session,
             convention.source,
@@ -134,7 +135,7 @@ def outcome_report(db: Database, actor: Actor, organisation_id: int) -> OutcomeR
         build_series(
             definition,
             convention,
-            figures[definition.id],
+            figures[definition.source],
             population,
             authority=authority,
             authority_name=name,
