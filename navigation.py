@@ -52,6 +52,14 @@ PAGES: list[PageSpec] = [
         frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
     ),
     PageSpec(
+        "pages/outcomes.py",
+        "Outcomes",
+        ":material/monitoring:",
+        "outcomes",
+        "Results",
+        frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
+    ),
+    PageSpec(
         "pages/waves.py",
         "Survey waves",
         ":material/campaign:",

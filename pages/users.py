@@ -13,6 +13,7 @@ from sos_workforce.access import (
     list_organisations,
     list_teams,
     list_users,
+    set_la_codes,
 )
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, SosError
@@ -83,14 +84,60 @@ with organisations_tab:
         st.subheader("Add an organisation")
         org_name = st.text_input("Name", key="new_org_name")
         org_code = st.text_input("Short code (e.g. brent)", key="new_org_code")
+        old_code_column, new_code_column = st.columns(2)
+        org_old_la_code = old_code_column.text_input(
+            "DfE old LA code (optional, e.g. 304)",
+            key="new_org_old_la_code",
+            help="The 3-digit code DfE's statistical-neighbour model uses.",
+        )
+        org_new_la_code = new_code_column.text_input(
+            "DfE new LA code (optional, e.g. E09000005)", key="new_org_new_la_code"
+        )
         if st.form_submit_button("Add organisation"):
             try:
-                create_organisation(context.db, actor, org_name, org_code)
+                create_organisation(
+                    context.db,
+                    actor,
+                    org_name,
+                    org_code,
+                    old_la_code=org_old_la_code,
+                    new_la_code=org_new_la_code,
+                )
             except SosError as error:
                 st.error(str(error))
             else:
                 st.success(f"Added {org_name}.")
     organisation_id = selected_organisation()
+    selected = next((o for o in organisations if o.id == organisation_id), None)
+    if selected is not None:
+        st.subheader("DfE LA codes of the selected organisation")
+        st.caption(
+            "They link the organisation to DfE's published figures and statistical neighbours "
+            "on the Outcomes page. Leave blank to clear."
+        )
+        with st.form("la_codes"):
+            old_code_column, new_code_column = st.columns(2)
+            old_la_code = old_code_column.text_input(
+                "Old LA code (3 digits)", value=selected.old_la_code or "", key="org_old_la_code"
+            )
+            new_la_code = new_code_column.text_input(
+                "New LA code (ONS, E + 8 digits)",
+                value=selected.new_la_code or "",
+                key="org_new_la_code",
+            )
+            if st.form_submit_button("Save LA codes"):
+                try:
+                    set_la_codes(
+                        context.db,
+                        actor,
+                        selected.id,
+                        old_la_code=old_la_code,
+                        new_la_code=new_la_code,
+                    )
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.success(f"Saved the LA codes of {selected.name}.")
     if organisation_id is not None:
         teams = list_teams(context.db, actor, organisation_id)
         st.subheader("Teams of the selected organisation")

@@ -232,13 +232,28 @@ def org_add(
     name: Annotated[str, typer.Option(help="Full name of the authority.")],
     code: Annotated[str, typer.Option(help="Short code, e.g. brent.")],
     team: Annotated[list[str] | None, typer.Option(help="Team name (repeatable).")] = None,
+    old_la_code: Annotated[
+        str | None, typer.Option(help="DfE's 3-digit old LA code, e.g. 304.")
+    ] = None,
+    new_la_code: Annotated[
+        str | None, typer.Option(help="The ONS code (new LA code), e.g. E09000005.")
+    ] = None,
 ) -> None:
-    """Create an organisation, optionally with top-level teams."""
+    """Create an organisation, optionally with top-level teams and its DfE LA codes (they
+    link it to DfE's published figures on the Outcomes page)."""
     from sos_workforce.access import create_organisation, create_team
 
     database = _database()
     try:
-        organisation_id = create_organisation(database, None, name, code, bootstrap=True)
+        organisation_id = create_organisation(
+            database,
+            None,
+            name,
+            code,
+            old_la_code=old_la_code,
+            new_la_code=new_la_code,
+            bootstrap=True,
+        )
         for team_name in team or []:
             create_team(database, None, organisation_id, team_name, bootstrap=True)
     except SosError as error:

@@ -23,10 +23,13 @@ from sos_workforce.access.auth import (
     sign_in,
 )
 from sos_workforce.access.organisations import (
+    OrganisationSummary,
+    clean_la_codes,
     create_organisation,
     create_team,
     list_organisations,
     list_teams,
+    set_la_codes,
     team_tree,
 )
 from sos_workforce.access.sso import PROVIDER, streamlit_arguments
@@ -36,10 +39,12 @@ __all__ = [
     "Actor",
     "AuditFilter",
     "PROVIDER",
+    "OrganisationSummary",
     "ROLE_LABELS",
     "actor_for_sso_email",
     "audit",
     "auth",
+    "clean_la_codes",
     "create_organisation",
     "create_team",
     "create_user",
@@ -53,6 +58,7 @@ __all__ = [
     "record_event",
     "record_export",
     "require",
+    "set_la_codes",
     "sign_in",
     "sso",
     "streamlit_arguments",

@@ -78,6 +78,12 @@ class Organisation(Base):
     sos_start_date: Mapped[dt.date | None] = mapped_column(Date)
     retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The authority's codes in DfE's published files: the 3-digit old LA code (the key of
+    # the statistical-neighbour model) and the 9-character ONS code (new LA code). Unique
+    # indexes, not constraints: SQLite adds those without rebuilding the table (a rebuild
+    # would cascade-delete the organisation's children).
+    old_la_code: Mapped[str | None] = mapped_column(String(3), index=True, unique=True)
+    new_la_code: Mapped[str | None] = mapped_column(String(9), index=True, unique=True)
 
     teams: Mapped[list[Team]] = relationship(back_populates="organisation")
 
@@ -731,3 +737,82 @@ class DiaryImport(Base):
     source: Mapped[str] = mapped_column(String(200))
     rows: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- DfE's published statistics and the outcome indicators -------------------------------
+
+
+class DfeFile(Base):
+    """A DfE file imported once per deployment by an administrator (one per kind of file:
+    a newer release of the same file replaces the older one). ``checksum`` makes importing
+    the same file again a no-op; ``fictional`` marks the demo's invented series."""
+
+    __tablename__ = "dfe_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(60), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    checksum: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[int] = mapped_column(Integer)  # cells (or neighbour pairs) stored
+    fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DfeRow(Base):
+    """One row of a DfE tidy file: a year, an area and a breakdown, with its measures in
+    ``cells`` ({column: number, or DfE's code when the cell held one: c, x, z, low, k, u;
+    "" when blank}). A code is "not available", never 0. Rows are stored as published (one
+    row, not one per measure): an authority's series reads a few hundred of them."""
+
+    __tablename__ = "dfe_row"
+    __table_args__ = (
+        Index("ix_dfe_row_old_la_code", "file_id", "old_la_code"),
+        Index("ix_dfe_row_level", "file_id", "level"),
+    )
+
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("dfe_file.id", ondelete="CASCADE"), primary_key=True
+    )
+    time_period: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    breakdown: Mapped[str] = mapped_column(String(120), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20))  # national | regional | local_authority
+    # Combined authorities keep DfE's combined codes ("314 / 318").
+    old_la_code: Mapped[str | None] = mapped_column(String(40))
+    area_name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    cells: Mapped[dict[str, float | str]] = mapped_column(JSON)
+
+
+class DfeNeighbour(Base):
+    """DfE's statistical-neighbour model: an authority's neighbours by old LA code, nearest
+    first, with DfE's closeness words. One model applies to every year."""
+
+    __tablename__ = "dfe_neighbour"
+
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("dfe_file.id", ondelete="CASCADE"), primary_key=True
+    )
+    old_la_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    la_name: Mapped[str] = mapped_column(String(120))
+    neighbour_code: Mapped[str] = mapped_column(String(3))
+    closeness: Mapped[str] = mapped_column(String(40))
+
+
+class OutcomeDirection(Base):
+    """The direction an authority wants an outcome indicator to move; only then does the
+    outcomes page judge a change (better or worse than the neighbours' change)."""
+
+    __tablename__ = "outcome_direction"
+    __table_args__ = (CheckConstraint("direction IN ('higher', 'lower')", name="direction"),)
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    indicator_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10))

@@ -21,6 +21,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import Instrument, InstrumentVersion, Organisation, Wave
 from sos_workforce.devdata.diaries import seed_comparator_diary, seed_diaries
+from sos_workforce.devdata.outcomes import seed_outcomes
 from sos_workforce.devdata.profiling import seed_profiling
 from sos_workforce.startup import sync_instruments
 from sos_workforce.surveys import (
@@ -215,15 +216,17 @@ def seed_demo(
     diary_links = seed_diaries(
         db, settings, organisation_id=organisation_id, lead=lead, today=today, rng=rng
     )
+    admin = sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN])
     rater_links = seed_profiling(
         db,
         settings,
         organisation_id=organisation_id,
         lead=lead,
-        admin=sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN]),
+        admin=admin,
         today=today,
         rng=rng,
     )
+    seed_outcomes(db, organisation_id=organisation_id, admin=admin, today=today)
     return DemoSummary(
         organisation_id,
         closed.wave_id,

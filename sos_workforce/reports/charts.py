@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from sos_workforce.core.figures import ROUNDED_TOOLTIP, as_shown
+from sos_workforce.outcomes import IndicatorSeries
 from sos_workforce.profiling import ProgressReport, Timeline
 from sos_workforce.surveys import BandTable, BenchmarkRow, Trend
 
@@ -543,3 +544,84 @@ def latest_vs_previous_chart(frame: pd.DataFrame) -> alt.LayerChart | None:
     return alt.LayerChart(
         layer=[rule, dots], title="Latest round against the previous one", height=alt.Step(24)
     )
+
+
+# --- outcomes beside the implementation ---------------------------------------------------
+
+# Neither red nor green: a colour would read as a judgement, and the page judges nothing
+# unless the authority has set a direction (then in words, beside the table).
+_OUTCOME_COLOURS = ["#08519c", "#e6550d", "#756bb1", "#636363"]
+
+
+def outcome_chart(
+    series: IndicatorSeries, timeline: Timeline | None = None
+) -> alt.Chart | alt.LayerChart | None:
+    """One indicator over the years: the authority, its statistical neighbours' mean, its
+    region and England, with the SoS phases shaded and the start date marked. The same
+    figures, rounded as shown, are in ``series.table()``."""
+    frame = series.chart_frame()
+    if frame.empty:
+        return None
+    order = list(dict.fromkeys(frame["series"]))
+    definition = series.definition
+    x_title = "Year ending 31 March" if definition.period == "reporting_year" else "Mid-year"
+    lines = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("year_end:T", title=x_title, scale=alt.Scale(nice=False)),
+            # Not from zero: the lines are read for their course over the years, and the
+            # table beside the chart gives every figure.
+            y=alt.Y(
+                "value:Q",
+                title="%" if definition.unit == "percent" else "Per 10,000 children",
+                scale=alt.Scale(zero=False),
+            ),
+            color=alt.Color(
+                "series:N",
+                sort=order,
+                scale=alt.Scale(domain=order, range=_OUTCOME_COLOURS[: len(order)]),
+                title=None,
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                sort=order,
+                scale=alt.Scale(domain=order, range=[[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("series:N", title="Who"),
+                alt.Tooltip("year:N", title="Year"),
+                alt.Tooltip("shown:N", title=definition.label),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = []
+    if timeline is not None:
+        until = max(frame["year_end"]).date()
+        layers += phase_layers(timeline, until, x_title)
+        if timeline.sos_start_date is not None:
+            start = pd.DataFrame(
+                [{"start": pd.Timestamp(timeline.sos_start_date), "label": "SoS start"}]
+            )
+            layers.append(
+                alt.Chart(start)
+                .mark_rule(color="#1b1b1b", strokeWidth=1.5)
+                .encode(
+                    x=alt.X("start:T", scale=alt.Scale(nice=False)),
+                    tooltip=[
+                        alt.Tooltip("start:T", title="Signs of Safety start", format="%d %b %Y")
+                    ],
+                )
+            )
+    chart: alt.LayerChart = alt.LayerChart(
+        layer=[*layers, lines],
+        height=240,
+        # The height is the plot's (legends and axes come on top of it, also where the page
+        # fits the chart to its column's width).
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        # Phases and series each keep their own legend, both under the chart so a narrow
+        # column (the table is beside it) keeps its width for the years.
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+    ).configure_legend(orient="bottom", direction="vertical", columns=1, labelLimit=230)
+    return chart

@@ -19,11 +19,13 @@ from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import NotFound
 from sos_workforce.core.figures import as_shown, exact
 from sos_workforce.diaries import BENCHMARKS, compare_with_others, list_periods, time_use_report
+from sos_workforce.outcomes import CAUTION, CAUTION_HEADING, FICTIONAL, outcome_report
 from sos_workforce.profiling import get_timeline, progress_report
 from sos_workforce.reports.charts import (
     benchmark_chart,
     benchmark_frame,
     diverging_band_chart,
+    outcome_chart,
     team_heatmap_chart,
     time_share_chart,
     trend_chart,
@@ -480,6 +482,97 @@ def _self_profile_section(db: Database, actor: Actor, organisation_id: int) -> R
     return section
 
 
+@dataclass
+class OutcomeBlock:
+    heading: str
+    sentences: list[str]
+    figure: ReportFigure | None
+    table: ReportTable
+    notes: list[str]
+
+
+@dataclass
+class OutcomesSection:
+    """Rendered by its own template (``outcomes_section.html.j2``)."""
+
+    heading: str
+    caution_heading: str
+    caution: str
+    fictional: str
+    paragraphs: list[str] = field(default_factory=list)
+    blocks: list[OutcomeBlock] = field(default_factory=list)
+    source: str = ""
+
+
+def _outcomes_section(db: Database, actor: Actor, organisation_id: int) -> OutcomesSection:
+    """DfE's outcome indicators beside the implementation: a sentence in the shape of
+    Brent's report, a chart with the SoS phases and its numbers, and the change since the
+    start beside the neighbours' change; association, not effect."""
+    report = outcome_report(db, actor, organisation_id)
+    section = OutcomesSection(
+        "Outcomes beside the implementation",
+        CAUTION_HEADING,
+        CAUTION,
+        FICTIONAL if report.fictional else "",
+    )
+    if report.missing:
+        section.paragraphs.append(report.missing)
+    if report.neighbours:
+        section.paragraphs.append(
+            "Statistical neighbours (DfE's model): "
+            + ", ".join(f"{n.name} ({n.closeness.lower()})" for n in report.neighbours)
+            + ". The neighbours' figure is the mean of those with a figure that year."
+        )
+    for series in report.indicators:
+        frame = series.table()
+        if frame.empty:
+            continue
+        chart = outcome_chart(series, report.timeline)
+        latest = series.latest
+        figure = None
+        if chart is not None and latest is not None:
+            figure = ReportFigure(
+                chart_svg(chart.properties(width=600)),
+                f"Line chart of {series.definition.label.lower()} by year for "
+                f"{series.authority_name}, its statistical neighbours"
+                + (f", {series.region_name}" if series.region_name else "")
+                + " and England. "
+                + series.sentence(),
+                series.definition.label
+                + (", with the implementation phases shaded" if report.timeline.phases else "")
+                + (
+                    " and the Signs of Safety start marked"
+                    if report.timeline.sos_start_date
+                    else ""
+                )
+                + ".",
+            )
+        section.blocks.append(
+            OutcomeBlock(
+                series.definition.label,
+                [series.definition.description, series.sentence(), *series.comparison_sentences()],
+                figure,
+                ReportTable(
+                    f"{series.definition.label} by year",
+                    ["Year", *[str(c) for c in frame.columns]],
+                    [
+                        [str(year), *map(str, row)]
+                        for year, row in zip(frame.index, frame.to_numpy(), strict=True)
+                    ],
+                ),
+                [note for note in [series.population_note, *series.not_available_notes()] if note],
+            )
+        )
+    if report.files:
+        section.source = (
+            "Source: Department for Education, Explore Education Statistics ("
+            + ", ".join(report.files)
+            + "); contains public sector information licensed under the Open Government "
+            "Licence v3.0."
+        )
+    return section
+
+
 def scrutiny_report(
     db: Database,
     actor: Actor,
@@ -512,6 +605,7 @@ def scrutiny_report(
         produced=f"{today or dt.date.today():%d %B %Y}",
         k=k,
         sections=sections,
+        outcomes=_outcomes_section(db, actor, organisation_id),
     )
 
 

@@ -110,6 +110,23 @@ SERVICES: dict[str, Service] = {
     "access.organisations.create_team": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, f"Team {next(t.serial)}")
     ),
+    "access.organisations.set_la_codes": Service(
+        "admin",
+        lambda t, own: _one(t.a.organisation_id, old_la_code="304", new_la_code="E09000005"),
+    ),
+    # DfE's published statistics: imported once per deployment by administrators, read by
+    # anyone signed in (public figures, no organisation's data)
+    "dfe.imports.import_dfe_file": Service(
+        "admin", lambda t, own: _one("population.csv", DFE_POPULATION.encode())
+    ),
+    "dfe.imports.list_dfe_files": Service(
+        "shared", lambda t, own: _one(), lambda result, t: isinstance(result, list)
+    ),
+    # outcomes beside the implementation
+    "outcomes.report.outcome_report": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "outcomes.report.set_outcome_direction": Service(
+        "lead", lambda t, own: _one(t.a.organisation_id, "children_in_need_rate", "lower")
+    ),
     # benchmarks: organisation names are shared so authorities can pick neighbours
     "surveys.benchmarks.all_organisations": Service(
         "shared", lambda t, own: _one(), lambda result, t: all(o.name for o in result)
@@ -351,6 +368,11 @@ SERVICES: dict[str, Service] = {
         "reader", lambda t, own: _one(t.diary_period_id, t.wave_id, 5)
     ),
 }
+DFE_POPULATION = (
+    "time_period,geographic_level,country_code,region_code,region_name,old_la_code,"
+    "new_la_code,la_name,age_group,population_estimate\n"
+    "2016,National,E92000001,,,,,,Children aged 0 to 17 years,11671521\n"
+)
 INSTRUMENT = """\
 code: walk_check
 version: 1

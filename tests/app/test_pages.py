@@ -78,6 +78,7 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app: DemoApp, role:
                     "pages/audit.py": "Audit log",
                     "pages/time_use.py": "Time use",
                     "pages/diaries.py": "Time diaries",
+                    "pages/outcomes.py": "Outcomes beside the implementation",
                 }[page.path]
             )
         else:
@@ -91,6 +92,7 @@ def test_menus_match_the_product_roles() -> None:
         "pages/workforce.py",
         "pages/progress.py",
         "pages/time_use.py",
+        "pages/outcomes.py",
     }
     assert {p.path for p in pages_for(Role.EXECUTIVE)} == results
     assert {p.path for p in pages_for(Role.LEAD)} == results | {

@@ -28,6 +28,8 @@ DOMAINS = [
     "diaries",
     "workforce",
     "profiling",
+    "dfe",
+    "outcomes",
     "reports",
     "devdata",
 ]
@@ -91,6 +93,16 @@ class _GraphWithExtraImport:
         ),
         ("pages.dashboard", "sos_workforce.core.models", "Pages use public"),
         ("pages.waves", "sos_workforce.surveys.waves", "Pages use public"),
+        ("sos_workforce.dfe.reader", "sos_workforce.outcomes", "Layers of"),
+        ("sos_workforce.outcomes.report", "sos_workforce.reports", "Layers of"),
+        ("sos_workforce.workforce.measures", "sos_workforce.outcomes", "Layers of"),
+        ("pages.outcomes", "sos_workforce.outcomes.series", "Pages use public"),
+        (
+            "sos_workforce.reports.scrutiny",
+            "sos_workforce.outcomes.series",
+            "API of sos_workforce.outcomes",
+        ),
+        ("sos_workforce.outcomes.series", "sos_workforce.dfe.reader", "API of sos_workforce.dfe"),
     ],
 )
 def test_a_wrong_import_breaks_its_contract(
