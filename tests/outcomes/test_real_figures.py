@@ -235,7 +235,12 @@ def test_looked_after_uses_dfes_published_rate(real: RealData) -> None:
     series = _brent(real, "looked_after_rate")
     row = series.row_for(2025)
     assert row is not None
-    assert (row.authority.value, row.authority.numerator, row.authority.denominator) == (
+    figures: tuple[object, ...] = (
+        row.authority.value,
+        row.authority.numerator,
+        row.authority.denominator,
+    )
+    assert figures == (
         39,
         296,
         75001,

@@ -11,6 +11,7 @@ import pytest
 from sos_workforce.dfe import LOCAL_AUTHORITY, NATIONAL, REGIONAL, ModelNeighbour, PublishedFigure
 from sos_workforce.outcomes import (
     NOT_AVAILABLE,
+    IndicatorDefinition,
     IndicatorSeries,
     build_series,
     first_year_with_sos,
@@ -55,7 +56,7 @@ def _series(
     figures: list[PublishedFigure],
     start: dt.date | None = dt.date(2020, 6, 1),
     direction: str | None = None,
-    definition=PLANS,  # type: ignore[no-untyped-def]
+    definition: IndicatorDefinition = PLANS,
     population: list[PublishedFigure] | None = None,
 ) -> IndicatorSeries:
     return build_series(
