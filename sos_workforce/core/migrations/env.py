@@ -48,6 +48,28 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        _run_sqlite(connection)
+        return
+    _migrate(connection)
+
+
+def _run_sqlite(connection: Connection) -> None:
+    # Batch mode rebuilds a table by copying it and dropping the old one; SQLite's DROP
+    # TABLE deletes the rows first, so with foreign keys on every ON DELETE CASCADE child
+    # would go with it (rebuilding ``organisation`` would empty the database). The pragma
+    # only takes effect outside a transaction, hence the raw connection; integrity is
+    # checked before the migration is allowed to stand.
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _migrate(connection, check_foreign_keys=True)
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _migrate(connection: Connection, *, check_foreign_keys: bool = False) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -60,6 +82,10 @@ def _run(connection: Connection) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
             )
         context.run_migrations()
+        if check_foreign_keys:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"Migration left rows without their parent: {broken[:5]}")
 
 
 if context.is_offline_mode():
