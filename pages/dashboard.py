@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from sos_workforce.access import team_tree
-from sos_workforce.core.enums import Role
+from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes
 from sos_workforce.core.figures import as_shown
@@ -74,6 +74,9 @@ with report_column:
 
 def _filters(counts: WaveCounts) -> dict[str, str]:
     """Role / employment type / tenure pickers, for the grouping questions this survey asked."""
+    if counts.filters_withheld is not None:
+        st.info(counts.filters_withheld, icon=":material/filter_alt_off:")
+        return {}
     options = counts.filter_options()
     if not options:
         st.caption(
@@ -111,6 +114,20 @@ def confidence_block(wave: WaveSummary) -> None:
     )
     # Every rerun checks for new responses; the button lets people watch a live wave.
     refresh.button("Refresh results", icon=":material/refresh:", key="refresh_results")
+    if counts.status is WaveStatus.OPEN:
+        st.info(
+            f"Results update after every {counts.release_step} new answers in a team, so "
+            "nobody's answers can be picked out by comparing this page from one moment to "
+            "the next. Answers that arrived since the last update wait until then.",
+            icon=":material/schedule:",
+        )
+    elif counts.held_back:
+        st.info(
+            "A few answers that arrived after the last update are held back: adding fewer "
+            f"than {counts.release_step} to a team's figures would show what those people "
+            "said.",
+            icon=":material/lock:",
+        )
     filters = _filters(counts)
     if len(filters) > MAX_FILTERS:
         st.error(f"Combine at most {MAX_FILTERS} filters at a time, so no small group is exposed.")

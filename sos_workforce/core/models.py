@@ -30,6 +30,8 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from sos_workforce.core.enums import (
@@ -190,6 +192,14 @@ class Wave(Base):
     opens_on: Mapped[dt.date] = mapped_column(Date)
     closes_on: Mapped[dt.date] = mapped_column(Date)
     allow_identified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Results change only in steps of this many people (surveys.release); fixed at launch
+    # so a changed setting cannot shrink the steps of a wave already running.
+    release_step: Mapped[int] = mapped_column(SmallInteger, default=5, server_default="5")
+    # Off: nothing is released until the close, so no late answer is ever held back.
+    live_results: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # Set by a reopen: filtered tables are not offered again, since the closed figures of
+    # before and after could be compared cell by cell.
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     open_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -286,6 +296,32 @@ class ResponseDraft(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
     sealed_answers: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PendingResponse(Base):
+    """A submitted response waiting to enter the results (``surveys.release``).
+
+    Nothing points back to the invitation it spent: the id is random and, on SQLite, the
+    table has no rowid, so neither id nor storage order follows submission order. A row
+    leaves at the release that adds it, with at least ``release_step`` others of its team,
+    to the results tables in shuffled order and in a transaction of its own.
+    """
+
+    __tablename__ = "pending_response"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    staff_role: Mapped[str | None] = mapped_column(String(80))
+    employment_type: Mapped[str | None] = mapped_column(String(40))
+    tenure_band: Mapped[str | None] = mapped_column(String(40))
+    respondent_name: Mapped[str | None] = mapped_column(String(200))
+    respondent_email: Mapped[str | None] = mapped_column(String(320))
+    item_values: Mapped[list[list[int]]] = mapped_column(JSON)  # [item id, value] pairs
+    texts: Mapped[list[list[int | str]]] = mapped_column(JSON)  # [item id, comment] pairs
 
 
 class AuditEvent(Base):

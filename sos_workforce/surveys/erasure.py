@@ -23,6 +23,7 @@ from sos_workforce.core.models import (
     Answer,
     Invitation,
     Organisation,
+    PendingResponse,
     Response,
     ResponseDraft,
     TextAnswer,
@@ -69,14 +70,24 @@ def erase_respondent(db: Database, actor: Actor, organisation_id: int, email: st
             session.flush()
             if status is WaveStatus.CLOSED:
                 tallies.seal_wave(session, response.wave_id)
+        # Answers still waiting in the pool (or held back at a close) are in no figure yet.
+        pooled = session.execute(
+            delete(PendingResponse).where(
+                PendingResponse.wave_id.in_(
+                    select(Wave.id).where(Wave.organisation_id == organisation_id)
+                ),
+                func.lower(PendingResponse.respondent_email) == wanted,
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        found_count = len(found) + int(pooled or 0)
         record_event(
             session,
             actor,
             "respondent_erased",
             organisation_id=organisation_id,
-            count=len(found),
+            count=found_count,
         )
-        return len(found)
+        return found_count
 
 
 def purge_expired_waves(
@@ -108,6 +119,7 @@ def purge_expired_waves(
             delete(TextAnswer).where(TextAnswer.wave_id == wave_id)
         ).rowcount  # type: ignore[attr-defined]
         session.execute(delete(ResponseDraft).where(ResponseDraft.wave_id == wave_id))
+        session.execute(delete(PendingResponse).where(PendingResponse.wave_id == wave_id))
         session.execute(delete(Invitation).where(Invitation.wave_id == wave_id))
         waves += 1
         responses += int(deleted_responses or 0)

@@ -1,9 +1,10 @@
 """The staff side of a survey link: open it, save a draft, submit exactly once.
 
 Exactly-once: the link is spent by a conditional ``UPDATE … WHERE spent = false`` in the
-same transaction that stores the response, so of any number of concurrent submissions of
-one link exactly one sees a row updated; the rest are refused and store nothing. A
-response has no column linking it to its link and records the date only.
+same transaction that stores the answers in the pool, so of any number of concurrent
+submissions of one link exactly one sees a row updated; the rest are refused and store
+nothing. The pooled answers have no column linking them to their link and record the date
+only; they enter the results later, in steps of at least k (``release``).
 """
 
 from __future__ import annotations
@@ -21,21 +22,19 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, WaveStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.core.models import (
-    Answer,
     InstrumentItem,
     InstrumentVersion,
     Invitation,
     Organisation,
-    Response,
+    PendingResponse,
     ResponseDraft,
     Team,
-    TextAnswer,
     Wave,
     utcnow,
 )
 from sos_workforce.core.sealing import UnreadableDraft, seal, unseal
 from sos_workforce.core.security import hash_token, is_well_formed_token
-from sos_workforce.surveys import tallies
+from sos_workforce.surveys import release
 from sos_workforce.surveys.instruments import (
     ChoiceItem,
     InstrumentDefinition,
@@ -297,6 +296,7 @@ _SUBMIT_LOOKUP = (
         Wave.opens_on,
         Wave.closes_on,
         Wave.allow_identified,
+        Wave.release_step,
         Wave.instrument_version_id,
         InstrumentVersion.checksum,
         ResponseDraft.token_hash.label("draft"),
@@ -312,9 +312,7 @@ _SPEND = (
     .where(Invitation.id == bindparam("invitation_id"), Invitation.spent.is_(False))
     .values(spent=True)
 )
-_INSERT_RESPONSE = insert(Response)
-_INSERT_ANSWER = insert(Answer)
-_INSERT_TEXT = insert(TextAnswer)
+_INSERT_PENDING = insert(PendingResponse)
 _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.token_hash == bindparam("token_hash"))
 
 
@@ -352,7 +350,7 @@ def submit_response(
             raise InvalidInput("This survey is anonymous; names cannot be attached to it.")
         if connection.execute(_SPEND, {"invitation_id": link.id}).rowcount != 1:
             raise LinkRefused(_SPENT_LINK)
-        _store_response(
+        _pool_response(
             connection,
             link.wave_id,
             link.team_id,
@@ -367,9 +365,13 @@ def submit_response(
         # PostgreSQL one may be saved meanwhile, so the delete always runs there.
         if link.draft is not None or not db.is_sqlite:
             connection.execute(_DELETE_DRAFT, {"token_hash": token_hash})
+        ready = release.pooled_count(connection, link.wave_id, link.team_id) >= link.release_step
+    # A release runs in a transaction of its own, never the one that spent the link.
+    if ready:
+        release.release_quietly(db, link.wave_id)
 
 
-def _store_response(
+def _pool_response(
     connection: Connection,
     wave_id: int,
     team_id: int,
@@ -378,52 +380,24 @@ def _store_response(
     channel: Channel,
     identity: Identity | None,
     today: dt.date,
-) -> int:
+) -> None:
     groupings = validated.groupings
-    staff_role = groupings.get("staff_role")
-    employment_type = groupings.get("employment_type")
-    tenure_band = groupings.get("tenure_band")
-    inserted = connection.execute(
-        _INSERT_RESPONSE,
+    connection.execute(
+        _INSERT_PENDING,
         {
+            "id": release.new_pending_id(),
             "wave_id": wave_id,
             "team_id": team_id,
             "submitted_on": today,  # the date only: a time could be matched to a link's use
             "channel": channel,
-            "staff_role": staff_role,
-            "employment_type": employment_type,
-            "tenure_band": tenure_band,
+            "staff_role": groupings.get("staff_role"),
+            "employment_type": groupings.get("employment_type"),
+            "tenure_band": groupings.get("tenure_band"),
             "respondent_name": identity.name.strip()[:200] if identity else None,
             "respondent_email": (
                 identity.email.strip()[:320] if identity and identity.email else None
             ),
+            "item_values": [[item_ids[code], value] for code, value in validated.values],
+            "texts": [[item_ids[code], text] for code, text in validated.texts],
         },
-    ).inserted_primary_key
-    if inserted is None:  # pragma: no cover - a single-row INSERT always has a key
-        raise RuntimeError("The response was not stored.")
-    response_id: int = inserted[0]
-    item_values = [(item_ids[code], value) for code, value in validated.values]
-    if item_values:
-        connection.execute(
-            _INSERT_ANSWER,
-            [
-                {"response_id": response_id, "item_id": item_id, "value": value}
-                for item_id, value in item_values
-            ],
-        )
-    tallies.add_response(
-        connection,
-        wave_id,
-        team_id,
-        tallies.grouping_of(staff_role, employment_type, tenure_band),
-        item_values,
     )
-    if validated.texts:
-        connection.execute(
-            _INSERT_TEXT,
-            [
-                {"wave_id": wave_id, "team_id": team_id, "item_id": item_ids[code], "body": text}
-                for code, text in validated.texts
-            ],
-        )
-    return response_id

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, require, team_tree
 from sos_workforce.core.db import Database
-from sos_workforce.core.enums import Role
+from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.exports import frame_codebook, xlsx_bytes
 from sos_workforce.core.figures import as_shown, half_up, percent, wilson_interval
@@ -37,6 +37,7 @@ from sos_workforce.privacy import (
     suppress_filtered,
     suppress_tree,
 )
+from sos_workforce.surveys import release
 from sos_workforce.surveys.instruments import InstrumentDefinition, ScaleItem, definition_of
 
 TOO_FEW = "too few responses"
@@ -180,9 +181,34 @@ class WaveCounts:
     respondents: dict[int, int]
     cell_histograms: dict[Cell, dict[str, dict[int, int]]] = field(default_factory=dict)
     cell_respondents: dict[Cell, int] = field(default_factory=dict)
+    release_step: int = 5
+    status: WaveStatus = WaveStatus.CLOSED
+    reopened: bool = False
+    held_back: bool = False  # a closed wave keeps some late answers out of its figures
+
+    @property
+    def filters_withheld(self) -> str | None:
+        """Why filters are not offered for this wave, or None when they are. Filtered
+        groups cut across teams, so releases in steps of whole teams do not protect them:
+        they are shown only once, on the closed wave, and never after a reopen."""
+        if self.status is not WaveStatus.CLOSED:
+            return (
+                "Filters by role, employment type and time with the authority are offered "
+                "once the wave has closed: while it is open, comparing filtered figures "
+                "from one day to the next could show what one person said."
+            )
+        if self.reopened:
+            return (
+                "Filters are not offered for a wave that was reopened: its filtered figures "
+                "before and after could be compared to show what the late answers said."
+            )
+        return None
 
     def filter_options(self) -> dict[str, list[str]]:
-        """The answers given to each grouping question in this wave ("" = not answered)."""
+        """The answers given to each grouping question in this wave ("" = not answered);
+        none while filters are withheld."""
+        if self.filters_withheld is not None:
+            return {}
         options: dict[str, set[str]] = {name: set() for name in FILTER_FIELDS}
         for _team, *answers in self.cell_respondents:
             for name, answer in zip(FILTER_FIELDS, answers, strict=True):
@@ -270,6 +296,9 @@ class WaveCounts:
         return build_band_tables(self.definition, merged, respondents, k, hidden)
 
     def _filtered_tables(self, group: int, k: int, filters: dict[str, str]) -> list[BandTable]:
+        withheld = self.filters_withheld
+        if withheld is not None:
+            raise InvalidInput(withheld)
         unknown = set(filters) - set(FILTER_FIELDS)
         if unknown:
             raise InvalidInput(f"Unknown filter: {', '.join(sorted(unknown))}.")
@@ -353,6 +382,11 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
         respondents=dict(respondents),
         cell_histograms={cell: dict(items) for cell, items in cell_histograms.items()},
         cell_respondents=cell_respondents,
+        release_step=wave.release_step,
+        status=wave.status,
+        reopened=wave.reopened,
+        held_back=wave.status is WaveStatus.CLOSED
+        and release.held_back(session.connection(), wave.id),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, list_teams, record_event, require
+from sos_workforce.core.config import get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -39,9 +40,10 @@ from sos_workforce.core.tabular import (
     read_table,
 )
 from sos_workforce.privacy import GroupCount, gated_counts
-from sos_workforce.surveys import tallies
+from sos_workforce.surveys import release, tallies
 
 MAX_HEADCOUNT = 2000
+MIN_RELEASE_STEP = 3  # as Settings.min_group_size
 
 
 # --- waves ------------------------------------------------------------------------------
@@ -84,13 +86,23 @@ def launch_wave(
     base_url: str,
     allow_identified: bool = False,
     draft: bool = False,
+    release_step: int | None = None,
+    live_results: bool = True,
     today: dt.date | None = None,
 ) -> LaunchedWave:
     """Create a wave for the chosen teams and one single-use link per expected member of
     staff: either ``headcounts`` per team, or an ``audience`` roster (one link per person,
     the headcount is the roster's count per team). The plain links are returned once; only
-    their hashes are stored. A ``draft`` wave refuses responses until it is opened."""
+    their hashes are stored. A ``draft`` wave refuses responses until it is opened.
+
+    Results of the wave change in steps of ``release_step`` people (default: the minimum
+    group size in settings), fixed for the wave's life (``surveys.release``). Without
+    ``live_results`` nothing shows until the wave closes, and then every answer counts;
+    with them, a few answers that arrive after the last step may be held back at close."""
     require(actor, Role.LEAD, organisation_id=organisation_id)
+    step = release_step if release_step is not None else get_settings().min_group_size
+    if step < MIN_RELEASE_STEP:
+        raise InvalidInput(f"Results must be released in steps of at least {MIN_RELEASE_STEP}.")
     today = today or dt.date.today()
     if audience is not None:
         if headcounts:
@@ -142,6 +154,8 @@ def launch_wave(
             opens_on=opens_on,
             closes_on=closes_on,
             allow_identified=allow_identified,
+            release_step=step,
+            live_results=live_results,
             created_by_id=actor.user_id,
         )
         session.add(wave)
@@ -271,6 +285,9 @@ def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
             raise InvalidInput("This wave is already closed.")
         if wave.status is WaveStatus.DRAFT:
             raise InvalidInput("This wave has not been opened; discard the draft instead.")
+        # The last few of each team join the results only where no figure would move by
+        # fewer than k; the rest is held back (surveys.release).
+        release.release(session.connection(), wave.id, closing=True)
         wave.status = WaveStatus.CLOSED
         tallies.seal_wave(session, wave.id)
         record_event(
@@ -421,6 +438,7 @@ def reopen_wave(
             raise InvalidInput(f"Only a closed wave can be reopened; this one is {wave.status}.")
         wave.status = WaveStatus.OPEN
         wave.closes_on = closes_on
+        wave.reopened = True
         # The sealed whole-wave tallies describe a closed wave; they are rewritten on close.
         tallies.unseal_wave(session, wave.id)
         record_event(

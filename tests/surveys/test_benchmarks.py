@@ -22,13 +22,14 @@ from sos_workforce.surveys.benchmarks import (
     set_neighbours,
     spread,
 )
-from tests.support.factories import World, build_world, launch, token_of
+from tests.support.factories import World, build_world, launch, release_all, token_of
 
 
 def _wave_with_top_share(db: Database, world: World, in_top: int, total: int) -> int:
     launched = launch(db, world, {"Alpha": total})
     for index, link in enumerate(launched.links):
         surveys.submit_response(db, token_of(link), {"understanding": 9 if index < in_top else 2})
+    release_all(db, launched.wave_id)  # every answer counts here; steps: test_release.py
     return launched.wave_id
 
 
@@ -162,6 +163,7 @@ def test_erasure_reseals_the_item_counts(db: Database, settings: Settings) -> No
     )
     for token in tokens[1:]:
         surveys.submit_response(db, token, {"understanding": 2})
+    release_all(db, launched.wave_id)
     surveys.close_wave(db, world.lead, launched.wave_id)
     assert _sealed_items(db, launched.wave_id) == {"understanding": (6, 1)}
     survey_erasure.erase_respondent(db, world.admin, world.organisation_id, "erase.me@x.gov.uk")

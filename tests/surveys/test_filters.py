@@ -3,6 +3,7 @@ answers, under disclosure control; the dashboard workbook with trends and benchm
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -17,7 +18,7 @@ from sos_workforce.core.errors import InvalidInput
 from sos_workforce.reports.scrutiny import dashboard_workbook
 from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
 from tests.support.apptest import DemoApp, sign_in
-from tests.support.factories import World, launch, token_of
+from tests.support.factories import World, launch, release_all, token_of
 
 # Option values of the grouping questions in sos_confidence v2.
 SOCIAL_WORKER, TEAM_MANAGER = 1, 3
@@ -29,6 +30,12 @@ def _answer(db: Database, links: list[surveys.IssuedLink], people: list[dict[str
         surveys.submit_response(db, token_of(link), dict(answers))
 
 
+def _closed(db: Database, world: World, wave_id: int) -> None:
+    """Filters are offered on a closed wave only; every answer is in its results here."""
+    release_all(db, wave_id)
+    surveys.close_wave(db, world.lead, wave_id)
+
+
 def test_filters_split_by_the_respondents_own_answers(db: Database, world: World) -> None:
     launched = launch(db, world, {"Alpha": 12, "Beta": 12})
     alpha = [link for link in launched.links if link.team == "Alpha"]
@@ -38,6 +45,7 @@ def test_filters_split_by_the_respondents_own_answers(db: Database, world: World
     _answer(db, alpha[6:], [{"employment_type": AGENCY, "understanding": 3}] * 6)
     _answer(db, beta, [{"employment_type": PERMANENT, "understanding": 9}] * 6)
     _answer(db, beta[6:], [{"employment_type": AGENCY, "understanding": 2}] * 5)
+    _closed(db, world, launched.wave_id)
     counts = load_wave_counts(db, world.executive, launched.wave_id)
     assert counts.filter_options() == {"employment_type": ["Agency", "Permanent"]}
 
@@ -57,6 +65,36 @@ def test_filters_split_by_the_respondents_own_answers(db: Database, world: World
         counts.tables_for(WHOLE_WAVE, 5, {"favourite_colour": "red"})
 
 
+def test_filters_are_offered_only_on_a_closed_wave_never_reopened(
+    db: Database, world: World
+) -> None:
+    """Filtered groups cut across teams, so whole-team releases do not protect them from
+    differencing: they are shown once, at close, and not again after a reopen."""
+    launched = launch(db, world, {"Alpha": 12})
+    _answer(db, launched.links, [{"employment_type": PERMANENT, "understanding": 8}] * 10)
+    counts = load_wave_counts(db, world.executive, launched.wave_id)
+    assert counts.tables_for(WHOLE_WAVE, 5)[0].respondents == 10  # released in two steps
+    assert counts.filter_options() == {} and counts.filters_withheld is not None
+    with pytest.raises(InvalidInput, match="once the wave has closed"):
+        counts.tables_for(WHOLE_WAVE, 5, {"employment_type": "Permanent"})
+    surveys.close_wave(db, world.lead, launched.wave_id)
+    counts = load_wave_counts(db, world.executive, launched.wave_id)
+    assert counts.filter_options() == {"employment_type": ["Permanent"]}
+    assert counts.tables_for(WHOLE_WAVE, 5, {"employment_type": "Permanent"})[0].respondents == 10
+    surveys.reopen_wave(
+        db,
+        world.lead,
+        launched.wave_id,
+        reason="Two colleagues were away all fortnight",
+        closes_on=dt.date.today() + dt.timedelta(days=2),
+    )
+    surveys.close_wave(db, world.lead, launched.wave_id)
+    counts = load_wave_counts(db, world.executive, launched.wave_id)
+    assert counts.filter_options() == {}
+    with pytest.raises(InvalidInput, match="reopened"):
+        counts.tables_for(WHOLE_WAVE, 5, {"employment_type": "Permanent"})
+
+
 def test_a_filter_that_would_expose_a_small_cell_is_withheld(db: Database, world: World) -> None:
     launched = launch(db, world, {"Alpha": 12, "Beta": 12})
     alpha = [link for link in launched.links if link.team == "Alpha"]
@@ -65,6 +103,7 @@ def test_a_filter_that_would_expose_a_small_cell_is_withheld(db: Database, world
     _answer(db, alpha, [{"staff_role": SOCIAL_WORKER, "understanding": 7}] * 8)
     _answer(db, alpha[8:], [{"staff_role": TEAM_MANAGER, "understanding": 1}] * 2)
     _answer(db, beta, [{"staff_role": SOCIAL_WORKER, "understanding": 5}] * 10)
+    _closed(db, world, launched.wave_id)
     counts = load_wave_counts(db, world.executive, launched.wave_id)
     # Unfiltered, both teams show.
     assert counts.tables_for(world.teams["Alpha"], 5)[0].respondents == 10
@@ -93,6 +132,7 @@ def test_the_dashboard_workbook_holds_every_table_with_filters_noted(
             for i in range(24)
         ],
     )
+    _closed(db, world, launched.wave_id)
     data = dashboard_workbook(
         db,
         world.executive,
@@ -125,6 +165,13 @@ def test_executive_filters_the_dashboard_by_grouping_answers(demo_app: DemoApp) 
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     assert not at.exception
+    # The open wave offers no filters (comparing days could show one person's answers).
+    assert not [box for box in at.selectbox if box.key == "dashboard_filter_employment_type"]
+    assert any("once the wave has closed" in info.value for info in at.info)
+    waves = at.selectbox(key="dashboard_wave")
+    at = waves.select_index(
+        next(i for i, label in enumerate(waves.options) if "last year" in label)
+    ).run()
     box = at.selectbox(key="dashboard_filter_employment_type")
     assert box.options == ["Everyone", "Agency", "Permanent"]
     assert _respondents_shown(at) > 0

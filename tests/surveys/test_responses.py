@@ -19,7 +19,14 @@ from sos_workforce.core.sealing import UnreadableDraft, unseal
 from sos_workforce.core.security import hash_token
 from sos_workforce.surveys.responses import DRAFT_PURPOSE
 from sos_workforce.surveys.results import wave_band_tables
-from tests.support.factories import World, build_world, launch, token_of
+from tests.support.factories import (
+    World,
+    build_world,
+    launch,
+    release_all,
+    stored_responses,
+    token_of,
+)
 
 
 def _count(db: Database, model: type) -> int:
@@ -44,7 +51,8 @@ def test_launch_issues_one_hashed_link_per_person(db: Database, world: World) ->
 
 
 def test_staff_answer_once_and_the_link_is_spent(db: Database, world: World) -> None:
-    token = token_of(launch(db, world).links[0])
+    launched = launch(db, world)
+    token = token_of(launched.links[0])
     form = surveys.open_survey(db, token)
     assert form.team == "Alpha"
     assert {"understanding", "integration", "advise_colleagues", "train_colleagues"} <= {
@@ -57,7 +65,8 @@ def test_staff_answer_once_and_the_link_is_spent(db: Database, world: World) -> 
         surveys.submit_response(db, token, {"understanding": 1})
     with pytest.raises(LinkRefused, match="already been used"):
         surveys.open_survey(db, token)
-    assert _count(db, Response) == 1
+    assert stored_responses(db) == 1
+    release_all(db, launched.wave_id)
     with db.read() as session:
         values = sorted(session.scalars(select(Answer.value)))
     assert values == [3, 8]  # the skipped item stores nothing
@@ -76,7 +85,7 @@ def test_submitting_deletes_the_links_draft_and_only_that(db: Database, world: W
         kept = set(session.scalars(select(ResponseDraft.token_hash)))
     assert kept == {hash_token(second)}  # the answers under the spent link are gone
     surveys.submit_response(db, token_of(links[2]), {"understanding": 5})  # no draft
-    assert _count(db, ResponseDraft) == 1 and _count(db, Response) == 2
+    assert _count(db, ResponseDraft) == 1 and stored_responses(db) == 2
 
 
 def test_a_saved_draft_cannot_be_read_from_the_database_alone(db: Database, world: World) -> None:
@@ -117,9 +126,9 @@ def test_bad_answers_are_refused_and_change_nothing(
     token = token_of(launch(db, world).links[0])
     with pytest.raises(InvalidInput, match=message):
         surveys.submit_response(db, token, answers)
-    assert _count(db, Response) == 0 and _count(db, Answer) == 0
+    assert stored_responses(db) == 0 and _count(db, Answer) == 0
     surveys.submit_response(db, token, {"understanding": 5})  # link still usable
-    assert _count(db, Response) == 1
+    assert stored_responses(db) == 1
 
 
 @pytest.mark.parametrize("token", ["", "x" * 500, "not a token!", "A" * 22, "../../etc/passwd"])
@@ -129,7 +138,7 @@ def test_tampered_or_unknown_links_are_refused(db: Database, world: World, token
         surveys.open_survey(db, token)
     with pytest.raises(LinkRefused, match="not valid"):
         surveys.submit_response(db, token, {"understanding": 5})
-    assert _count(db, Response) == 0
+    assert stored_responses(db) == 0
 
 
 def test_closed_and_future_waves_refuse_responses(db: Database, world: World) -> None:
@@ -144,13 +153,14 @@ def test_closed_and_future_waves_refuse_responses(db: Database, world: World) ->
     later = dt.date.today() + dt.timedelta(days=15)
     with pytest.raises(LinkRefused, match="closed"):
         surveys.submit_response(db, token_of(expired.links[0]), {"understanding": 5}, today=later)
-    assert _count(db, Response) == 0
+    assert stored_responses(db) == 0
 
 
 def test_twenty_concurrent_submissions_of_one_link_store_exactly_one(
     db: Database, world: World
 ) -> None:
-    token = token_of(launch(db, world).links[0])
+    launched = launch(db, world)
+    token = token_of(launched.links[0])
     barrier = threading.Barrier(20)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -173,6 +183,8 @@ def test_twenty_concurrent_submissions_of_one_link_store_exactly_one(
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["refused"] * 19 + ["stored"]
+    assert stored_responses(db) == 1
+    release_all(db, launched.wave_id)
     assert _count(db, Response) == 1 and _count(db, Answer) == 2
 
 
@@ -217,6 +229,7 @@ def test_response_counts_band_small_counts_and_their_complements(
     beta_links = [link for link in launched.links if link.team == "Beta"]
     for link in alpha_links[:alpha] + beta_links[:beta]:
         surveys.submit_response(db, token_of(link), {"understanding": 5})
+    release_all(db, launched.wave_id)
     rates = surveys.response_rates(db, world.lead, launched.wave_id, min_group_size=5)
     by_team = {rate.team: rate for rate in rates.teams}
     assert (by_team["Alpha"].responses, by_team["Beta"].responses) == (shown_alpha, shown_beta)
@@ -232,6 +245,7 @@ def test_band_table_from_stored_answers(db: Database, world: World) -> None:
     values = [2, 5, 5, 8, 9, 10, 10]
     for link, value in zip(launched.links, values, strict=True):
         surveys.submit_response(db, token_of(link), {"understanding": value, "integration": 9})
+    release_all(db, launched.wave_id)
     [table] = wave_band_tables(db, world.executive, launched.wave_id, min_group_size=5)
     understanding = table.rows[0]
     assert understanding.n == 7
@@ -330,9 +344,14 @@ def test_launch_validation(db: Database, world: World) -> None:
 
 def test_waves_list_and_close(db: Database, world: World) -> None:
     launched = launch(db, world)
-    surveys.submit_response(db, token_of(launched.links[0]), {"understanding": 5})
+    alpha = [link for link in launched.links if link.team == "Alpha"]
+    for link in alpha[:4]:
+        surveys.submit_response(db, token_of(link), {"understanding": 5})
     [wave] = surveys.list_waves(db, world.executive, world.organisation_id)
-    assert (wave.status, wave.responses, wave.expected) == (WaveStatus.OPEN, 1, 9)
+    assert (wave.status, wave.responses, wave.expected) == (WaveStatus.OPEN, 0, 9)  # pooled
+    surveys.submit_response(db, token_of(alpha[4]), {"understanding": 5})
+    [wave] = surveys.list_waves(db, world.executive, world.organisation_id)
+    assert wave.responses == 5  # released together, the fifth with the first four
     surveys.close_wave(db, world.lead, launched.wave_id)
     with pytest.raises(InvalidInput, match="already closed"):
         surveys.close_wave(db, world.lead, launched.wave_id)
@@ -345,6 +364,7 @@ def test_team_tables_hide_groups_derivable_by_subtraction(db: Database, world: W
     launched = launch(db, world, {"Alpha": 6, "Beta": 3})
     for link in launched.links:  # everyone answers: Alpha 6, Beta 3
         surveys.submit_response(db, token_of(link), {"understanding": 9})
+    release_all(db, launched.wave_id)
     whole = wave_band_tables(db, world.executive, launched.wave_id, min_group_size=5)[0]
     assert whole.respondents == 9 and whole.rows[0].n == 9
     # Beta (3) is under 5; Alpha (6) would reveal Beta as 9 - 6: both withheld.
@@ -377,6 +397,7 @@ def test_team_tables_show_groups_that_are_safe(db: Database, world: World) -> No
     launched = launch(db, world, {"Alpha": 6, "Beta": 5})
     for index, link in enumerate(launched.links):
         surveys.submit_response(db, token_of(link), {"understanding": 9 if index % 2 else 2})
+    release_all(db, launched.wave_id)
     [alpha] = wave_band_tables(
         db, world.executive, launched.wave_id, min_group_size=5, team_ids=[world.teams["Alpha"]]
     )
@@ -397,6 +418,7 @@ def test_workbook_export_applies_the_same_suppression(db: Database, world: World
     launched = launch(db, world, {"Alpha": 6, "Beta": 3})
     for link in launched.links:
         surveys.submit_response(db, token_of(link), {"understanding": 9})
+    release_all(db, launched.wave_id)
     data = wave_workbook(load_wave_counts(db, world.lead, launched.wave_id), WHOLE_WAVE, 5)
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     by_team = list(workbook["By team"].iter_rows(values_only=True))

@@ -13,7 +13,7 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database, make_engine, upgrade
 from sos_workforce.surveys.results import wave_band_tables
 from tests.support.database import recount
-from tests.support.factories import build_world, launch, token_of
+from tests.support.factories import build_world, launch, release_all, stored_responses, token_of
 
 
 def test_concurrent_submissions_to_one_team_keep_tallies_exact(
@@ -41,6 +41,8 @@ def test_concurrent_submissions_to_one_team_keep_tallies_exact(
     for thread in threads:
         thread.join()
     assert errors == []
+    assert stored_responses(db) == 80  # in the results or waiting for the next step
+    release_all(db, launched.wave_id)
     _, people = recount(db)
     assert sum(people.values()) == 80
 

@@ -12,26 +12,27 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.errors import PermissionDenied
 from sos_workforce.surveys.instruments import load_instrument_file, register
 from sos_workforce.surveys.trends import instrument_trend
-from tests.support.factories import build_world, launch, token_of
+from tests.support.factories import build_world, launch, release_all, token_of
 
 
 def _answer(
-    db: Database, links: list[surveys.IssuedLink], tops: dict[str, int], day: dt.date
+    db: Database, launched: surveys.LaunchedWave, tops: dict[str, int], day: dt.date
 ) -> None:
     """Everyone answers each item; the first ``tops[item]`` answer 9, the rest 2."""
-    for index, link in enumerate(links):
+    for index, link in enumerate(launched.links):
         answers = {code: 9 if index < count else 2 for code, count in tops.items()}
         surveys.submit_response(db, token_of(link), answers, today=day)
+    release_all(db, launched.wave_id)  # every answer counts here; steps: test_release.py
 
 
 def test_trend_compares_only_compatible_items(db: Database, settings: Settings) -> None:
     world = build_world(db, settings)
     start = dt.date.today() - dt.timedelta(days=300)
     wave_a = launch(db, world, {"Alpha": 10}, today=start)
-    _answer(db, wave_a.links, {"understanding": 4, "integration": 5, "train_colleagues": 2}, start)
+    _answer(db, wave_a, {"understanding": 4, "integration": 5, "train_colleagues": 2}, start)
     mid = start + dt.timedelta(days=100)
     wave_b = launch(db, world, {"Alpha": 10}, today=mid)
-    _answer(db, wave_b.links, {"understanding": 7, "integration": 5, "train_colleagues": 3}, mid)
+    _answer(db, wave_b, {"understanding": 7, "integration": 5, "train_colleagues": 3}, mid)
     # Version 3 rewords "integration": answers are no longer comparable. (The factory
     # launches version 2, which only adds grouping questions: its items join version 1's.)
     v1 = load_instrument_file(settings.surveys_dir / "sos_confidence.yaml")
@@ -56,7 +57,7 @@ def test_trend_compares_only_compatible_items(db: Database, settings: Settings) 
         from sos_workforce.core.models import Wave
 
         session.get_one(Wave, wave_c.wave_id).instrument_version_id = version_3
-    _answer(db, wave_c.links, {"understanding": 12, "integration": 3, "train_colleagues": 6}, late)
+    _answer(db, wave_c, {"understanding": 12, "integration": 3, "train_colleagues": 6}, late)
 
     trend = instrument_trend(db, world.executive, world.organisation_id, "sos_confidence", 5)
     by = {(p.wave_id, p.item_code): p for p in trend.points}
@@ -84,9 +85,9 @@ def test_change_hidden_when_respondents_move_by_fewer_than_k(
     world = build_world(db, settings)
     start = dt.date.today() - dt.timedelta(days=100)
     first = launch(db, world, {"Alpha": 10}, today=start)
-    _answer(db, first.links, {"understanding": 5}, start)
+    _answer(db, first, {"understanding": 5}, start)
     second = launch(db, world, {"Alpha": 11}, today=start + dt.timedelta(days=50))
-    _answer(db, second.links, {"understanding": 6}, start + dt.timedelta(days=50))
+    _answer(db, second, {"understanding": 6}, start + dt.timedelta(days=50))
     trend = instrument_trend(db, world.lead, world.organisation_id, "sos_confidence", 5)
     latest = [
         p for p in trend.points if p.wave_id == second.wave_id and p.item_code == "understanding"
