@@ -31,7 +31,7 @@ from sos_workforce.surveys.trends import instrument_trend
 from tests.support.diary_factories import MONDAY as DIARY_MONDAY
 from tests.support.diary_factories import fill as diary_fill
 from tests.support.diary_factories import launch as diary_launch
-from tests.support.factories import World, build_world, launch, token_of
+from tests.support.factories import World, build_world, launch, release_all, token_of
 
 TODAY = dt.date.today()
 DAY = dt.timedelta(days=1)
@@ -66,10 +66,12 @@ def test_purge_deletes_raw_rows_past_retention_and_keeps_every_result(
             identity=surveys.Identity("Named Person", "n@x.gov.uk") if index == 0 else None,
             today=opened,
         )
+    release_all(db, old.wave_id)  # every answer in the results (held back: test_release)
     surveys.close_wave(db, world.lead, old.wave_id)
     recent = launch(db, world, {"Alpha": 6})
     for link in recent.links:
         surveys.submit_response(db, token_of(link), {"understanding": 9})
+    release_all(db, recent.wave_id)
     surveys.close_wave(db, world.lead, recent.wave_id)
     before_old, before_recent = (
         _results(db, world, old.wave_id),

@@ -30,7 +30,7 @@ from sos_workforce.profiling.progress import (
     progress_report,
     readiness,
 )
-from tests.support.factories import World, build_world, launch, token_of
+from tests.support.factories import World, build_world, launch, release_all, token_of
 
 DOMAINS = [
     "practice",
@@ -595,6 +595,7 @@ def test_readiness_puts_team_confidence_beside_the_profile(db: Database, world: 
     small = launch(db, world, {"Alpha": 6, "Beta": 3})
     for link in small.links:
         surveys.submit_response(db, token_of(link), answers)
+    release_all(db, small.wave_id)
     _three_rounds(db, world)
     # Beta has 3 answers; Alpha's 6 would reveal Beta as the whole wave (9) minus Alpha, so
     # complementary suppression withholds both.
@@ -607,6 +608,7 @@ def test_readiness_puts_team_confidence_beside_the_profile(db: Database, world: 
     large = launch(db, world, {"Alpha": 6, "Beta": 5})
     for link in large.links:
         surveys.submit_response(db, token_of(link), answers)
+    release_all(db, large.wave_id)
     result = readiness(db, world.executive, world.organisation_id, large.wave_id, min_group_size=5)
     teams = result.teams.set_index("Team")
     assert teams.loc["Alpha", "Respondents"] == "6"
@@ -631,6 +633,7 @@ def test_readiness_rows_include_sub_teams(db: Database, world: World) -> None:
     wave = launch(db, world, {"Alpha": 6, "Alpha North": 6, "Beta": 6})
     for link in wave.links:
         surveys.submit_response(db, token_of(link), {"understanding": 8})
+    release_all(db, wave.wave_id)
     result = readiness(db, world.executive, world.organisation_id, wave.wave_id, min_group_size=5)
     teams = result.teams.set_index("Team")
     assert teams.loc["Alpha", "Respondents"] == "12"

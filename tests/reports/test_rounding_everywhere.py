@@ -16,7 +16,7 @@ from sos_workforce.surveys import benchmark_wave
 from sos_workforce.workforce import import_roster, snapshot_report
 from tests.support.diary_factories import MONDAY, fill
 from tests.support.diary_factories import launch as launch_diary
-from tests.support.factories import World, build_world, launch, token_of
+from tests.support.factories import World, build_world, launch, release_all, token_of
 
 K = 3
 AS_OF = dt.date(2024, 9, 30)
@@ -40,6 +40,7 @@ def _wave(db: Database, world: World, in_top: int, answering: int) -> int:
     launched = launch(db, world, {"Alpha": answering})
     for index, link in enumerate(launched.links):
         surveys.submit_response(db, token_of(link), {"understanding": 9 if index < in_top else 2})
+    release_all(db, launched.wave_id)  # every answer counts here; steps: test_release.py
     return launched.wave_id
 
 

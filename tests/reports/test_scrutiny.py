@@ -10,7 +10,7 @@ from sos_workforce.access import organisations
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.reports.scrutiny import scrutiny_report
-from tests.support.factories import build_world, launch, token_of
+from tests.support.factories import build_world, launch, release_all, token_of
 
 if TYPE_CHECKING:
     from tests.support.apptest import DemoApp
@@ -39,6 +39,7 @@ def test_report_is_accessible_discloses_suppression_and_escapes_text(
     launched = launch(db, world, {"Alpha": 7, "Beta": 6, "hostile": 2})
     for index, link in enumerate(launched.links):
         surveys.submit_response(db, token_of(link), {"understanding": 9 if index % 3 else 3})
+    release_all(db, launched.wave_id)
     html = scrutiny_report(db, world.executive, world.organisation_id, launched.wave_id, 5)
     parsed = _Structure()
     parsed.feed(html)

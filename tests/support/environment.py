@@ -24,10 +24,18 @@ def skip_or_fail(reason: str) -> None:
 
 
 def empty_postgres(url: str) -> None:
+    """Every table emptied and every id sequence restarted, as in a fresh database.
+    DELETE of a test's few rows is several times faster than TRUNCATE, which replaces
+    each table's files (about 0.4 s for the whole schema)."""
     engine = make_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(text(f'DELETE FROM "{table.name}"'))  # noqa: S608 - our names
+        sequences = connection.scalars(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+        ).all()
+        for sequence in sequences:
+            connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
     engine.dispose()
 
 
