@@ -6,6 +6,7 @@ Pages and other domains import from here, never from the modules inside."""
 
 from sos_workforce.mail.addresses import is_valid_address, normalise_address
 from sos_workforce.mail.outbox import (
+    HELD,
     FailedDelivery,
     Outgoing,
     SendLog,
@@ -17,6 +18,7 @@ from sos_workforce.mail.outbox import (
     recipients_of,
     remember_recipients,
     retire_failed,
+    schedule,
     send_log,
 )
 from sos_workforce.mail.sender import (
@@ -40,6 +42,7 @@ from sos_workforce.mail.templates import (
 __all__ = [
     "DIARY_INVITATION",
     "FailedDelivery",
+    "HELD",
     "MailNotConfigured",
     "MailTemplate",
     "Outgoing",
@@ -61,6 +64,7 @@ __all__ = [
     "render",
     "retire_failed",
     "retry_delay",
+    "schedule",
     "send_due",
     "send_log",
     "send_now",

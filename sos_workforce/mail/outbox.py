@@ -7,6 +7,7 @@ unit of work; they take a ``Session`` and never an actor.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -96,6 +97,10 @@ def remember_recipients(
     )
 
 
+# Messages of a draft wave wait here until it opens (``schedule``).
+HELD = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
 def enqueue(
     session: Session,
     messages: Sequence[Outgoing],
@@ -104,12 +109,14 @@ def enqueue(
     kind: MailKind,
     wave_id: int | None = None,
     period_id: int | None = None,
+    not_before: dt.datetime | None = None,
 ) -> int:
-    """Queue ``messages`` (in the caller's transaction: all or nothing with the links)."""
+    """Queue ``messages`` (in the caller's transaction: all or nothing with the links), to
+    be sent from ``not_before`` (now if not given; ``HELD`` until ``schedule``)."""
     _source(wave_id, period_id)
     if not messages:
         return 0
-    now = utcnow()
+    now = not_before or utcnow()
     session.execute(
         insert(OutboxMessage),
         [
@@ -130,6 +137,22 @@ def enqueue(
         ],
     )
     return len(messages)
+
+
+def schedule(
+    session: Session,
+    at: dt.datetime,
+    *,
+    wave_id: int | None = None,
+    period_id: int | None = None,
+) -> None:
+    """Send the queued messages of a wave or period from ``at`` (e.g. when a draft opens)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(_source(wave_id, period_id), OutboxMessage.status == MailStatus.QUEUED)
+        .values(next_attempt_at=at),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def recipients_of(
