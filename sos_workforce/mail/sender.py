@@ -34,6 +34,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import MailStatus, Role
 from sos_workforce.core.errors import InvalidInput
 from sos_workforce.core.models import OutboxMessage, utcnow
+from sos_workforce.mail.outbox import HELD
 
 STALE_AFTER = dt.timedelta(minutes=10)
 FIRST_RETRY = dt.timedelta(minutes=1)
@@ -294,7 +295,8 @@ def send_now(
 
 
 def waiting(db: Database, actor: Actor, organisation_id: int) -> int:
-    """How many of the organisation's messages are waiting to be sent."""
+    """How many of the organisation's messages are waiting to be sent (due now or retried
+    later; not those of a draft wave)."""
     require(actor, Role.LEAD, organisation_id=organisation_id)
     with db.read() as session:
         return int(
@@ -304,6 +306,7 @@ def waiting(db: Database, actor: Actor, organisation_id: int) -> int:
                 .where(
                     OutboxMessage.organisation_id == organisation_id,
                     OutboxMessage.status.in_([MailStatus.QUEUED, MailStatus.SENDING]),
+                    OutboxMessage.next_attempt_at < HELD,  # not a draft wave's
                 )
             )
             or 0

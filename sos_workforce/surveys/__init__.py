@@ -22,6 +22,7 @@ from sos_workforce.surveys.comments import free_text
 from sos_workforce.surveys.delivery import (
     LINKS_FILE_WARNING,
     IssuedLink,
+    ReminderCounts,
     RemindersQueued,
     TeamReminders,
     WaveMail,
@@ -90,6 +91,7 @@ from sos_workforce.surveys.waves import (
 __all__ = [
     "seal_wave",
     "LINKS_FILE_WARNING",
+    "ReminderCounts",
     "RemindersQueued",
     "TeamReminders",
     "WaveMail",

@@ -145,23 +145,49 @@ def queue_invitations(
 
 
 @dataclass(frozen=True)
+class ReminderCounts:
+    """Reminders waiting, sent and failed, under the disclosure gate (each is a count of
+    people who had not answered): None where it is under k or would follow from the rest."""
+
+    queued: int | None
+    sent: int | None
+    failed: int | None
+    total: int | None
+
+
+@dataclass(frozen=True)
 class WaveMail:
     emailed: bool  # the wave's invitations were sent by email
-    log: SendLog
+    log: SendLog  # invitations by status (use ``reminders`` for reminders)
+    reminders: ReminderCounts
     failures: list[FailedDelivery]
     links_file_enabled: bool
 
 
-def wave_mail(db: Database, actor: Actor, wave_id: int) -> WaveMail:
+def wave_mail(db: Database, actor: Actor, wave_id: int, *, min_group_size: int) -> WaveMail:
     """The wave's send log (counts) and its failed invitations by address."""
     with db.read() as session:
         wave = _wave(session, actor, wave_id, Role.LEAD)
-        return WaveMail(
-            emailed=wave.mail_body is not None,
-            log=send_log(session, wave_id=wave.id),
-            failures=failed_deliveries(session, wave_id=wave.id),
-            links_file_enabled=wave.links_file_enabled,
-        )
+        log = send_log(session, wave_id=wave.id)
+        failures = failed_deliveries(session, wave_id=wave.id)
+        emailed, enabled = wave.mail_body is not None, wave.links_file_enabled
+    sent = log.reminders
+    shown = gated_counts(
+        {
+            0: GroupCount(None, 0),
+            1: GroupCount(0, sent.queued),
+            2: GroupCount(0, sent.sent),
+            3: GroupCount(0, sent.failed),
+        },
+        min_group_size,
+    )
+    return WaveMail(
+        emailed=emailed,
+        log=log,
+        reminders=ReminderCounts(shown[1], shown[2], shown[3], shown[0]),
+        failures=failures,
+        links_file_enabled=enabled,
+    )
 
 
 # --- reminders ----------------------------------------------------------------------------

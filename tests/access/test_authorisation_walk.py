@@ -298,7 +298,7 @@ SERVICES: dict[str, Service] = {
         "lead", lambda t, own: _one(_unreachable_mail_server(), t.a.organisation_id)
     ),
     "mail.sender.waiting": Service("lead", lambda t, own: _one(t.a.organisation_id)),
-    "surveys.delivery.wave_mail": Service("lead", lambda t, own: _one(t.wave_id)),
+    "surveys.delivery.wave_mail": Service("lead", lambda t, own: _one(t.wave_id, min_group_size=5)),
     "surveys.delivery.queue_reminders": Service(
         "lead",
         lambda t, own: _one(

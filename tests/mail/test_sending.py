@@ -151,7 +151,7 @@ def test_a_temporary_refusal_is_retried_then_failed_after_the_maximum_attempts(
     assert (third.retrying, third.failed) == (0, 1)  # SOS_MAIL_MAX_ATTEMPTS = 3
     assert smtp.mailbox.rcpt_attempts["busy@x.example"] == 3
 
-    mail = surveys.wave_mail(db, world.lead, launched.wave_id)
+    mail = surveys.wave_mail(db, world.lead, launched.wave_id, min_group_size=5)
     assert [(f.address, "450" in f.error) for f in mail.failures] == [("busy@x.example", True)]
     assert (mail.log.invitations.sent, mail.log.invitations.failed) == (1, 1)
 
@@ -167,7 +167,7 @@ def test_a_temporary_refusal_is_retried_then_failed_after_the_maximum_attempts(
     send_due(db, mail_settings, limit=10, now=now + dt.timedelta(minutes=5))
     (message,) = smtp.mailbox.to("right@x.example")
     surveys.submit_response(db, token_in(message), {"understanding": 5})
-    mail = surveys.wave_mail(db, world.lead, launched.wave_id)
+    mail = surveys.wave_mail(db, world.lead, launched.wave_id, min_group_size=5)
     assert mail.failures == []
     assert (mail.log.invitations.sent, mail.log.invitations.failed) == (2, 1)
 
@@ -178,7 +178,7 @@ def test_a_permanent_refusal_fails_at_once(
     smtp.mailbox.refuse["gone@x.example"] = "550 5.1.1 No such user"
     launched = emailed_wave(db, world, {"gone@x.example": "Alpha"})
     assert send_due(db, mail_settings, limit=10).failed == 1
-    (failure,) = surveys.wave_mail(db, world.lead, launched.wave_id).failures
+    (failure,) = surveys.wave_mail(db, world.lead, launched.wave_id, min_group_size=5).failures
     assert failure.address == "gone@x.example" and "550" in failure.error
 
 

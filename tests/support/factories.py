@@ -101,15 +101,11 @@ def launch(
     return with_links(db, world, launched)
 
 
-def with_links(
-    db: Database, world: World, launched: surveys.LaunchedWave
-) -> surveys.LaunchedWave:
+def with_links(db: Database, world: World, launched: surveys.LaunchedWave) -> surveys.LaunchedWave:
     """``launched`` with its personal links, through the links file an administrator
     enables (as a test stands in for both people)."""
     surveys.enable_links_file(db, world.admin, launched.wave_id)
-    links = surveys.issue_links_file(
-        db, world.lead, launched.wave_id, base_url="http://testserver"
-    )
+    links = surveys.issue_links_file(db, world.lead, launched.wave_id, base_url="http://testserver")
     return surveys.LaunchedWave(launched.wave_id, links)
 
 
