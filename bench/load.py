@@ -88,9 +88,12 @@ def prepare(folder: Path, links_wanted: int) -> tuple[dict[str, str], list[str]]
         headcounts={team.id: per_team for team in teams},
         base_url="http://load",
     )
+    admin = sign_in(database, *DEMO_CREDENTIALS[Role.ADMIN])
+    surveys.enable_links_file(database, admin, launched.wave_id)
+    links = surveys.issue_links_file(database, lead, launched.wave_id, base_url="http://load")
     database.dispose()
     env = {"SOS_DATABASE_URL": url, "SOS_DATA_DIR": str(folder)}
-    return env, [link.url.rsplit("t=", 1)[1] for link in launched.links]
+    return env, [link.url.rsplit("t=", 1)[1] for link in links]
 
 
 async def settled(page: Page) -> None:

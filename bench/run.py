@@ -330,7 +330,9 @@ def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) 
         headcounts=dict.fromkeys(teams, writers * per_writer // len(teams)),
         base_url="http://x",
     )
-    tokens = [link.url.rsplit("t=", 1)[1] for link in launched.links]
+    surveys.enable_links_file(database, lead, launched.wave_id)  # lead is an administrator
+    links = surveys.issue_links_file(database, lead, launched.wave_id, base_url="http://x")
+    tokens = [link.url.rsplit("t=", 1)[1] for link in links]
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 

@@ -1,5 +1,7 @@
-"""Implementation leads: launch survey waves (teams or a roster; draft or open), download
-links, issue an open link, watch response rates, close and reopen, remind non-responders."""
+"""Implementation leads: launch survey waves (teams or a roster; draft or open), email each
+person their own link, send the queued emails with progress, correct failed addresses,
+send reminders (counts only), issue an open link, watch response rates, close and reopen.
+A links file for a mail merge only where an administrator has allowed it for the wave."""
 
 from __future__ import annotations
 
@@ -12,30 +14,39 @@ import streamlit as st
 from sos_workforce.access import list_teams
 from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import SosError
-from sos_workforce.core.exports import csv_bytes, csv_row_count
+from sos_workforce.core.exports import csv_bytes
 from sos_workforce.core.figures import as_shown, percent
+from sos_workforce.mail import PLACEHOLDERS, SURVEY_INVITATION, MailTemplate, send_now, waiting
 from sos_workforce.surveys import (
+    LINKS_FILE_WARNING,
     AudienceMember,
     WaveSummary,
     audience_template,
     close_wave,
     discard_draft_wave,
+    enable_links_file,
+    issue_links_file,
     issue_open_link,
     launch_wave,
     list_instrument_versions,
     list_waves,
-    not_yet_responded,
     open_wave,
+    queue_reminders,
     read_audience,
     reopen_wave,
+    resend_invitation,
     response_rates,
+    wave_mail,
 )
 from ui import audited_download, require_actor, require_organisation, runtime
 
 context = runtime()
 actor = require_actor(Role.LEAD)
 organisation_id = require_organisation()
-ISSUED_KEY = "issued_links"
+CONFIRM_KEY = "emailed_launch_to_confirm"
+LINKS_KEY = "links_file"
+CONFIRM_REMINDERS_KEY = "reminders_to_confirm"
+SEND_BATCH = 10
 
 st.title("Survey waves")
 launch_tab, waves_tab = st.tabs(["Launch a wave", "Waves and response rates"])
@@ -113,6 +124,12 @@ with launch_tab:
                         "questions themselves, so no response can be tied to the roster."
                     )
         else:
+            st.caption(
+                "No personal links are handed out for a wave by teams: staff answer through "
+                "the open link (make one once the wave is open). An administrator can allow "
+                "a links file for a mail merge; use a roster with email addresses instead "
+                "where you can."
+            )
             chosen_teams = st.multiselect(
                 "Teams",
                 list(names),
@@ -137,6 +154,41 @@ with launch_tab:
                         key=f"headcount_{team_id}",
                     )
                 )
+        emailed = audience_mode == "roster" and (
+            st.radio(
+                "How people get their link",
+                ["email", "none"],
+                format_func={
+                    "email": "The app emails each person their own link (recommended)",
+                    "none": "No personal links now (the open link, or a links file if an "
+                    "administrator allows one)",
+                }.__getitem__,
+                key="wave_delivery",
+            )
+            == "email"
+        )
+        template: MailTemplate | None = None
+        if emailed:
+            if not context.settings.mail_enabled:
+                st.warning(
+                    "Email is not set up yet (SOS_SMTP_HOST). Invitations are queued and sent "
+                    "once an administrator sets it up."
+                )
+            template = MailTemplate(
+                st.text_input("Email subject", SURVEY_INVITATION.subject, key="mail_subject"),
+                st.text_area("Email message", SURVEY_INVITATION.body, height=320, key="mail_body"),
+            )
+            st.caption(
+                f"Write {', '.join(PLACEHOLDERS)} where the person's own link, the wave's "
+                "title and its close date go. The message must contain {link}."
+            )
+            if audience:
+                missing = sum(1 for member in audience if not member.email)
+                if missing:
+                    st.error(
+                        f"{missing} people in the roster have no email address. Add them to "
+                        "the file: everyone needs one for emailed invitations."
+                    )
         allow_identified = st.checkbox(
             "Let respondents choose to add their name (identified opt-in)",
             key="wave_identified",
@@ -145,7 +197,8 @@ with launch_tab:
             "Save as a draft: links are made now but only work once you open the wave",
             key="wave_draft",
         )
-        if st.button("Launch wave", type="primary", key="launch_wave"):
+
+        def _launch() -> None:
             try:
                 launched = launch_wave(
                     context.db,
@@ -160,37 +213,48 @@ with launch_tab:
                     base_url=context.settings.base_url,
                     allow_identified=allow_identified,
                     draft=as_draft,
+                    email=template,
                 )
             except SosError as error:
                 st.error(str(error))
-            else:
-                st.session_state.setdefault(ISSUED_KEY, {})[launched.wave_id] = csv_bytes(
-                    ["staff_id", "email", "team", "link"],
-                    [
-                        (link.staff_ref or "", link.email or "", link.team, link.url)
-                        for link in launched.links
-                    ],
+                return
+            if launched.queued and as_draft:
+                st.success(
+                    f"Wave saved as a draft. Its {launched.queued} invitations will be sent "
+                    "once you open it."
                 )
+            elif launched.queued:
+                st.success(
+                    f"Wave launched. {launched.queued} invitations are queued: send them from "
+                    "'Waves and response rates'."
+                )
+            else:
                 verb = "saved as a draft" if as_draft else "launched"
-                st.success(f"Wave {verb} with {len(launched.links)} personal links.")
+                st.success(
+                    f"Wave {verb}. Staff answer through the open link, or through a links "
+                    "file if an administrator allows one for this wave."
+                )
 
-        for wave_id, data in st.session_state.get(ISSUED_KEY, {}).items():
+        if st.button("Launch wave", type="primary", key="launch_wave"):
+            if emailed and audience:
+                st.session_state[CONFIRM_KEY] = len(audience)
+            else:
+                st.session_state.pop(CONFIRM_KEY, None)
+                _launch()
+        pending = st.session_state.get(CONFIRM_KEY)
+        if pending:
             st.warning(
-                "Download the links now: for privacy they are stored only as "
-                "fingerprints and cannot be shown again."
+                f"Send {pending} invitations? Each person gets their own link by email"
+                + (" when you open the wave" if as_draft else "")
+                + ". Check the message first: this cannot be undone."
             )
-            audited_download(
-                "Download links (CSV)",
-                data,
-                kind="survey_links_csv",
-                organisation_id=organisation_id,
-                target=f"wave:{wave_id}",
-                count=csv_row_count(data),
-                file_name=f"wave-{wave_id}-links.csv",
-                mime="text/csv",
-                key=f"download_links_{wave_id}",
-                icon=":material/download:",
-            )
+            yes, no = st.columns(2)
+            if yes.button(f"Yes, send {pending} invitations", type="primary", key="confirm_launch"):
+                st.session_state.pop(CONFIRM_KEY, None)
+                _launch()
+            if no.button("Not yet", key="cancel_launch"):
+                st.session_state.pop(CONFIRM_KEY, None)
+                st.rerun()
 
 
 def _run(action: Callable[[], object]) -> None:
@@ -200,6 +264,191 @@ def _run(action: Callable[[], object]) -> None:
         st.error(str(error))
     else:
         st.rerun()
+
+
+def _send_waiting() -> None:
+    """Send the organisation's due emails in small batches with a progress bar. Leaving the
+    page stops it safely: a batch in flight is claimed again after a few minutes, and the
+    command-line sender (sos-workforce send-mail) sends whatever is left."""
+    total = waiting(context.db, actor, organisation_id)
+    bar = st.progress(0.0, text=f"Sending {total} emails…")
+    sent = failed = retrying = 0
+    try:
+        while True:
+            report = send_now(
+                context.db, actor, context.settings, organisation_id, limit=SEND_BATCH
+            )
+            if not report.handled:
+                break
+            sent, failed = sent + report.sent, failed + report.failed
+            retrying += report.retrying
+            left = waiting(context.db, actor, organisation_id)
+            done = min(1.0, (sent + failed) / total) if total else 1.0
+            bar.progress(done, text=f"Sent {sent}, failed {failed}, still queued {left}")
+    except SosError as error:
+        st.error(str(error))
+        return
+    bar.progress(1.0, text=f"Sent {sent}, failed {failed}.")
+    if retrying:
+        st.info(
+            f"{retrying} could not be sent just now and will be tried again in a few "
+            "minutes (by the mail sender, or when you press the button again)."
+        )
+
+
+def _delivery(wave: WaveSummary, k: int) -> None:
+    """Email counts, failed addresses, reminders and the links file of one wave."""
+    mail = wave_mail(context.db, actor, wave.id, min_group_size=k)
+    if mail.emailed:
+        st.subheader("Email")
+        log, reminders = mail.log.invitations, mail.reminders
+
+        def shown(count: int | None) -> str:
+            return f"fewer than {k}" if count is None else str(count)
+
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Email": "Invitations",
+                        "Queued": str(log.queued),
+                        "Sent": str(log.sent),
+                        "Failed": str(log.failed),
+                    },
+                    {
+                        "Email": "Reminders",
+                        "Queued": shown(reminders.queued),
+                        "Sent": shown(reminders.sent),
+                        "Failed": shown(reminders.failed),
+                    },
+                ]
+            ),
+            hide_index=True,
+        )
+        queued = waiting(context.db, actor, organisation_id)
+        if queued and st.button(
+            f"Send the {queued} queued emails now", key="send_mail", icon=":material/send:"
+        ):
+            _send_waiting()
+        if mail.failures:
+            st.markdown(
+                "**Invitations that could not be delivered.** Correct an address to send "
+                "that person a new link (the old one stops working)."
+            )
+            st.dataframe(
+                pd.DataFrame([{"Address": f.address, "Why": f.error} for f in mail.failures]),
+                hide_index=True,
+            )
+            with st.form("resend_invitation", enter_to_submit=False):
+                failure = st.selectbox(
+                    "Address to correct",
+                    mail.failures,
+                    format_func=lambda f: f.address,
+                    key="failed_address",
+                )
+                corrected = st.text_input("Corrected address", key="corrected_address")
+                resend = st.form_submit_button("Send to the corrected address")
+            if resend and failure is not None:
+                _run(
+                    lambda: resend_invitation(
+                        context.db,
+                        actor,
+                        wave.id,
+                        failure.message_id,
+                        address=corrected,
+                        base_url=context.settings.base_url,
+                    )
+                )
+        if wave.status is WaveStatus.OPEN:
+            _reminders(wave)
+    if mail.links_file_enabled and wave.status is not WaveStatus.CLOSED:
+        st.subheader("Links file")
+        st.warning(
+            f"An administrator has allowed a links file for this wave. {LINKS_FILE_WARNING} "
+            "Making a new file replaces the links of any earlier one (answers already sent "
+            "are kept)."
+        )
+        if st.button("Make the links file", key="make_links_file"):
+            try:
+                links = issue_links_file(
+                    context.db, actor, wave.id, base_url=context.settings.base_url
+                )
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.session_state[LINKS_KEY] = (
+                    wave.id,
+                    csv_bytes(
+                        ["staff_id", "team", "link"],
+                        [(link.staff_ref or "", link.team, link.url) for link in links],
+                    ),
+                    len(links),
+                )
+        made = st.session_state.get(LINKS_KEY)
+        if made and made[0] == wave.id:
+            audited_download(
+                "Download the links file (CSV)",
+                made[1],
+                kind="survey_links_csv",
+                organisation_id=organisation_id,
+                target=f"wave:{wave.id}",
+                count=made[2],
+                file_name=f"wave-{wave.id}-links.csv",
+                mime="text/csv",
+                key=f"download_links_{wave.id}",
+                icon=":material/download:",
+            )
+    if actor.is_admin and not mail.emailed and wave.status is not WaveStatus.CLOSED:
+        st.subheader("Links file (administrators)")
+        allowed = st.toggle(
+            "Allow the lead to download this wave's personal links as a file",
+            value=mail.links_file_enabled,
+            key="allow_links_file",
+            help=LINKS_FILE_WARNING,
+        )
+        if allowed != mail.links_file_enabled:
+            _run(lambda: enable_links_file(context.db, actor, wave.id, enabled=allowed))
+
+
+def _reminders(wave: WaveSummary) -> None:
+    st.markdown(
+        "**Reminders** go to everyone who has not answered yet; the app chooses them and "
+        "you see only how many. Each gets a new link that replaces their first one."
+    )
+    if st.button("Send reminders", key="send_reminders", icon=":material/notifications:"):
+        st.session_state[CONFIRM_REMINDERS_KEY] = wave.id
+    if st.session_state.get(CONFIRM_REMINDERS_KEY) == wave.id:
+        st.warning(
+            "Send a reminder to everyone who has not answered? Their first link stops "
+            "working and answers they saved with it are not kept."
+        )
+        yes, no = st.columns(2)
+        if yes.button("Yes, send reminders", type="primary", key="confirm_reminders"):
+            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
+            try:
+                queued = queue_reminders(
+                    context.db,
+                    actor,
+                    wave.id,
+                    base_url=context.settings.base_url,
+                    min_group_size=context.settings.min_group_size,
+                )
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.success(f"Reminders queued: {queued.label(queued.total)}.")
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {"Team": t.team, "Reminders queued": queued.label(t.queued)}
+                            for t in queued.teams
+                        ]
+                    ),
+                    hide_index=True,
+                )
+        if no.button("Not now", key="cancel_reminders"):
+            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
+            st.rerun()
 
 
 def _wave_actions(wave: WaveSummary) -> None:
@@ -216,7 +465,7 @@ def _wave_actions(wave: WaveSummary) -> None:
             _run(lambda: discard_draft_wave(context.db, actor, wave.id))
         return
     if wave.status is WaveStatus.OPEN:
-        close, link, remind = st.columns(3)
+        close, link = st.columns(2)
         if close.button("Close this wave now", key="close_wave", icon=":material/lock:"):
             _run(lambda: close_wave(context.db, actor, wave.id))
         if link.button("Make an open link", key="issue_open_link", icon=":material/link:"):
@@ -233,33 +482,6 @@ def _wave_actions(wave: WaveSummary) -> None:
                     "Copy it now: it is not stored and cannot be shown again."
                 )
                 st.code(url, language=None)
-        if remind.button("Who has not responded?", key="list_non_responders"):
-            try:
-                people = not_yet_responded(context.db, actor, wave.id)
-            except SosError as error:
-                st.error(str(error))
-            else:
-                if not people:
-                    st.info(
-                        "Nobody on a roster is waiting: either everyone has responded or this "
-                        "wave was launched by headcount (whose links are not named)."
-                    )
-                else:
-                    st.write(
-                        f"{len(people)} people on the roster have not sent a response. This "
-                        "list says nothing about what anyone answered."
-                    )
-                    audited_download(
-                        "Download for a reminder mail merge (CSV)",
-                        csv_bytes(["staff_id", "team"], [(p.staff_ref, p.team) for p in people]),
-                        kind="non_responders_csv",
-                        organisation_id=organisation_id,
-                        target=f"wave:{wave.id}",
-                        count=len(people),
-                        file_name=f"wave-{wave.id}-not-yet-responded.csv",
-                        mime="text/csv",
-                        key="download_non_responders",
-                    )
         return
     with st.form("reopen_wave", enter_to_submit=False):
         st.markdown("**Reopen this wave.** The reason is kept in the audit log.")
@@ -321,3 +543,4 @@ with waves_tab:
         )
         st.caption(f"Counts under {k} are shown as a band so that no one can be singled out.")
         _wave_actions(chosen)
+        _delivery(chosen, k)

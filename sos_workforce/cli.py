@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess  # noqa: S404 - runs streamlit with fixed arguments
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -141,6 +142,47 @@ def generate(
         f"waves, {report.responses} responses, {report.answers} answers and "
         f"{report.diary_entries} diary entries in {report.seconds:.1f} s."
     )
+
+
+@app.command("send-mail")
+def send_mail(
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep sending as messages become due (Ctrl+C stops).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(help="With --loop: seconds to wait when nothing is due.")
+    ] = 30.0,
+    limit: Annotated[int, typer.Option(help="Messages claimed at a time.")] = 100,
+) -> None:
+    """Send the queued invitation and reminder emails (SOS_SMTP_*), once or in a loop.
+
+    Safe to run beside the app and in several processes: each message is sent once."""
+    from sos_workforce.mail import SendReport, send_due
+
+    settings = get_settings()
+    database = _database()
+    total = SendReport()
+    try:
+        while True:
+            report = send_due(database, settings, limit=limit)
+            total += report
+            if report.handled:
+                typer.echo(
+                    f"Sent {report.sent}, to try again {report.retrying}, failed {report.failed}."
+                )
+            if not loop:
+                if not report.handled:
+                    typer.echo("Nothing to send.")
+                break
+            if not report.handled:
+                time.sleep(interval)
+    except SosError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    except KeyboardInterrupt:
+        typer.echo(f"Stopped. Sent {total.sent} in all, failed {total.failed}.")
+    finally:
+        database.dispose()
 
 
 @db_app.command("purge")

@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr = SecretStr("")
     oidc_label: str = "your organisation's account"
     oidc_redirect_uri: str = ""  # empty: SOS_BASE_URL + /oauth2callback
+    # Email: invitations and reminders are sent by the app from a queue in the database
+    # (sos_workforce.mail); off unless SOS_SMTP_HOST and SOS_SMTP_FROM are set.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = Field(
+        default=None, description="A private CA's certificate (PEM) to trust for STARTTLS."
+    )
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_rate_per_minute: int = Field(default=60, ge=1, le=10_000)
+    mail_max_attempts: int = Field(default=5, ge=1, le=50)
 
     @field_validator("database_url")
     @classmethod
@@ -88,6 +102,27 @@ class Settings(BaseSettings):
         if not self.sso_redirect_uri.endswith("/oauth2callback"):
             raise ValueError("SOS_OIDC_REDIRECT_URI must end with /oauth2callback")
         return self
+
+    @model_validator(mode="after")
+    def _check_mail(self) -> Settings:
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("SOS_SMTP_FROM must be set as well as SOS_SMTP_HOST")
+        if self.smtp_password.get_secret_value() and not self.smtp_username:
+            raise ValueError("SOS_SMTP_PASSWORD needs SOS_SMTP_USERNAME as well")
+        if (
+            self.smtp_username
+            and not self.smtp_starttls
+            and self.smtp_host not in {"localhost", "127.0.0.1", "::1"}
+        ):
+            # The password would cross the network in the clear.
+            raise ValueError("SOS_SMTP_USERNAME needs SOS_SMTP_STARTTLS (off only on loopback)")
+        if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
+            raise ValueError(f"SOS_SMTP_CA_FILE {self.smtp_ca_file} is not a file")
+        return self
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def sso_enabled(self) -> bool:

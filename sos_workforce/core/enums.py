@@ -22,6 +22,18 @@ class Channel(enum.StrEnum):
     OPEN_LINK = "open_link"
 
 
+class MailKind(enum.StrEnum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+
+
+class MailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class ImplementationPhase(enum.StrEnum):
     """The phases of a Signs of Safety implementation, in order (GUIDE.md section 2)."""
 
@@ -91,6 +103,8 @@ __all__ = [
     "DiaryStatus",
     "ExperienceBand",
     "ImplementationPhase",
+    "MailKind",
+    "MailStatus",
     "RaterRole",
     "Role",
     "RoundStatus",

@@ -38,6 +38,8 @@ from sos_workforce.core.enums import (
     Channel,
     DiaryStatus,
     ImplementationPhase,
+    MailKind,
+    MailStatus,
     RaterRole,
     Role,
     RoundStatus,
@@ -201,6 +203,15 @@ class Wave(Base):
     # before and after could be compared cell by cell.
     reopened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     open_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The fallback for mail merge: an administrator's switch that lets the lead download
+    # the personal links as a file (audited "links_file_enabled").
+    links_file_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    # The invitation email (subject and body with a {link} placeholder) when the wave's
+    # links were emailed by the app; reminders and resends use it too.
+    mail_subject: Mapped[str | None] = mapped_column(String(200))
+    mail_body: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -634,6 +645,11 @@ class DiaryPeriod(Base):
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[DiaryStatus] = mapped_column(_enum(DiaryStatus), default=DiaryStatus.OPEN)
+    links_file_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    mail_subject: Mapped[str | None] = mapped_column(String(200))
+    mail_body: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -852,3 +868,52 @@ class OutcomeDirection(Base):
     )
     indicator_id: Mapped[str] = mapped_column(String(60), primary_key=True)
     direction: Mapped[str] = mapped_column(String(10))
+
+
+class MailRecipient(Base):
+    """The email address a personal link was sent to, kept only while it may be needed for
+    a reminder or a resend: deleted when the link is spent and when its wave or diary
+    period closes. Never joined to anything a lead sees by name."""
+
+    __tablename__ = "mail_recipient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), unique=True
+    )
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("diary_participant.id", ondelete="CASCADE"), unique=True
+    )
+    address: Mapped[str] = mapped_column(String(320))
+
+
+class OutboxMessage(Base):
+    """An email waiting to be sent, or the trace of one. The body holds a personal link, so
+    it and the address are blanked once the message is sent: a sent message keeps only its
+    kind, status and counts."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (Index("ix_email_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[MailKind] = mapped_column(_enum(MailKind))
+    wave_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), index=True
+    )
+    period_id: Mapped[int | None] = mapped_column(
+        ForeignKey("diary_period.id", ondelete="CASCADE"), index=True
+    )
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_recipient.id", ondelete="SET NULL"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[MailStatus] = mapped_column(_enum(MailStatus), default=MailStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

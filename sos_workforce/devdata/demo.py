@@ -29,7 +29,9 @@ from sos_workforce.surveys import (
     IssuedLink,
     ScaleItem,
     close_wave,
+    enable_links_file,
     instrument_definition,
+    issue_links_file,
     launch_wave,
     submit_response,
 )
@@ -190,7 +192,13 @@ def seed_demo(
         base_url=settings.base_url,
         today=opened,
     )
-    _answer(db, closed.links, {name: n for name, _, _, n in DEMO_TEAMS}, rng, opened)
+    _answer(
+        db,
+        _demo_links(db, settings, closed.wave_id),
+        {name: n for name, _, _, n in DEMO_TEAMS},
+        rng,
+        opened,
+    )
     close_wave(db, lead, closed.wave_id)
 
     # An open wave, part-way through.
@@ -208,7 +216,7 @@ def seed_demo(
         today=opened,
     )
     halfway = {name: n // 2 for name, _, _, n in DEMO_TEAMS}
-    unused = _answer(db, current.links, halfway, rng, today)
+    unused = _answer(db, _demo_links(db, settings, current.wave_id), halfway, rng, today)
     _write_links(settings.data_dir / "demo-open-wave-links.csv", unused)
     _seed_other_surveys(db, settings, organisation_id, lead, headcounts, rng, today)
     _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
@@ -235,6 +243,14 @@ def seed_demo(
         profile_rater_links=rater_links,
         diary_links=diary_links,
     )
+
+
+def _demo_links(db: Database, settings: Settings, wave_id: int) -> list[IssuedLink]:
+    """The demo's fictional staff answer through the links file, which the demo's
+    administrator allows for each of its waves (audited as for real)."""
+    admin = sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN])
+    enable_links_file(db, admin, wave_id)
+    return issue_links_file(db, admin, wave_id, base_url=settings.base_url)
 
 
 _DEMO_COMMENTS = {
@@ -297,7 +313,7 @@ def _seed_other_surveys(
             today=opened,
         )
         definition = instrument_definition(db, lead, versions[code])
-        for link in launched.links:
+        for link in _demo_links(db, settings, launched.wave_id):
             if rng.random() > 0.7:
                 continue  # about 70% respond
             answers: dict[str, AnswerValue] = {}
@@ -380,7 +396,7 @@ def _seed_comparator_authorities(
             today=opened,
         )
         profile = {item: _scaled(shares, factor) for item, shares in BRENT_2017_SHARES.items()}
-        for link in launched.links[:respondents]:
+        for link in _demo_links(db, settings, launched.wave_id)[:respondents]:
             token = link.url.rsplit("t=", 1)[1]
             answers = draw_confidence_answers(rng, profile=profile)
             submit_response(db, token, answers, today=opened)

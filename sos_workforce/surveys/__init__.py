@@ -4,7 +4,7 @@ benchmarks against other authorities.
 
 Pages and other domains import from here, never from the modules inside."""
 
-from sos_workforce.surveys import catalogue, erasure, responses, tallies, waves
+from sos_workforce.surveys import catalogue, delivery, erasure, responses, tallies, waves
 from sos_workforce.surveys.benchmarks import (
     BenchmarkRow,
     all_organisations,
@@ -19,6 +19,19 @@ from sos_workforce.surveys.catalogue import (
     publish_instrument,
 )
 from sos_workforce.surveys.comments import free_text
+from sos_workforce.surveys.delivery import (
+    LINKS_FILE_WARNING,
+    IssuedLink,
+    ReminderCounts,
+    RemindersQueued,
+    TeamReminders,
+    WaveMail,
+    enable_links_file,
+    issue_links_file,
+    queue_reminders,
+    resend_invitation,
+    wave_mail,
+)
 from sos_workforce.surveys.erasure import erase_respondent, purge_expired_waves
 from sos_workforce.surveys.instruments import (
     DIARY_CODES_PREFIX,
@@ -62,7 +75,6 @@ from sos_workforce.surveys.tallies import seal_wave
 from sos_workforce.surveys.trends import Trend, instrument_trend
 from sos_workforce.surveys.waves import (
     AudienceMember,
-    IssuedLink,
     LaunchedWave,
     WaveSummary,
     audience_template,
@@ -70,7 +82,6 @@ from sos_workforce.surveys.waves import (
     discard_draft_wave,
     launch_wave,
     list_waves,
-    not_yet_responded,
     open_wave,
     read_audience,
     reopen_wave,
@@ -79,6 +90,17 @@ from sos_workforce.surveys.waves import (
 
 __all__ = [
     "seal_wave",
+    "LINKS_FILE_WARNING",
+    "ReminderCounts",
+    "RemindersQueued",
+    "TeamReminders",
+    "WaveMail",
+    "delivery",
+    "enable_links_file",
+    "issue_links_file",
+    "queue_reminders",
+    "resend_invitation",
+    "wave_mail",
     "AnswerValue",
     "AudienceMember",
     "BandTable",
@@ -121,7 +143,6 @@ __all__ = [
     "list_waves",
     "load_instrument_file",
     "load_wave_counts",
-    "not_yet_responded",
     "open_link_form",
     "open_survey",
     "open_wave",

@@ -25,6 +25,7 @@ from sos_workforce.core.models import (
     InstrumentItem,
     InstrumentVersion,
     Invitation,
+    MailRecipient,
     Organisation,
     PendingResponse,
     ResponseDraft,
@@ -314,6 +315,10 @@ _SPEND = (
 )
 _INSERT_PENDING = insert(PendingResponse)
 _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.token_hash == bindparam("token_hash"))
+# The address kept for reminders goes when the link is spent (sos_workforce.mail).
+_FORGET_ADDRESS = delete(MailRecipient).where(
+    MailRecipient.invitation_id == bindparam("invitation_id")
+)
 
 
 def submit_response(
@@ -350,6 +355,7 @@ def submit_response(
             raise InvalidInput("This survey is anonymous; names cannot be attached to it.")
         if connection.execute(_SPEND, {"invitation_id": link.id}).rowcount != 1:
             raise LinkRefused(_SPENT_LINK)
+        connection.execute(_FORGET_ADDRESS, {"invitation_id": link.id})
         _pool_response(
             connection,
             link.wave_id,

@@ -1,7 +1,8 @@
 """Survey waves from launch to close: launch (headcounts or a roster audience, draft or
 open, one single-use link per person), the lifecycle (draft → open → closed, and closed →
 open again only with a reason, audited; a draft can be discarded), audience roster files,
-the audited "not yet responded" list and response rates under the disclosure gate.
+and response rates under the disclosure gate. How links reach people (email, reminders,
+the administrator's links file) is in ``delivery``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.exports import csv_bytes
-from sos_workforce.core.links import mint_token, survey_url
+from sos_workforce.core.links import mint_token
 from sos_workforce.core.models import (
     Instrument,
     InstrumentVersion,
@@ -39,22 +40,16 @@ from sos_workforce.core.tabular import (
     propose_mapping,
     read_table,
 )
+from sos_workforce.mail import MailTemplate, forget_recipients, is_valid_address, schedule
 from sos_workforce.privacy import GroupCount, gated_counts
 from sos_workforce.surveys import release, tallies
+from sos_workforce.surveys.delivery import IssuedLink, check_emailed, queue_invitations
 
 MAX_HEADCOUNT = 2000
 MIN_RELEASE_STEP = 3  # as Settings.min_group_size
 
 
 # --- waves ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IssuedLink:
-    team: str
-    url: str
-    staff_ref: str | None = None  # from an audience roster, for mail merge
-    email: str | None = None  # from the roster file; returned once, never stored
 
 
 @dataclass(frozen=True)
@@ -69,7 +64,10 @@ class AudienceMember:
 @dataclass(frozen=True)
 class LaunchedWave:
     wave_id: int
-    links: list[IssuedLink]
+    # Never filled by a launch: personal links go by email, or as a file an administrator
+    # allows per wave (``issue_links_file``). Kept for callers that build one from the file.
+    links: list[IssuedLink] = field(default_factory=list)
+    queued: int = 0  # invitation emails queued
 
 
 def launch_wave(
@@ -88,12 +86,16 @@ def launch_wave(
     draft: bool = False,
     release_step: int | None = None,
     live_results: bool = True,
+    email: MailTemplate | None = None,
     today: dt.date | None = None,
 ) -> LaunchedWave:
     """Create a wave for the chosen teams and one single-use link per expected member of
     staff: either ``headcounts`` per team, or an ``audience`` roster (one link per person,
-    the headcount is the roster's count per team). The plain links are returned once; only
-    their hashes are stored. A ``draft`` wave refuses responses until it is opened.
+    the headcount is the roster's count per team). Only the links' hashes are stored and
+    the links are never returned: with ``email`` (a roster where everyone has an address)
+    each link is emailed by the app from the outbox (a draft's once it opens); otherwise
+    people answer through the open link, or through a links file an administrator allows
+    for this wave. A ``draft`` wave refuses responses until it is opened.
 
     Results of the wave change in steps of ``release_step`` people (default: the minimum
     group size in settings), fixed for the wave's life (``surveys.release``). Without
@@ -104,6 +106,13 @@ def launch_wave(
     if step < MIN_RELEASE_STEP:
         raise InvalidInput(f"Results must be released in steps of at least {MIN_RELEASE_STEP}.")
     today = today or dt.date.today()
+    addresses: list[str] = []
+    if email is not None:
+        if not audience:
+            raise InvalidInput("Emailed invitations need a roster with everyone's email address.")
+        email, addresses = check_emailed(
+            [member.staff_ref for member in audience], [m.email for m in audience], email
+        )
     if audience is not None:
         if headcounts:
             raise InvalidInput("Give either headcounts per team or a roster, not both.")
@@ -173,40 +182,53 @@ def launch_wave(
                 for _ in range(headcount)
             ]
         )
-        links: list[IssuedLink] = []
-        invitation_rows = []
-        for person in people:
-            token = mint_token()
-            invitation_rows.append(
-                {
-                    "wave_id": wave.id,
-                    "team_id": person.team_id,
-                    "token_hash": hash_token(token),
-                    "spent": False,
-                    "roster_ref": person.staff_ref or None,
-                    "channel": Channel.PERSONAL_LINK,
-                }
+        tokens = [mint_token() for _ in people]
+        invitation_ids = list(
+            session.scalars(
+                insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "wave_id": wave.id,
+                        "team_id": person.team_id,
+                        "token_hash": hash_token(token),
+                        "spent": False,
+                        "roster_ref": person.staff_ref or None,
+                        "channel": Channel.PERSONAL_LINK,
+                    }
+                    for person, token in zip(people, tokens, strict=True)
+                ],
             )
-            links.append(
-                IssuedLink(
-                    team=teams[person.team_id],
-                    url=survey_url(base_url, token),
-                    staff_ref=person.staff_ref or None,
-                    email=person.email,
-                )
+        )
+        queued = 0
+        if email is not None:
+            address_of = {
+                member.staff_ref: address
+                for member, address in zip(audience or [], addresses, strict=True)
+            }
+            queued = queue_invitations(
+                session,
+                wave,
+                email,
+                [
+                    (invitation_id, token, address_of[person.staff_ref])
+                    for invitation_id, token, person in zip(
+                        invitation_ids, tokens, people, strict=True
+                    )
+                ],
+                base_url=base_url,
+                today=today,
             )
-        session.execute(insert(Invitation), invitation_rows)
         record_event(
             session,
             actor,
             "wave_launched",
             organisation_id=organisation_id,
             target=f"wave:{wave.id}",
-            count=len(links),
+            count=len(people),
             detail=f"teams={len(headcounts)} audience={'roster' if audience else 'headcount'}"
-            f"{' draft' if draft else ''}",
+            f"{' emailed' if email is not None else ''}{' draft' if draft else ''}",
         )
-        return LaunchedWave(wave_id=wave.id, links=links)
+        return LaunchedWave(wave_id=wave.id, queued=queued)
 
 
 @dataclass(frozen=True)
@@ -290,6 +312,9 @@ def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
         release.release(session.connection(), wave.id, closing=True)
         wave.status = WaveStatus.CLOSED
         tallies.seal_wave(session, wave.id)
+        # The addresses kept for reminders go, and unsent invitations with them.
+        forget_recipients(session, wave_id=wave.id)
+        wave.links_file_enabled = False
         record_event(
             session,
             actor,
@@ -407,6 +432,7 @@ def open_wave(db: Database, actor: Actor, wave_id: int, *, today: dt.date | None
             raise InvalidInput("The close date of this draft has passed; discard it instead.")
         wave.status = WaveStatus.OPEN
         wave.opens_on = min(wave.opens_on, today)
+        schedule(session, dt.datetime.now(dt.UTC), wave_id=wave.id)  # its held invitations
         record_event(
             session,
             actor,
@@ -554,7 +580,7 @@ def read_audience(
             problems.append(f"Row {line}: there is no team called '{record['team']}'.")
             continue
         email = record.get("email")
-        if email is not None and "@" not in str(email):
+        if email is not None and not is_valid_address(str(email)):
             problems.append(f"Row {line}: '{email}' is not an email address.")
         members.append(AudienceMember(ref, team.id, str(email).strip() if email else None))
     if problems:
@@ -566,35 +592,3 @@ def read_audience(
     return AudiencePreview(
         members, dict(sorted(Counter(names[m.team_id] for m in members).items()))
     )
-
-
-@dataclass(frozen=True)
-class NotYetResponded:
-    staff_ref: str
-    team: str
-
-
-def not_yet_responded(db: Database, actor: Actor, wave_id: int) -> list[NotYetResponded]:
-    """People on the wave's audience roster whose link has not been used to send a
-    response, for reminders. Says nothing about what anyone answered; each view is audited."""
-    with db.write() as session:
-        wave = _wave(session, actor, wave_id, Role.LEAD)
-        rows = session.execute(
-            select(Invitation.roster_ref, Team.name)
-            .join(Team, Team.id == Invitation.team_id)
-            .where(
-                Invitation.wave_id == wave.id,
-                Invitation.roster_ref.is_not(None),
-                Invitation.spent.is_(False),
-            )
-            .order_by(Team.name, Invitation.roster_ref)
-        ).all()
-        record_event(
-            session,
-            actor,
-            "non_responders_listed",
-            organisation_id=wave.organisation_id,
-            target=f"wave:{wave.id}",
-            count=len(rows),
-        )
-        return [NotYetResponded(str(ref), team) for ref, team in rows]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 import sos_workforce
 from sos_workforce import diaries, surveys, workforce
@@ -27,8 +28,10 @@ from sos_workforce.access.audit_log import AuditFilter
 from sos_workforce.access.auth import Actor
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
-from sos_workforce.core.enums import Role
+from sos_workforce.core.enums import MailStatus, Role
 from sos_workforce.core.errors import NotFound, PermissionDenied
+from sos_workforce.core.models import OutboxMessage
+from sos_workforce.mail import SURVEY_INVITATION
 from sos_workforce.profiling import rounds as profiling
 from sos_workforce.profiling import timeline
 from tests.support.factories import World, build_world, launch
@@ -290,7 +293,31 @@ SERVICES: dict[str, Service] = {
     "surveys.open_link.issue_open_link": Service(
         "lead", lambda t, own: _one(t.wave_id, base_url="http://testserver")
     ),
-    "surveys.waves.not_yet_responded": Service("lead", lambda t, own: _one(t.wave_id)),
+    # email: the outbox, reminders, failed deliveries and the links file
+    "mail.sender.send_now": Service(
+        "lead", lambda t, own: _one(_unreachable_mail_server(), t.a.organisation_id)
+    ),
+    "mail.sender.waiting": Service("lead", lambda t, own: _one(t.a.organisation_id)),
+    "surveys.delivery.wave_mail": Service("lead", lambda t, own: _one(t.wave_id, min_group_size=5)),
+    "surveys.delivery.queue_reminders": Service(
+        "lead",
+        lambda t, own: _one(
+            _extra_wave(t, "emailed"), base_url="http://testserver", min_group_size=5
+        ),
+    ),
+    "surveys.delivery.resend_invitation": Service(
+        "lead",
+        lambda t, own: _one(
+            _extra_wave(t, "emailed"),
+            _failed_delivery(t),
+            address="corrected@testshire.example",
+            base_url="http://testserver",
+        ),
+    ),
+    "surveys.delivery.enable_links_file": Service("admin", lambda t, own: _one(t.wave_id)),
+    "surveys.delivery.issue_links_file": Service(
+        "lead", lambda t, own: _one(t.wave_id, base_url="http://testserver")
+    ),
     "surveys.waves.read_audience": Service(
         "lead",
         lambda t, own: _one(
@@ -387,12 +414,53 @@ sections:
 
 def _extra_wave(t: Targets, purpose: str) -> int:
     """A wave of organisation A in the state a lifecycle service needs (made once)."""
+    if purpose == "emailed" and purpose not in t.extra_waves:
+        t.extra_waves[purpose] = surveys.launch_wave(
+            DB,
+            t.a.lead,
+            organisation_id=t.a.organisation_id,
+            instrument_version_id=t.a.instrument_version_id,
+            title="Emailed wave",
+            opens_on=TODAY,
+            closes_on=TODAY + dt.timedelta(days=7),
+            audience=[
+                surveys.AudienceMember(f"E{n}", t.a.teams["Alpha"], f"e{n}@testshire.example")
+                for n in range(3)
+            ],
+            base_url="http://testserver",
+            email=SURVEY_INVITATION,
+        ).wave_id
     if purpose not in t.extra_waves:
         wave_id = launch(DB, t.a, draft=purpose != "to reopen").wave_id
         if purpose == "to reopen":
             surveys.close_wave(DB, t.a.lead, wave_id)
         t.extra_waves[purpose] = wave_id
     return t.extra_waves[purpose]
+
+
+def _failed_delivery(t: Targets) -> int:
+    """An invitation of the emailed wave that the mail server refused (made once)."""
+    if "failed delivery" not in t.extra_waves:
+        wave_id = _extra_wave(t, "emailed")
+        with DB.write() as session:
+            message = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.wave_id == wave_id).limit(1)
+            ).one()
+            message.status, message.body = MailStatus.FAILED, None
+            message.last_error = "550 no such mailbox"
+            t.extra_waves["failed delivery"] = message.id
+    return t.extra_waves["failed delivery"]
+
+
+def _unreachable_mail_server() -> Settings:
+    """Mail settings whose server refuses connections: sending records a retry."""
+    return Settings(
+        database_url=DB.engine.url.render_as_string(hide_password=False),
+        smtp_host="127.0.0.1",
+        smtp_port=9,
+        smtp_from="survey@testshire.example",
+        smtp_timeout_seconds=2,
+    )
 
 
 # Rightful calls run in this order: reads first, destructive calls last.

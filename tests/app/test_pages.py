@@ -128,7 +128,7 @@ def test_executive_sees_the_band_table_for_the_closed_wave(demo_app: DemoApp) ->
     assert vega_lite_specs(at.run()) == specs
 
 
-def test_lead_launches_a_wave_and_downloads_links(demo_app: DemoApp) -> None:
+def test_lead_launches_a_wave_and_is_given_no_links(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
@@ -137,8 +137,10 @@ def test_lead_launches_a_wave_and_downloads_links(demo_app: DemoApp) -> None:
     at = teams.select(teams.options[1]).run()
     at.button(key="launch_wave").click().run()
     assert not at.exception
-    assert at.success[0].value == "Wave launched with 10 personal links."
-    assert any(w.startswith("Download the links now") for w in (x.value for x in at.warning))
+    assert at.success[0].value.startswith("Wave launched. Staff answer through the open link")
+    assert not at.download_button or not any(
+        (b.key or "").startswith("download_links_") for b in at.download_button
+    )
     rates_box = at.selectbox(key="rates_wave")
     assert any(option.startswith("Spring survey") for option in rates_box.options)
 
@@ -345,6 +347,20 @@ def _exports(url: str) -> list[tuple[str | None, str | None, int | None]]:
     return [(detail, target, count) for detail, target, count in rows]
 
 
+def _query_actions(url: str, wave_id: str) -> list[str]:
+    from sos_workforce.core.models import AuditEvent
+
+    database = Database.from_settings(make_settings(url, ROOT))
+    with database.read() as session:
+        actions = session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.target == f"wave:{wave_id}", AuditEvent.action != "exported")
+            .order_by(AuditEvent.id)
+        ).all()
+    database.dispose()
+    return list(actions)
+
+
 def test_downloads_are_audited_with_counts_and_shown_in_the_audit_log(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
@@ -391,20 +407,40 @@ def test_the_audit_log_is_per_organisation_for_leads_and_whole_for_admins(
     assert "user_created" in set(admin.selectbox(key="audit_action").options)
 
 
-def test_downloading_survey_links_is_audited_without_the_links(demo_app: DemoApp) -> None:
+def test_the_links_file_needs_an_administrator_and_its_download_is_audited(
+    demo_app: DemoApp,
+) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
     at.text_input(key="wave_title").input("Audited links")
     teams = at.multiselect(key="wave_teams")
     at = teams.select(teams.options[1]).run()
-    at.button(key="launch_wave").click().run()
+    at = at.button(key="launch_wave").click().run()
+    assert not [b for b in at.download_button if b.key and b.key.startswith("download_links_")]
+    box = at.selectbox(key="rates_wave")
+    at = box.select(next(o for o in box.options if o.startswith("Audited links"))).run()
+    assert not [b for b in at.button if b.key == "make_links_file"]
+    assert not [t for t in at.toggle if t.key == "allow_links_file"]  # an administrator's
+
+    admin = sign_in(new_app(), Role.ADMIN)
+    admin.switch_page("pages/waves.py").run()
+    box = admin.selectbox(key="rates_wave")
+    admin = box.select(next(o for o in box.options if o.startswith("Audited links"))).run()
+    admin = admin.toggle(key="allow_links_file").set_value(True).run()
+    assert not admin.exception
+
+    at = at.run()
+    assert any("Whoever holds this file can answer as anyone on it." in w.value for w in at.warning)
+    at = at.button(key="make_links_file").click().run()
     (button,) = [b for b in at.download_button if b.key and b.key.startswith("download_links_")]
     assert button.key
     wave_id = button.key.removeprefix("download_links_")
     button.click().run()
     assert not at.exception
     assert _exports(demo.url) == [("survey_links_csv", f"wave:{wave_id}", 10)]
+    actions = _query_actions(demo.url, wave_id)
+    assert actions == ["wave_launched", "links_file_enabled", "survey_links_issued"]
 
 
 def test_rerun_timing_log_records_pages_and_never_links(

@@ -1,21 +1,24 @@
 """AppTest of the survey-engine pages: instruments (preview every shipped instrument,
-publish), waves (draft → open → close → reopen, roster audience, open link, non-responders)
-and the staff form reached through the open link."""
+publish), waves (draft → open → close → reopen, roster audience, open link, emailed
+invitations: send, reminders with counts only) and the staff form reached through the open
+link."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Executable, func, select
 
 from navigation import SURVEY_PAGE
-from sos_workforce import surveys
+from sos_workforce import access, surveys
 from sos_workforce.access import auth
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role
 from sos_workforce.core.models import AuditEvent, Response, Wave
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
+from sos_workforce.mail import SURVEY_INVITATION
 from sos_workforce.surveys.instruments import instrument_files, load_instrument_file
 from tests.support.apptest import ROOT, DemoApp, finish_survey, sign_in
 from tests.support.environment import make_settings
@@ -75,7 +78,10 @@ def test_lead_drafts_opens_closes_and_reopens_a_wave(demo_app: DemoApp) -> None:
     at = teams.select(teams.options[1]).run()
     at.checkbox(key="wave_draft").check()
     at = at.button(key="launch_wave").click().run()
-    assert at.success[0].value == "Wave saved as a draft with 10 personal links."
+    assert at.success[0].value.startswith("Wave saved as a draft. Staff answer through the open")
+    assert not at.download_button or not any(
+        b.key and b.key.startswith("download_links_") for b in at.download_button
+    )  # no links for the lead to hold
     box = at.selectbox(key="rates_wave")
     at = box.select(next(o for o in box.options if o.startswith("Draft wave"))).run()
     assert any("draft" in i.value for i in at.info)
@@ -83,8 +89,7 @@ def test_lead_drafts_opens_closes_and_reopens_a_wave(demo_app: DemoApp) -> None:
     assert not at.exception
     at = at.button(key="issue_open_link").click().run()
     assert "survey?o=" in at.code[0].value
-    at = at.button(key="list_non_responders").click().run()
-    assert any("launched by headcount" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "send_reminders"]  # not an emailed wave
     at = at.button(key="close_wave").click().run()
     at.text_input(key="reopen_reason").input("short")
     at = at.button(key="FormSubmitter:reopen_wave-Reopen").click().run()
@@ -169,3 +174,48 @@ def test_a_required_question_must_be_answered_before_continuing(demo_app: DemoAp
     at = at.button(key="survey_next").click().run()
     assert not at.error
     assert any(b.key == "survey_send" for b in at.button)
+
+
+def test_lead_sends_an_emailed_waves_invitations_and_reminders_seeing_counts_only(
+    demo_app: DemoApp,
+) -> None:
+    new_app, demo = demo_app
+    database = Database.from_settings(make_settings(demo.url, ROOT))
+    lead = auth.sign_in(database, *DEMO_CREDENTIALS[Role.LEAD])
+    teams = {t.name: t.id for t in access.list_teams(database, lead, demo.summary.organisation_id)}
+    version = max(surveys.list_instrument_versions(database, lead), key=lambda v: v.id).id
+    today = dt.date.today()
+    surveys.launch_wave(
+        database,
+        lead,
+        organisation_id=demo.summary.organisation_id,
+        instrument_version_id=version,
+        title="Emailed wave",
+        opens_on=today,
+        closes_on=today + dt.timedelta(days=7),
+        audience=[
+            surveys.AudienceMember(f"E{n}", list(teams.values())[n % 2], f"e{n}@x.example")
+            for n in range(12)
+        ],
+        base_url="http://testserver",
+        email=SURVEY_INVITATION,
+    )
+    database.dispose()
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page("pages/waves.py").run()
+    box = at.selectbox(key="rates_wave")
+    at = box.select(next(o for o in box.options if o.startswith("Emailed wave"))).run()
+    assert not at.exception
+    assert at.button(key="send_mail").label == "Send the 12 queued emails now"
+    at = at.button(key="send_mail").click().run()
+    assert any("Email is not set up" in e.value for e in at.error)  # no SOS_SMTP_HOST here
+    at = at.button(key="send_reminders").click().run()
+    assert any("Send a reminder to everyone" in w.value for w in at.warning)
+    at = at.button(key="confirm_reminders").click().run()
+    assert not at.exception
+    assert any(s.value == "Reminders queued: 12." for s in at.success)
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["Team", "Reminders queued"]  # counts per team, never who
+    assert all(v.isdigit() or v == "fewer than 5" for v in table["Reminders queued"])
+    actions = {a for (a,) in _query(demo.url, select(AuditEvent.action))}
+    assert "reminders_queued" in actions and "non_responders_listed" not in actions

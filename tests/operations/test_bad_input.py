@@ -24,7 +24,7 @@ from sos_workforce.diaries.days import EntryInput
 from sos_workforce.diaries.periods import ParticipantInput
 from sos_workforce.privacy import retention
 from tests.support.database import dump
-from tests.support.factories import World, build_world, launch, token_of
+from tests.support.factories import World, build_world, launch, token_of, with_links
 
 TODAY = dt.date.today()
 HEADER = (
@@ -415,16 +415,20 @@ def with_text_wave(db: Database, corpus: Corpus) -> Corpus:
             select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
         )
     assert version_id is not None
-    launched = surveys.launch_wave(
+    launched = with_links(
         db,
-        corpus.world.lead,
-        organisation_id=corpus.world.organisation_id,
-        instrument_version_id=version_id,
-        title="Columns",
-        opens_on=TODAY,
-        closes_on=TODAY,
-        headcounts={corpus.world.teams["Alpha"]: 1},
-        base_url="http://t",
+        corpus.world,
+        surveys.launch_wave(
+            db,
+            corpus.world.lead,
+            organisation_id=corpus.world.organisation_id,
+            instrument_version_id=version_id,
+            title="Columns",
+            opens_on=TODAY,
+            closes_on=TODAY,
+            headcounts={corpus.world.teams["Alpha"]: 1},
+            base_url="http://t",
+        ),
     )
     _text_waves[corpus.world.organisation_id] = token_of(launched.links[0])
     return corpus

@@ -43,7 +43,7 @@ from sos_workforce.core.models import PendingResponse
 from sos_workforce.privacy import MIN_COMPARATORS
 from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
 from tests.support.environment import make_settings
-from tests.support.factories import World, build_world, token_of
+from tests.support.factories import World, build_world, token_of, with_links
 
 K = 5
 ITEMS = ("understanding", "integration")
@@ -268,16 +268,20 @@ def all_leaks(history: list[Snapshot]) -> list[str]:
 def _scenario(db: Database, world: World) -> Scenario:
     north = create_team(db, world.admin, world.organisation_id, "Alpha North", world.teams["Alpha"])
     teams = {**world.teams, "Alpha North": north}
-    launched = surveys.launch_wave(
+    launched = with_links(
         db,
-        world.lead,
-        organisation_id=world.organisation_id,
-        instrument_version_id=world.instrument_version_id,
-        title="Attacked wave",
-        opens_on=dt.date.today(),
-        closes_on=dt.date.today() + dt.timedelta(days=14),
-        headcounts={teams[name]: 40 for name in TEAMS},
-        base_url="http://testserver",
+        world,
+        surveys.launch_wave(
+            db,
+            world.lead,
+            organisation_id=world.organisation_id,
+            instrument_version_id=world.instrument_version_id,
+            title="Attacked wave",
+            opens_on=dt.date.today(),
+            closes_on=dt.date.today() + dt.timedelta(days=14),
+            headcounts={teams[name]: 40 for name in TEAMS},
+            base_url="http://testserver",
+        ),
     )
     tokens: dict[str, list[str]] = {name: [] for name in TEAMS}
     for link in launched.links:

@@ -24,6 +24,7 @@ TOP_LEVEL_MODULES = ["app.py", "ui.py", "survey_form.py", "navigation.py", "serv
 DOMAINS = [
     "access",
     "privacy",
+    "mail",
     "surveys",
     "diaries",
     "workforce",
@@ -103,6 +104,9 @@ class _GraphWithExtraImport:
             "API of sos_workforce.outcomes",
         ),
         ("sos_workforce.outcomes.series", "sos_workforce.dfe.reader", "API of sos_workforce.dfe"),
+        ("sos_workforce.mail.sender", "sos_workforce.surveys", "Layers of"),
+        ("pages.waves", "sos_workforce.mail.sender", "Pages use public"),
+        ("sos_workforce.surveys.waves", "sos_workforce.mail.outbox", "API of sos_workforce.mail"),
     ],
 )
 def test_a_wrong_import_breaks_its_contract(

@@ -82,9 +82,11 @@ def launch(
     today: dt.date | None = None,
     **options: object,
 ) -> surveys.LaunchedWave:
+    """A wave by headcount whose personal links come back through the administrator's
+    links file (what most tests need: tokens to answer with)."""
     today = today or dt.date.today()
     counts = headcounts or {"Alpha": 6, "Beta": 3}
-    return surveys.launch_wave(
+    launched = surveys.launch_wave(
         db,
         world.lead,
         organisation_id=world.organisation_id,
@@ -97,6 +99,15 @@ def launch(
         today=today,
         **options,  # type: ignore[arg-type]
     )
+    return with_links(db, world, launched)
+
+
+def with_links(db: Database, world: World, launched: surveys.LaunchedWave) -> surveys.LaunchedWave:
+    """``launched`` with its personal links, through the links file an administrator
+    enables (as a test stands in for both people)."""
+    surveys.enable_links_file(db, world.admin, launched.wave_id)
+    links = surveys.issue_links_file(db, world.lead, launched.wave_id, base_url="http://testserver")
+    return surveys.LaunchedWave(launched.wave_id, links)
 
 
 def stored_responses(db: Database) -> int:

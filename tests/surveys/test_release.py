@@ -21,7 +21,7 @@ from sos_workforce.core.models import (
 )
 from sos_workforce.surveys import release
 from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
-from tests.support.factories import World, launch, stored_responses, token_of
+from tests.support.factories import World, launch, stored_responses, token_of, with_links
 
 K = 5
 
@@ -60,7 +60,7 @@ def _three_columns(db: Database, world: World, headcount: int, **options: object
         base_url="http://t",
         **options,  # type: ignore[arg-type]
     )
-    return _links(launched, "Alpha")
+    return _links(with_links(db, world, launched), "Alpha")
 
 
 def _count(db: Database, model: type) -> int:
