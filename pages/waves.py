@@ -197,6 +197,18 @@ with launch_tab:
             "Save as a draft: links are made now but only work once you open the wave",
             key="wave_draft",
         )
+        live_results = st.checkbox(
+            f"Show results while the wave is open, in steps of {context.settings.min_group_size}",
+            value=True,
+            key="wave_live_results",
+            help=(
+                "Results then change only when a team has "
+                f"{context.settings.min_group_size} new answers, so nobody's answers can be "
+                "picked out by comparing the dashboard from one day to the next. A few "
+                "answers that arrive after a team's last step are held back at the close. "
+                "Untick to show nothing until the close: then every answer counts."
+            ),
+        )
 
         def _launch() -> None:
             try:
@@ -213,6 +225,7 @@ with launch_tab:
                     base_url=context.settings.base_url,
                     allow_identified=allow_identified,
                     draft=as_draft,
+                    live_results=live_results,
                     email=template,
                 )
             except SosError as error:

@@ -190,6 +190,7 @@ def seed_demo(
         closes_on=opened + dt.timedelta(days=21),
         headcounts=headcounts,
         base_url=settings.base_url,
+        live_results=False,  # results at close only: every answer counts
         today=opened,
     )
     _answer(
@@ -310,6 +311,7 @@ def _seed_other_surveys(
             closes_on=opened + dt.timedelta(days=21),
             headcounts=headcounts,
             base_url=settings.base_url,
+            live_results=False,
             today=opened,
         )
         definition = instrument_definition(db, lead, versions[code])
@@ -393,6 +395,7 @@ def _seed_comparator_authorities(
             closes_on=opened + dt.timedelta(days=21),
             headcounts=dict.fromkeys(teams, per_team),
             base_url=settings.base_url,
+            live_results=False,
             today=opened,
         )
         profile = {item: _scaled(shares, factor) for item, shares in BRENT_2017_SHARES.items()}

@@ -18,7 +18,7 @@ from navigation import (
 )
 from sos_workforce.core.db import Database, make_engine
 from sos_workforce.core.enums import Role
-from sos_workforce.core.models import DiaryParticipant, DiaryPeriod, Response
+from sos_workforce.core.models import DiaryParticipant, DiaryPeriod, PendingResponse, Response
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 from tests.support.apptest import (
     ROOT,
@@ -157,7 +157,11 @@ def test_lead_sees_launch_errors_in_plain_words(demo_app: DemoApp) -> None:
 def _responses(url: str) -> int:
     database = Database.from_settings(make_settings(url, ROOT))
     with database.read() as session:
-        count = int(session.scalar(select(func.count()).select_from(Response)) or 0)
+        # Stored: in the results, or waiting in the pool for its team's next step.
+        count = sum(
+            int(session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (Response, PendingResponse)
+        )
     database.dispose()
     return count
 

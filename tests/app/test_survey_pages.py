@@ -16,7 +16,7 @@ from sos_workforce import access, surveys
 from sos_workforce.access import auth
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role
-from sos_workforce.core.models import AuditEvent, Response, Wave
+from sos_workforce.core.models import AuditEvent, PendingResponse, Response, Wave
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 from sos_workforce.mail import SURVEY_INVITATION
 from sos_workforce.surveys.instruments import instrument_files, load_instrument_file
@@ -127,7 +127,10 @@ def test_the_open_link_picks_a_team_then_runs_the_survey(demo_app: DemoApp) -> N
     kiosk = finish_survey(kiosk, {"staff_role": 1, "understanding": 9})
     assert kiosk.title[0].value == "Thank you"
     assert kiosk.button(key="another_response")
-    channels = _query(demo.url, select(Response.channel).where(Response.staff_role.is_not(None)))
+    # The answer waits in the pool until its team has enough for a step (surveys.release).
+    channels = _query(
+        demo.url, select(PendingResponse.channel).where(PendingResponse.staff_role.is_not(None))
+    )
     assert Channel.OPEN_LINK in {c for (c,) in channels}
 
 
