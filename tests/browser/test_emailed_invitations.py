@@ -1,10 +1,12 @@
 """Issue 17's acceptance test in Debian's chromium: a lead launches a wave to a roster with
 email addresses (an uploaded CSV), confirms, and sends the queue; the local SMTP server
 (aiosmtpd, STARTTLS and AUTH) receives every invitation; a member of staff opens the
-emailed link in the browser and answers; the link then refuses a second use."""
+emailed link in the browser and answers; the link then refuses a second use; the
+executive's dashboard shows nothing new until five of the team have answered."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 ROSTER = "Staff id,Team,Email\r\n" + "".join(
     f"EM{n:02},{team},worker{n}@northbridge.example\r\n"
-    for n, team in enumerate(["Assessment Team North"] * 4 + ["Leaving Care"] * 3)
+    for n, team in enumerate(["Assessment Team North"] * 6 + ["Leaving Care"])
 )
 
 
@@ -103,28 +105,51 @@ def test_a_lead_emails_a_roster_and_staff_answer_through_the_emailed_link(
     assert link.startswith(f"{base_url}/survey?t=")
 
     # A member of staff answers through the emailed link.
-    staff = browser.new_context().new_page()
-    staff.goto(link)
-    settled(staff)
-    expect(staff.get_by_role("heading", name="Signs of Safety staff confidence")).to_be_visible()
-    _click(staff, "Continue")  # "About you" may be skipped
-    staff.locator(".st-key-q_understanding").get_by_text("8", exact=True).click()
-    staff.locator(".st-key-q_integration").get_by_text("6", exact=True).click()
-    _click(staff, "Continue")
-    _click(staff, "Send my answers")
-    expect(staff.get_by_role("heading", name="Thank you")).to_be_visible()
+    _answer(browser, link)
 
     again = browser.new_context().new_page()
     again.goto(link)
     settled(again)
     expect(again.get_by_text("This link has already been used")).to_be_visible()
 
-    # Issue 17, point 3 (release in steps) adds the end of the acceptance test here: with
-    # fewer than k answers the lead's and the executive's dashboards show nothing new, and
-    # they change once k have answered. See test_dashboard_shows_nothing_new_until_k_answers.
+    # The dashboard shows nothing new until k (5) of the team have answered.
+    executive = browser.new_context().new_page()
+    sign_in(executive, base_url, *DEMO_CREDENTIALS[Role.EXECUTIVE])
+    assert _respondents_shown(executive) is None
+    for n in range(3):  # four answers in all: still nothing
+        _answer(browser, link_in(smtp.mailbox.to(f"worker{n}@northbridge.example")[0]))
+    assert _respondents_shown(executive) is None
+    _answer(browser, link_in(smtp.mailbox.to("worker3@northbridge.example")[0]))
+    assert _respondents_shown(executive) == 5
 
 
-@pytest.mark.skip(reason="needs issue 17 point 3 (results released in steps); owned elsewhere")
-def test_dashboard_shows_nothing_new_until_k_answers() -> None:
-    """Stub for the last sentence of issue 17's browser acceptance: answer k-1 emailed
-    links (as above), check the dashboard is unchanged, answer one more, check it moved."""
+def _answer(browser: Browser, link: str) -> None:
+    staff = browser.new_context().new_page()
+    staff.goto(link)
+    settled(staff)
+    expect(staff.get_by_role("heading", name="Signs of Safety staff confidence")).to_be_visible()
+    # The wave asks version 1 (one section), so the statements are on the first page.
+    expect(staff.get_by_text("Section 1 of 1", exact=False)).to_be_visible()
+    staff.locator(".st-key-q_understanding").get_by_text("8", exact=True).click()
+    staff.locator(".st-key-q_integration").get_by_text("6", exact=True).click()
+    _click(staff, "Continue")
+    expect(staff.get_by_role("heading", name="Check your answers")).to_be_visible()
+    _click(staff, "Send my answers")
+    expect(staff.get_by_role("heading", name="Thank you")).to_be_visible()
+    staff.context.close()
+
+
+def _respondents_shown(page: Page) -> int | None:
+    """The executive's dashboard for the emailed wave: respondents in the whole-wave
+    table, or None when it says there are too few to show."""
+    page.get_by_role("link", name="Confidence dashboard").click()
+    settled(page)
+    page.locator(".st-key-dashboard_wave").get_by_role("combobox").click()
+    page.get_by_role("option", name="Emailed spring survey", exact=False).click()
+    settled(page)
+    expect(page.get_by_text("Results update after every 5 new answers in a team")).to_be_visible()
+    shown = page.get_by_text(re.compile(r"^\d+ respondents\.$"))
+    if shown.count():
+        return int(shown.first.inner_text().split()[0])
+    expect(page.get_by_text("has too few responses to show", exact=False)).to_be_visible()
+    return None
