@@ -358,10 +358,17 @@ def submissions(url: str, label: str, writers: int = 32, per_writer: int = 125) 
     with database.read() as session:
         from sqlalchemy import func, select
 
-        from sos_workforce.core.models import Response
+        from sos_workforce.core.models import PendingResponse, Response
 
-        stored = session.scalar(
-            select(func.count()).select_from(Response).where(Response.wave_id == launched.wave_id)
+        # Stored: released into the results, or waiting in the pool for a team's next step.
+        stored = sum(
+            int(
+                session.scalar(
+                    select(func.count()).select_from(model).where(model.wave_id == launched.wave_id)
+                )
+                or 0
+            )
+            for model in (Response, PendingResponse)
         )
     rate = len(tokens) / seconds
     lost = outcomes["stored"] - int(stored or 0)
@@ -453,6 +460,11 @@ def main() -> None:
         action="store_true",
         help="run only the submission benchmarks (SQLite, and PostgreSQL with --postgres)",
     )
+    parser.add_argument(
+        "--only-dashboard",
+        action="store_true",
+        help="run only the one-authority dashboard queries (after --generate, if given)",
+    )
     parser.add_argument("--postgres", default=os.environ.get("SOS_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
@@ -472,6 +484,9 @@ def main() -> None:
         )
     if args.only_diaries:
         diary_aggregates(args.db)
+        return
+    if args.only_dashboard:
+        one_authority(Database(make_engine(url)))
         return
     if not args.only_submissions:
         national_aggregates(args.db)

@@ -554,6 +554,10 @@ with waves_tab:
             ),
             hide_index=True,
         )
-        st.caption(f"Counts under {k} are shown as a band so that no one can be singled out.")
+        st.caption(
+            f"Counts under {k} are shown as a band so that no one can be singled out. "
+            f"Responses are counted as they join the results: after every {k} new answers "
+            "in a team (or at the close, for a wave that shows results only then)."
+        )
         _wave_actions(chosen)
         _delivery(chosen, k)
