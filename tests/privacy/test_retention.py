@@ -31,7 +31,7 @@ from sos_workforce.surveys.trends import instrument_trend
 from tests.support.diary_factories import MONDAY as DIARY_MONDAY
 from tests.support.diary_factories import fill as diary_fill
 from tests.support.diary_factories import launch as diary_launch
-from tests.support.factories import World, build_world, launch, release_all, token_of, with_links
+from tests.support.factories import World, build_world, launch, release_all, token_of
 
 TODAY = dt.date.today()
 DAY = dt.timedelta(days=1)
@@ -160,29 +160,7 @@ def test_erasure_subtracts_an_identified_respondent_everywhere(db: Database, wor
 
 def test_comments_are_purged_with_their_wave(db: Database, world: World) -> None:
     opened = TODAY - dt.timedelta(days=100)
-    with db.read() as session:
-        from sos_workforce.core.models import Instrument, InstrumentVersion
-
-        version_id = session.scalar(
-            select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
-        )
-    assert version_id is not None
-    launched = with_links(
-        db,
-        world,
-        surveys.launch_wave(
-            db,
-            world.lead,
-            organisation_id=world.organisation_id,
-            instrument_version_id=version_id,
-            title="Columns",
-            opens_on=opened,
-            closes_on=opened + dt.timedelta(days=7),
-            headcounts={world.teams["Alpha"]: 3},
-            base_url="http://t",
-            today=opened,
-        ),
-    )
+    launched = launch(db, world, {"Alpha": 3}, today=opened, instrument="three_columns")
     for link in launched.links:
         surveys.submit_response(db, token_of(link), {"working_well": "Mapping"}, today=opened)
     surveys.close_wave(db, world.lead, launched.wave_id)

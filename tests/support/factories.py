@@ -75,22 +75,43 @@ def build_world(db: Database, settings: Settings, code: str = "testshire") -> Wo
     )
 
 
+def instrument_version(db: Database, code: str) -> int:
+    """The latest registered version of the instrument ``code``."""
+    with db.read() as session:
+        version = session.scalar(
+            select(InstrumentVersion.id)
+            .join(Instrument)
+            .where(Instrument.code == code)
+            .order_by(InstrumentVersion.version.desc())
+        )
+    assert version is not None, f"no instrument {code!r}"
+    return version
+
+
 def launch(
     db: Database,
     world: World,
     headcounts: dict[str, int] | None = None,
     today: dt.date | None = None,
+    *,
+    instrument: str | int | None = None,
     **options: object,
 ) -> surveys.LaunchedWave:
     """A wave by headcount whose personal links come back through the administrator's
-    links file (what most tests need: tokens to answer with)."""
+    links file (what most tests need: tokens to answer with). ``instrument``: a code or a
+    version id (default: the world's confidence survey)."""
     today = today or dt.date.today()
     counts = headcounts or {"Alpha": 6, "Beta": 3}
+    version = (
+        instrument_version(db, instrument)
+        if isinstance(instrument, str)
+        else instrument or world.instrument_version_id
+    )
     launched = surveys.launch_wave(
         db,
         world.lead,
         organisation_id=world.organisation_id,
-        instrument_version_id=world.instrument_version_id,
+        instrument_version_id=version,
         title=f"Test wave {next(_wave_numbers)}",
         opens_on=today,
         closes_on=today + dt.timedelta(days=14),

@@ -13,15 +13,13 @@ from sos_workforce import surveys
 from sos_workforce.core.db import Database
 from sos_workforce.core.models import (
     Answer,
-    Instrument,
-    InstrumentVersion,
     Invitation,
     PendingResponse,
     TextAnswer,
 )
 from sos_workforce.surveys import release
 from sos_workforce.surveys.results import WHOLE_WAVE, load_wave_counts
-from tests.support.factories import World, launch, stored_responses, token_of, with_links
+from tests.support.factories import World, launch, stored_responses, token_of
 
 K = 5
 
@@ -41,26 +39,14 @@ def _shown(db: Database, world: World, wave_id: int) -> tuple[int | None, int | 
     return table.respondents, rates.overall.responses
 
 
-def _three_columns(db: Database, world: World, headcount: int, **options: object) -> list[str]:
+def _three_columns(
+    db: Database, world: World, headcount: int, release_step: int | None = None
+) -> list[str]:
     """A wave of the open-question survey (comments) for Alpha; its tokens."""
-    with db.read() as session:
-        version = session.scalar(
-            select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
-        )
-    assert version is not None
-    launched = surveys.launch_wave(
-        db,
-        world.lead,
-        organisation_id=world.organisation_id,
-        instrument_version_id=version,
-        title=f"Three columns {headcount}",
-        opens_on=dt.date.today(),
-        closes_on=dt.date.today() + dt.timedelta(days=7),
-        headcounts={world.teams["Alpha"]: headcount},
-        base_url="http://t",
-        **options,  # type: ignore[arg-type]
+    launched = launch(
+        db, world, {"Alpha": headcount}, instrument="three_columns", release_step=release_step
     )
-    return _links(with_links(db, world, launched), "Alpha")
+    return _links(launched, "Alpha")
 
 
 def _count(db: Database, model: type) -> int:

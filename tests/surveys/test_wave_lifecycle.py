@@ -265,28 +265,7 @@ def test_open_link_mints_one_single_use_link_per_respondent(db: Database, world:
 def test_free_text_only_for_groups_of_twice_the_minimum(
     db: Database, world: World, settings: Settings
 ) -> None:
-    with db.read() as session:
-        from sos_workforce.core.models import Instrument, InstrumentVersion
-
-        version_id = session.scalar(
-            select(InstrumentVersion.id).join(Instrument).where(Instrument.code == "three_columns")
-        )
-    assert version_id is not None
-    launched = with_links(
-        db,
-        world,
-        surveys.launch_wave(
-            db,
-            world.lead,
-            organisation_id=world.organisation_id,
-            instrument_version_id=version_id,
-            title="Three columns",
-            opens_on=TODAY,
-            closes_on=TODAY + dt.timedelta(days=7),
-            headcounts={world.teams["Alpha"]: 12},
-            base_url="http://t",
-        ),
-    )
+    launched = launch(db, world, {"Alpha": 12}, instrument="three_columns")
     tokens = [token_of(link) for link in launched.links]
     comments = ["<b>bold</b>", "=HYPERLINK(x)", "zebra", "Apple"]
     for index, token in enumerate(tokens[:9]):

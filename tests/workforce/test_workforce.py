@@ -27,7 +27,7 @@ from sos_workforce.workforce.rosters import (
     save_summary,
     set_establishment,
 )
-from tests.support.factories import ROSTER, World, build_world, with_links
+from tests.support.factories import ROSTER, World, build_world, launch
 
 AS_OF = dt.date(2024, 9, 30)
 # Headers as an HR system might name them (mapped by synonyms).
@@ -311,22 +311,7 @@ def test_intention_to_stay_comes_from_the_latest_survey_that_asks_it(
     )
     with db.write() as session:
         version_id = register(session, stay).id
-    today = dt.date.today()
-    launched = with_links(
-        db,
-        world,
-        surveys.launch_wave(
-            db,
-            world.lead,
-            organisation_id=world.organisation_id,
-            instrument_version_id=version_id,
-            title="Stay",
-            opens_on=today,
-            closes_on=today,
-            headcounts={world.teams["Alpha"]: 6},
-            base_url="http://x",
-        ),
-    )
+    launched = launch(db, world, {"Alpha": 6}, instrument=version_id)
     for value, link in zip([5, 4, 4, 3, 1, 2], launched.links, strict=True):
         surveys.submit_response(db, token_of(link), {"intention_to_stay": value})
     release_all(db, launched.wave_id)  # the sixth waits for a step otherwise
