@@ -19,8 +19,14 @@ from sos_workforce.access import Actor, actor_for_sso_email, record_export
 from sos_workforce.core.config import Settings, get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
-from sos_workforce.core.errors import PermissionDenied, SignInFailed, SsoSignInExpired
+from sos_workforce.core.errors import (
+    PermissionDenied,
+    SignInFailed,
+    SosError,
+    SsoSignInExpired,
+)
 from sos_workforce.core.tabular import Column
+from sos_workforce.mail import send_now, waiting
 from sos_workforce.startup import prepare_database
 from sos_workforce.surveys import WaveCounts, load_wave_counts, wave_data_stamp
 
@@ -188,6 +194,36 @@ def progress_callback(bar: DeltaGenerator, text: str) -> Callable[[float], None]
 
 
 NOT_IN_FILE = "(not in file)"
+
+
+def send_waiting_mail(
+    context: Runtime, actor: Actor, organisation_id: int, batch: int = 10
+) -> None:
+    """Send the organisation's due emails in small batches with a progress bar. Leaving the
+    page stops it safely: a batch in flight is claimed again after a few minutes, and the
+    command-line sender (sos-workforce send-mail) sends whatever is left."""
+    total = waiting(context.db, actor, organisation_id)
+    bar = st.progress(0.0, text=f"Sending {total} emails…")
+    sent = failed = retrying = 0
+    try:
+        while True:
+            report = send_now(context.db, actor, context.settings, organisation_id, limit=batch)
+            if not report.handled:
+                break
+            sent, failed = sent + report.sent, failed + report.failed
+            retrying += report.retrying
+            left = waiting(context.db, actor, organisation_id)
+            done = min(1.0, (sent + failed) / total) if total else 1.0
+            bar.progress(done, text=f"Sent {sent}, failed {failed}, still queued {left}")
+    except SosError as error:
+        st.error(str(error))
+        return
+    bar.progress(1.0, text=f"Sent {sent}, failed {failed}.")
+    if retrying:
+        st.info(
+            f"{retrying} could not be sent just now and will be tried again in a few "
+            "minutes (by the mail sender, or when you press the button again)."
+        )
 
 
 def column_mapping(

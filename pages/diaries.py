@@ -1,11 +1,14 @@
 """Implementation leads: launch a time-diary period for teams (participants from the
-roster, or entered once), download the personal links, watch participation, import
-diaries recorded elsewhere, and close the period."""
+roster, or entered once), email each person their own link, send the queued emails with
+progress, correct failed addresses, send reminders (counts only), watch participation,
+import diaries recorded elsewhere, and close the period. A links file for a mail merge
+only where an administrator has allowed it for the period."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -15,6 +18,7 @@ from sos_workforce.access import list_teams
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.diaries import (
+    DIARY_LINKS_FILE_WARNING,
     STANDARD_WEEKLY_HOURS,
     ParticipantInput,
     PeriodSummary,
@@ -22,16 +26,21 @@ from sos_workforce.diaries import (
     diary_codes,
     diary_columns,
     diary_template,
+    enable_links_file,
     import_diaries,
     launch_period,
     links_csv,
     list_periods,
     participation,
+    period_mail,
     preview_diaries,
+    queue_reminders,
     reissue_links,
     reopen_period,
+    resend_invitation,
     roster_participants,
 )
+from sos_workforce.mail import DIARY_INVITATION, PLACEHOLDERS, MailTemplate, waiting
 from ui import (
     audited_download,
     column_mapping,
@@ -39,14 +48,18 @@ from ui import (
     require_actor,
     require_organisation,
     runtime,
+    send_waiting_mail,
 )
 
 context = runtime()
 actor = require_actor(Role.LEAD)
 organisation_id = require_organisation()
 k = context.settings.min_group_size
-ISSUED_KEY = "issued_diary_links"
-PEOPLE_COLUMNS = ["Staff id", "Team", "Role", "FTE", "Contracted hours a week"]
+LINKS_KEY = "diary_links_file"
+CONFIRM_KEY = "emailed_diary_launch_to_confirm"
+CONFIRM_REMINDERS_KEY = "diary_reminders_to_confirm"
+SEND_BATCH = 10
+PEOPLE_COLUMNS = ["Staff id", "Team", "Role", "FTE", "Contracted hours a week", "Email"]
 
 st.title("Time diaries")
 launch_tab, periods_tab, import_tab = st.tabs(
@@ -66,8 +79,8 @@ def _number(value: object) -> float | None:
     return None if _missing(value) else float(value)  # type: ignore[arg-type]
 
 
-def _issue(period_id: int, links_data: bytes, count: int) -> None:
-    st.session_state.setdefault(ISSUED_KEY, {})[period_id] = (links_data, count)
+def _text(value: object) -> str:
+    return "" if _missing(value) else str(value)
 
 
 with launch_tab:
@@ -118,6 +131,7 @@ with launch_tab:
                         "Role": p.role,
                         "FTE": p.fte,
                         "Contracted hours a week": p.contracted_hours,
+                        "Email": "",
                     }
                     for p in found.participants
                 ]
@@ -135,7 +149,9 @@ with launch_tab:
         if chosen:
             st.markdown(
                 "**People taking part.** Staff ids must be pseudonymous (no names). Give the "
-                "FTE or the contracted hours a week (the other is worked out)."
+                "FTE or the contracted hours a week (the other is worked out), and an email "
+                "address for each person to send their link to. Addresses are kept only "
+                "until the period closes."
             )
             people = st.data_editor(
                 pd.DataFrame.from_records(rows, columns=PEOPLE_COLUMNS).astype(
@@ -155,21 +171,57 @@ with launch_tab:
                     "Contracted hours a week": st.column_config.NumberColumn(
                         "Contracted hours a week", min_value=1.0, max_value=80.0, step=0.5
                     ),
+                    "Email": st.column_config.TextColumn("Email"),
                 },
             )
-        if st.button("Launch the diary period", type="primary", key="launch_diary"):
+        emailed = (
+            st.radio(
+                "How people get their link",
+                ["email", "none"],
+                format_func={
+                    "email": "The app emails each person their own link (recommended)",
+                    "none": "No personal links now (diaries imported from paper, or a links "
+                    "file if an administrator allows one)",
+                }.__getitem__,
+                key="diary_delivery",
+            )
+            == "email"
+        )
+        template: MailTemplate | None = None
+        if emailed:
+            if not context.settings.mail_enabled:
+                st.warning(
+                    "Email is not set up yet (SOS_SMTP_HOST). Invitations are queued and sent "
+                    "once an administrator sets it up."
+                )
+            template = MailTemplate(
+                st.text_input("Email subject", DIARY_INVITATION.subject, key="diary_mail_subject"),
+                st.text_area(
+                    "Email message", DIARY_INVITATION.body, height=280, key="diary_mail_body"
+                ),
+            )
+            st.caption(
+                f"Write {', '.join(PLACEHOLDERS)} where the person's own link, the period's "
+                "title and its last day go. The message must contain {link}. The link works "
+                "for the whole period: people come back to it each day."
+            )
+
+        def _participants() -> list[ParticipantInput]:
             by_name = {plain[t]: t for t in chosen}
-            participants = [
+            return [
                 ParticipantInput(
-                    "" if _missing(record["Staff id"]) else str(record["Staff id"]),
+                    _text(record["Staff id"]),
                     by_name.get(str(record["Team"]), -1),
-                    "" if _missing(record["Role"]) else str(record["Role"]),
+                    _text(record["Role"]),
                     _number(record["FTE"]),
                     _number(record["Contracted hours a week"]),
+                    _text(record["Email"]).strip() or None,
                 )
                 for record in (people.to_dict("records") if chosen else [])
                 if not all(_missing(record[c]) for c in PEOPLE_COLUMNS)
             ]
+
+        def _launch() -> None:
             try:
                 launched = launch_period(
                     context.db,
@@ -180,31 +232,203 @@ with launch_tab:
                     ends_on=ends_on,
                     team_ids=chosen,
                     base_url=context.settings.base_url,
-                    participants=participants,
+                    participants=_participants(),
+                    email=template,
+                )
+            except SosError as error:
+                st.error(str(error))
+                return
+            if launched.queued:
+                st.success(
+                    f"Diary period launched. {launched.queued} invitations are queued: send "
+                    "them from 'Periods and participation'."
+                )
+            else:
+                st.success(
+                    "Diary period launched. Nobody has been sent a link: import diaries kept "
+                    "on paper, or ask an administrator to allow a links file for it."
+                )
+
+        if st.button("Launch the diary period", type="primary", key="launch_diary"):
+            if emailed:
+                st.session_state[CONFIRM_KEY] = len(_participants())
+            else:
+                st.session_state.pop(CONFIRM_KEY, None)
+                _launch()
+        pending = st.session_state.get(CONFIRM_KEY)
+        if pending:
+            st.warning(
+                f"Send {pending} invitations? Each person gets their own diary link by email. "
+                "Check the message first: this cannot be undone."
+            )
+            yes, no = st.columns(2)
+            if yes.button(
+                f"Yes, send {pending} invitations", type="primary", key="confirm_diary_launch"
+            ):
+                st.session_state.pop(CONFIRM_KEY, None)
+                _launch()
+            if no.button("Not yet", key="cancel_diary_launch"):
+                st.session_state.pop(CONFIRM_KEY, None)
+                st.rerun()
+
+
+def _run(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except SosError as error:
+        st.error(str(error))
+    else:
+        st.rerun()
+
+
+def _delivery(period: PeriodSummary) -> None:
+    """Email counts, failed addresses, reminders and the links file of one period."""
+    mail = period_mail(context.db, actor, period.id, min_group_size=k)
+    is_open = period.status is DiaryStatus.OPEN
+    if mail.emailed:
+        st.subheader("Email")
+        log, reminders = mail.log.invitations, mail.reminders
+
+        def shown(count: int | None) -> str:
+            return f"fewer than {k}" if count is None else str(count)
+
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Email": "Invitations",
+                        "Queued": str(log.queued),
+                        "Sent": str(log.sent),
+                        "Failed": str(log.failed),
+                    },
+                    {
+                        "Email": "Reminders",
+                        "Queued": shown(reminders.queued),
+                        "Sent": shown(reminders.sent),
+                        "Failed": shown(reminders.failed),
+                    },
+                ]
+            ),
+            hide_index=True,
+        )
+        queued = waiting(context.db, actor, organisation_id)
+        if queued and st.button(
+            f"Send the {queued} queued emails now", key="send_diary_mail", icon=":material/send:"
+        ):
+            send_waiting_mail(context, actor, organisation_id, SEND_BATCH)
+        if mail.failures:
+            st.markdown(
+                "**Invitations that could not be delivered.** Correct an address to send "
+                "that person a new link (the old one stops working; their entries stay)."
+            )
+            st.dataframe(
+                pd.DataFrame([{"Address": f.address, "Why": f.error} for f in mail.failures]),
+                hide_index=True,
+            )
+            with st.form("resend_diary_invitation", enter_to_submit=False):
+                failure = st.selectbox(
+                    "Address to correct",
+                    mail.failures,
+                    format_func=lambda f: f.address,
+                    key="diary_failed_address",
+                )
+                corrected = st.text_input("Corrected address", key="diary_corrected_address")
+                resend = st.form_submit_button("Send to the corrected address")
+            if resend and failure is not None:
+                _run(
+                    lambda: resend_invitation(
+                        context.db,
+                        actor,
+                        period.id,
+                        failure.message_id,
+                        address=corrected,
+                        base_url=context.settings.base_url,
+                    )
+                )
+        if is_open:
+            _reminders(period)
+    if mail.links_file_enabled and is_open:
+        st.subheader("Links file")
+        st.warning(
+            "An administrator has allowed a links file for this period. "
+            f"{DIARY_LINKS_FILE_WARNING} Making a new file replaces the links of any earlier "
+            "one (entries already recorded are kept)."
+        )
+        if st.button("Make the links file", key="make_diary_links_file"):
+            try:
+                links = reissue_links(
+                    context.db, actor, period.id, base_url=context.settings.base_url
                 )
             except SosError as error:
                 st.error(str(error))
             else:
-                _issue(launched.period_id, links_csv(launched.links), len(launched.links))
-                st.success(f"Diary period launched with {len(launched.links)} personal links.")
+                st.session_state[LINKS_KEY] = (period.id, links_csv(links), len(links))
+        made = st.session_state.get(LINKS_KEY)
+        if made and made[0] == period.id:
+            audited_download(
+                "Download diary links (CSV)",
+                made[1],
+                kind="diary_links_csv",
+                organisation_id=organisation_id,
+                target=f"diary:{period.id}",
+                count=made[2],
+                file_name=f"diary-{period.id}-links.csv",
+                mime="text/csv",
+                key=f"download_diary_links_{period.id}",
+                icon=":material/download:",
+            )
+    if actor.is_admin and not mail.emailed and is_open:
+        st.subheader("Links file (administrators)")
+        allowed = st.toggle(
+            "Allow the lead to download this period's personal diary links as a file",
+            value=mail.links_file_enabled,
+            key="allow_diary_links_file",
+            help=DIARY_LINKS_FILE_WARNING,
+        )
+        if allowed != mail.links_file_enabled:
+            _run(lambda: enable_links_file(context.db, actor, period.id, enabled=allowed))
 
-    for period_id, (data, count) in st.session_state.get(ISSUED_KEY, {}).items():
+
+def _reminders(period: PeriodSummary) -> None:
+    st.markdown(
+        "**Reminders** go to everyone who has recorded nothing yet; the app chooses them and "
+        "you see only how many. Each gets a new link that replaces their first one."
+    )
+    if st.button("Send reminders", key="send_diary_reminders", icon=":material/notifications:"):
+        st.session_state[CONFIRM_REMINDERS_KEY] = period.id
+    if st.session_state.get(CONFIRM_REMINDERS_KEY) == period.id:
         st.warning(
-            "Download the links now: for privacy they are stored only as fingerprints and "
-            "cannot be shown again (you can issue new ones, which replace them)."
+            "Send a reminder to everyone who has recorded nothing yet? Their first link "
+            "stops working; the reminder carries a new one."
         )
-        audited_download(
-            "Download diary links (CSV)",
-            data,
-            kind="diary_links_csv",
-            organisation_id=organisation_id,
-            target=f"diary:{period_id}",
-            count=count,
-            file_name=f"diary-{period_id}-links.csv",
-            mime="text/csv",
-            key=f"download_diary_links_{period_id}",
-            icon=":material/download:",
-        )
+        yes, no = st.columns(2)
+        if yes.button("Yes, send reminders", type="primary", key="confirm_diary_reminders"):
+            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
+            try:
+                queued = queue_reminders(
+                    context.db,
+                    actor,
+                    period.id,
+                    base_url=context.settings.base_url,
+                    min_group_size=k,
+                )
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.success(f"Reminders queued: {queued.label(queued.total)}.")
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {"Team": t.team, "Reminders queued": queued.label(t.queued)}
+                            for t in queued.teams
+                        ]
+                    ),
+                    hide_index=True,
+                )
+        if no.button("Not now", key="cancel_diary_reminders"):
+            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
+            st.rerun()
+
 
 periods = list_periods(context.db, actor, organisation_id, min_group_size=k)
 
@@ -235,35 +459,19 @@ with periods_tab:
         )
         st.caption(f"A count of people who have recorded is shown only from {k} upwards.")
         if period.status is DiaryStatus.OPEN:
-            left, right = st.columns(2)
-            with left:
-                st.markdown("**Lost the links?** New links replace the old ones; entries stay.")
-                if st.button("Issue new links", key="reissue_diary_links"):
-                    try:
-                        links = reissue_links(
-                            context.db, actor, period.id, base_url=context.settings.base_url
-                        )
-                    except SosError as error:
-                        st.error(str(error))
-                    else:
-                        _issue(period.id, links_csv(links), len(links))
-                        st.success(
-                            f"{len(links)} new links issued: download them on the first tab."
-                        )
-            with right:
-                st.markdown("**Close the period** when everyone has finished.")
-                confirmed = st.checkbox(
-                    "I understand that entries can no longer be added or changed",
-                    key="confirm_close_diary",
-                )
-                if st.button("Close the period", key="close_diary", disabled=not confirmed):
-                    try:
-                        close_period(context.db, actor, period.id)
-                    except SosError as error:
-                        st.error(str(error))
-                    else:
-                        st.success("The diary period is closed.")
-                        st.rerun()
+            st.markdown("**Close the period** when everyone has finished.")
+            confirmed = st.checkbox(
+                "I understand that entries can no longer be added or changed",
+                key="confirm_close_diary",
+            )
+            if st.button("Close the period", key="close_diary", disabled=not confirmed):
+                try:
+                    close_period(context.db, actor, period.id)
+                except SosError as error:
+                    st.error(str(error))
+                else:
+                    st.success("The diary period is closed.")
+                    st.rerun()
         else:
             st.info("This period is closed: its links no longer work and entries are final.")
             with st.expander("Reopen this period"), st.form("reopen_diary"):
@@ -281,6 +489,7 @@ with periods_tab:
                     else:
                         st.success("The diary period is open again; its links work again.")
                         st.rerun()
+        _delivery(period)
 
 with import_tab:
     st.markdown(

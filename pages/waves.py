@@ -16,7 +16,7 @@ from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes
 from sos_workforce.core.figures import as_shown, percent
-from sos_workforce.mail import PLACEHOLDERS, SURVEY_INVITATION, MailTemplate, send_now, waiting
+from sos_workforce.mail import PLACEHOLDERS, SURVEY_INVITATION, MailTemplate, waiting
 from sos_workforce.surveys import (
     LINKS_FILE_WARNING,
     AudienceMember,
@@ -38,7 +38,13 @@ from sos_workforce.surveys import (
     response_rates,
     wave_mail,
 )
-from ui import audited_download, require_actor, require_organisation, runtime
+from ui import (
+    audited_download,
+    require_actor,
+    require_organisation,
+    runtime,
+    send_waiting_mail,
+)
 
 context = runtime()
 actor = require_actor(Role.LEAD)
@@ -279,36 +285,6 @@ def _run(action: Callable[[], object]) -> None:
         st.rerun()
 
 
-def _send_waiting() -> None:
-    """Send the organisation's due emails in small batches with a progress bar. Leaving the
-    page stops it safely: a batch in flight is claimed again after a few minutes, and the
-    command-line sender (sos-workforce send-mail) sends whatever is left."""
-    total = waiting(context.db, actor, organisation_id)
-    bar = st.progress(0.0, text=f"Sending {total} emails…")
-    sent = failed = retrying = 0
-    try:
-        while True:
-            report = send_now(
-                context.db, actor, context.settings, organisation_id, limit=SEND_BATCH
-            )
-            if not report.handled:
-                break
-            sent, failed = sent + report.sent, failed + report.failed
-            retrying += report.retrying
-            left = waiting(context.db, actor, organisation_id)
-            done = min(1.0, (sent + failed) / total) if total else 1.0
-            bar.progress(done, text=f"Sent {sent}, failed {failed}, still queued {left}")
-    except SosError as error:
-        st.error(str(error))
-        return
-    bar.progress(1.0, text=f"Sent {sent}, failed {failed}.")
-    if retrying:
-        st.info(
-            f"{retrying} could not be sent just now and will be tried again in a few "
-            "minutes (by the mail sender, or when you press the button again)."
-        )
-
-
 def _delivery(wave: WaveSummary, k: int) -> None:
     """Email counts, failed addresses, reminders and the links file of one wave."""
     mail = wave_mail(context.db, actor, wave.id, min_group_size=k)
@@ -342,7 +318,7 @@ def _delivery(wave: WaveSummary, k: int) -> None:
         if queued and st.button(
             f"Send the {queued} queued emails now", key="send_mail", icon=":material/send:"
         ):
-            _send_waiting()
+            send_waiting_mail(context, actor, organisation_id, SEND_BATCH)
         if mail.failures:
             st.markdown(
                 "**Invitations that could not be delivered.** Correct an address to send "

@@ -222,10 +222,16 @@ def seed_demo(
     _seed_other_surveys(db, settings, organisation_id, lead, headcounts, rng, today)
     _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
     _seed_workforce(db, organisation_id, lead, rng, today)
-    diary_links = seed_diaries(
-        db, settings, organisation_id=organisation_id, lead=lead, today=today, rng=rng
-    )
     admin = sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN])
+    diary_links = seed_diaries(
+        db,
+        settings,
+        organisation_id=organisation_id,
+        lead=lead,
+        admin=admin,
+        today=today,
+        rng=rng,
+    )
     rater_links = seed_profiling(
         db,
         settings,

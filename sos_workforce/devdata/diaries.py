@@ -27,9 +27,11 @@ from sos_workforce.diaries import (
     close_period,
     diary_codes,
     diary_columns,
+    enable_links_file,
     import_diaries,
     launch_period,
     period_days,
+    reissue_links,
     roster_participants,
 )
 
@@ -141,10 +143,12 @@ def seed_diaries(
     *,
     organisation_id: int,
     lead: Actor,
+    admin: Actor,
     today: dt.date,
     rng: random.Random,
 ) -> list[str]:
-    """Create the closed and the open diary period; return the unused open-period links."""
+    """Create the closed and the open diary period; return the unused open-period links
+    (made through the links file an administrator allows, audited as for real)."""
     teams = {team.name: team.id for team in list_teams(db, lead, organisation_id)}
     team_names = {team_id: name for name, team_id in teams.items()}
     columns = [c.label for c in diary_columns(diary_codes())]
@@ -201,7 +205,8 @@ def seed_diaries(
     unused: list[DiaryLink] = []  # three a team, for trying the diary page
     recorded: list[ParticipantInput] = []
     per_team: Counter[str] = Counter()
-    for link in current.links:
+    enable_links_file(db, admin, current.period_id)
+    for link in reissue_links(db, lead, current.period_id, base_url=settings.base_url):
         per_team[link.team] += 1
         if per_team[link.team] <= 3:
             unused.append(link)

@@ -3,7 +3,7 @@ imports, sealed totals and time use.
 
 Pages and other domains import from here, never from the modules inside."""
 
-from sos_workforce.diaries import days, erasure, imports, periods, tallies
+from sos_workforce.diaries import days, delivery, erasure, imports, periods, tallies
 from sos_workforce.diaries.codes import diary_codes
 from sos_workforce.diaries.days import (
     MINUTES_PER_DAY,
@@ -14,6 +14,14 @@ from sos_workforce.diaries.days import (
     hours_and_minutes,
     period_days,
     provisional_total,
+)
+from sos_workforce.diaries.delivery import (
+    DIARY_LINKS_FILE_WARNING,
+    PeriodMail,
+    enable_links_file,
+    period_mail,
+    queue_reminders,
+    resend_invitation,
 )
 from sos_workforce.diaries.entries import (
     DiaryView,
@@ -32,6 +40,7 @@ from sos_workforce.diaries.imports import (
 )
 from sos_workforce.diaries.periods import (
     DiaryLink,
+    LaunchedPeriod,
     ParticipantInput,
     PeriodSummary,
     close_period,
@@ -59,10 +68,13 @@ from sos_workforce.diaries.time_use import (
 __all__ = [
     "seal_period",
     "BENCHMARKS",
+    "DIARY_LINKS_FILE_WARNING",
     "DEFINITIONS",
     "DiaryImportResult",
     "DiaryLink",
     "DiaryView",
+    "LaunchedPeriod",
+    "PeriodMail",
     "Entry",
     "EntryInput",
     "MINUTES_PER_DAY",
@@ -77,9 +89,11 @@ __all__ = [
     "copy_previous_day",
     "day_entries",
     "days",
+    "delivery",
     "diary_codes",
     "diary_columns",
     "diary_template",
+    "enable_links_file",
     "disclosure_note",
     "erase_diary_worker",
     "erasure",
@@ -93,13 +107,16 @@ __all__ = [
     "open_diary",
     "participation",
     "period_days",
+    "period_mail",
     "period_trend",
     "periods",
     "preview_diaries",
     "provisional_total",
     "purge_expired_periods",
+    "queue_reminders",
     "reissue_links",
     "reopen_period",
+    "resend_invitation",
     "roster_participants",
     "save_day",
     "tallies",

@@ -21,7 +21,9 @@ from sos_workforce.core.models import (
     DiaryImport,
     DiaryParticipant,
     DiaryPeriod,
+    MailRecipient,
     Organisation,
+    OutboxMessage,
 )
 from sos_workforce.core.tabular import normalise_staff_id
 from sos_workforce.diaries import tallies as diary_tallies
@@ -94,6 +96,10 @@ def erase_diary_worker(db: Database, actor: Actor, organisation_id: int, staff_i
         codes = diary_codes()
         for participant_id, period_id, status in found:
             session.execute(delete(DiaryEntry).where(DiaryEntry.participant_id == participant_id))
+            # Their email address and any unsent or failed email to it (sent ones keep
+            # neither address nor link).
+            kept = select(MailRecipient.id).where(MailRecipient.participant_id == participant_id)
+            session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_id.in_(kept)))
             session.execute(delete(DiaryParticipant).where(DiaryParticipant.id == participant_id))
             if status is DiaryStatus.CLOSED:
                 diary_tallies.seal_period(session, period_id, codes)

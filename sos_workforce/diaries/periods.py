@@ -1,6 +1,8 @@
 """Diary periods for leads: launch for chosen teams with the people taking part (from the
-latest roster, or entered once) and one personal link each, reissue links, close (which
-seals the totals), reopen with a reason (audited), list periods and who has started.
+latest roster, or entered once) and one personal link each, emailed by the app
+(``delivery``) and never returned to the lead; a links file only where an administrator
+allows it for the period (``reissue_links``); close (which seals the totals and forgets
+the kept addresses), reopen with a reason (audited), list periods and who has started.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import case, distinct, func, insert, select
 from sqlalchemy.orm import Session
@@ -37,6 +39,8 @@ from sos_workforce.core.tabular import (
 from sos_workforce.diaries import tallies as diary_tallies
 from sos_workforce.diaries.codes import diary_codes
 from sos_workforce.diaries.days import NOT_RECORDED, STANDARD_WEEKLY_HOURS, weekdays_between
+from sos_workforce.diaries.delivery import queue_invitations
+from sos_workforce.mail import MailTemplate, check_emailed, forget_recipients
 from sos_workforce.privacy import GroupCount, gated_counts
 
 MAX_PERIOD_DAYS = 42
@@ -55,6 +59,7 @@ class ParticipantInput:
     role: str = NOT_RECORDED
     fte: float | None = None
     contracted_hours: float | None = None
+    email: str | None = None  # for an emailed launch; kept only until the period closes
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,10 @@ class DiaryLink:
 @dataclass(frozen=True)
 class LaunchedPeriod:
     period_id: int
-    links: list[DiaryLink]
+    # Never filled by a launch: diary links go by email, or as a file an administrator
+    # allows per period (``reissue_links``). Kept for callers that build one from the file.
+    links: list[DiaryLink] = field(default_factory=list)
+    queued: int = 0  # invitation emails queued
 
 
 @dataclass(frozen=True)
@@ -204,11 +212,14 @@ def launch_period(
     team_ids: Sequence[int],
     base_url: str,
     participants: Sequence[ParticipantInput] | None = None,
+    email: MailTemplate | None = None,
     today: dt.date | None = None,
 ) -> LaunchedPeriod:
     """Create a diary period for ``team_ids`` with one personal link per participant
-    (``participants``, or everyone in those teams on the latest roster). The links are
-    returned once; only their hashes are stored."""
+    (``participants``, or everyone in those teams on the latest roster). Only the links'
+    hashes are stored and the links are never returned: with ``email`` (everyone has an
+    address, checked before anything is stored) each link is emailed by the app from the
+    outbox; otherwise through a links file an administrator allows for this period."""
     require(actor, Role.LEAD, organisation_id=organisation_id)
     today = today or dt.date.today()
     title = " ".join(title.split())
@@ -241,6 +252,11 @@ def launch_period(
     if not participants:
         raise InvalidInput("Add the people taking part.")
     rows = _clean_participants(participants, chosen)
+    addresses: list[str] = []
+    if email is not None:
+        email, addresses = check_emailed(
+            [str(row["worker_ref"]) for row in rows], [p.email for p in participants], email
+        )
     missing = chosen - {int(str(row["team_id"])) for row in rows}
     with db.write() as session:
         teams = dict(
@@ -278,17 +294,27 @@ def launch_period(
         session.execute(
             insert(DiaryPeriodTeam), [{"period_id": period.id, "team_id": t} for t in chosen]
         )
-        links: list[DiaryLink] = []
-        for row in rows:
-            token = mint_token()
+        tokens = [mint_token() for _ in rows]
+        for row, token in zip(rows, tokens, strict=True):
             row.update(period_id=period.id, token_hash=hash_token(token))
-            team_name = teams[int(str(row["team_id"]))]
-            links.append(
-                DiaryLink(
-                    str(row["worker_ref"]), team_name, str(row["role"]), diary_url(base_url, token)
-                )
+        participant_ids = list(
+            session.scalars(
+                insert(DiaryParticipant).returning(
+                    DiaryParticipant.id, sort_by_parameter_order=True
+                ),
+                rows,
             )
-        session.execute(insert(DiaryParticipant), rows)
+        )
+        queued = 0
+        if email is not None:
+            queued = queue_invitations(
+                session,
+                period,
+                email,
+                list(zip(participant_ids, tokens, addresses, strict=True)),
+                base_url=base_url,
+                today=today,
+            )
         record_event(
             session,
             actor,
@@ -296,11 +322,10 @@ def launch_period(
             organisation_id=organisation_id,
             target=f"diary:{period.id}",
             count=len(rows),
-            detail=f"teams={len(chosen)} participants={source}",
+            detail=f"teams={len(chosen)} participants={source}"
+            f"{' emailed' if email is not None else ''}",
         )
-        return LaunchedPeriod(
-            period.id, sorted(links, key=lambda link: (link.team, link.worker_ref))
-        )
+        return LaunchedPeriod(period.id, queued=queued)
 
 
 def reissue_links(
@@ -311,12 +336,18 @@ def reissue_links(
     base_url: str,
     worker_refs: Sequence[str] | None = None,
 ) -> list[DiaryLink]:
-    """New links for everyone in the period (or the given staff ids), e.g. when the
-    first links CSV was lost. The old links stop working; entries are kept."""
+    """New links for everyone in the period (or the given staff ids), returned once for a
+    mail merge, when an administrator has allowed a links file for this period
+    (``enable_links_file``). Any earlier links stop working; entries are kept. Audited."""
     with db.write() as session:
         period = _period(session, actor, period_id, Role.LEAD)
         if period.status is DiaryStatus.CLOSED:
             raise InvalidInput("This diary period is closed; its links can no longer be used.")
+        if not period.links_file_enabled:
+            raise InvalidInput(
+                "Personal diary links are not given out as a file. An administrator can allow "
+                "it for this period; otherwise launch with emailed invitations."
+            )
         query = (
             select(DiaryParticipant, Team.name)
             .join(Team, Team.id == DiaryParticipant.team_id)
@@ -367,6 +398,10 @@ def close_period(db: Database, actor: Actor, period_id: int) -> None:
             raise InvalidInput("This diary period is already closed.")
         period.status = DiaryStatus.CLOSED
         diary_tallies.seal_period(session, period.id, diary_codes())
+        # The addresses kept for reminders and resends go (a diary link is used all period,
+        # so they were kept until now), and unsent invitations with them.
+        forget_recipients(session, period_id=period.id)
+        period.links_file_enabled = False
         entries = session.scalar(
             select(func.count())
             .select_from(DiaryEntry)

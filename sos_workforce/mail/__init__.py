@@ -4,7 +4,7 @@ by the app itself, so nobody holds other people's links.
 
 Pages and other domains import from here, never from the modules inside."""
 
-from sos_workforce.mail.addresses import is_valid_address, normalise_address
+from sos_workforce.mail.addresses import check_emailed, is_valid_address, normalise_address
 from sos_workforce.mail.outbox import (
     HELD,
     FailedDelivery,
@@ -31,6 +31,7 @@ from sos_workforce.mail.sender import (
 )
 from sos_workforce.mail.templates import (
     DIARY_INVITATION,
+    DIARY_REMINDER,
     PLACEHOLDERS,
     SURVEY_INVITATION,
     SURVEY_REMINDER,
@@ -41,6 +42,7 @@ from sos_workforce.mail.templates import (
 
 __all__ = [
     "DIARY_INVITATION",
+    "DIARY_REMINDER",
     "FailedDelivery",
     "HELD",
     "MailNotConfigured",
@@ -52,6 +54,7 @@ __all__ = [
     "SendLog",
     "SendReport",
     "StatusCounts",
+    "check_emailed",
     "check_template",
     "enqueue",
     "failed_deliveries",

@@ -73,6 +73,24 @@ SURVEY_REMINDER = MailTemplate(
 )
 
 
+# A diary reminder carries a new link for the same reason. Unlike a survey's draft, what
+# was recorded with the old link is kept: entries belong to the person, not to the link.
+DIARY_REMINDER = MailTemplate(
+    subject="Reminder: {title}",
+    body=(
+        "Hello,\n\n"
+        "This is a reminder about the time diary, {title}. We have no days recorded from "
+        "you yet. If you have just started, thank you, and please ignore this message.\n\n"
+        "Here is a new link for you. It replaces the link in your first invitation, which "
+        "no longer works. Anything you recorded with the old link is kept:\n\n"
+        "{link}\n\n"
+        "Please use it each working day and do not forward it. The diary period ends on "
+        "{closes_on}.\n\n"
+        "Thank you.\n"
+    ),
+)
+
+
 def check_template(template: MailTemplate) -> MailTemplate:
     """The template tidied (subject on one line), or ``InvalidInput`` saying what is wrong."""
     subject = " ".join(template.subject.split())

@@ -32,7 +32,6 @@ from sos_workforce.mail import (
     MailTemplate,
     Outgoing,
     SendLog,
-    check_template,
     enqueue,
     failed_deliveries,
     failed_message,
@@ -65,35 +64,6 @@ def _wave(session: Session, actor: Actor, wave_id: int, *roles: Role, lock: bool
 
 
 # --- launch -----------------------------------------------------------------------------
-
-
-def check_emailed(
-    staff_refs: Sequence[str], emails: Sequence[str | None], template: MailTemplate
-) -> tuple[MailTemplate, list[str]]:
-    """Before anything is stored: the tidied template and every person's address, or one
-    ``InvalidInput`` listing each person without a usable address."""
-    problems: list[str] = []
-    try:
-        template = check_template(template)
-    except InvalidInput as error:
-        problems.extend(error.problems)
-    addresses: list[str] = []
-    for index, (ref, email) in enumerate(zip(staff_refs, emails, strict=True), 1):
-        who = f"Person {index} ({ref})" if ref else f"Person {index}"
-        if not email or not email.strip():
-            problems.append(f"{who} has no email address.")
-            continue
-        try:
-            addresses.append(normalise_address(email))
-        except InvalidInput as error:
-            problems.append(f"{who}: {error}")
-    if problems:
-        raise InvalidInput(
-            f"Nothing was launched: {len(problems)} problem(s) with the emails.\n"
-            + "\n".join(problems[:50]),
-            problems[:50],
-        )
-    return template, addresses
 
 
 def _send_from(wave: Wave, today: dt.date) -> dt.datetime:

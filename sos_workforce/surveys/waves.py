@@ -40,10 +40,16 @@ from sos_workforce.core.tabular import (
     propose_mapping,
     read_table,
 )
-from sos_workforce.mail import MailTemplate, forget_recipients, is_valid_address, schedule
+from sos_workforce.mail import (
+    MailTemplate,
+    check_emailed,
+    forget_recipients,
+    is_valid_address,
+    schedule,
+)
 from sos_workforce.privacy import GroupCount, gated_counts
 from sos_workforce.surveys import release, tallies
-from sos_workforce.surveys.delivery import IssuedLink, check_emailed, queue_invitations
+from sos_workforce.surveys.delivery import IssuedLink, queue_invitations
 
 MAX_HEADCOUNT = 2000
 MIN_RELEASE_STEP = 3  # as Settings.min_group_size

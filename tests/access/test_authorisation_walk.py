@@ -31,7 +31,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import MailStatus, Role
 from sos_workforce.core.errors import NotFound, PermissionDenied
 from sos_workforce.core.models import OutboxMessage
-from sos_workforce.mail import SURVEY_INVITATION
+from sos_workforce.mail import DIARY_INVITATION, SURVEY_INVITATION
 from sos_workforce.profiling import rounds as profiling
 from sos_workforce.profiling import timeline
 from tests.support.factories import World, build_world, launch
@@ -368,6 +368,23 @@ SERVICES: dict[str, Service] = {
     "diaries.periods.reissue_links": Service(
         "lead", lambda t, own: _one(t.diary_period_id, base_url="http://testserver")
     ),
+    "diaries.delivery.period_mail": Service(
+        "lead", lambda t, own: _one(t.diary_period_id, min_group_size=5)
+    ),
+    "diaries.delivery.queue_reminders": Service(
+        "lead",
+        lambda t, own: _one(_emailed_period(t), base_url="http://testserver", min_group_size=5),
+    ),
+    "diaries.delivery.resend_invitation": Service(
+        "lead",
+        lambda t, own: _one(
+            _emailed_period(t),
+            _failed_diary_delivery(t),
+            address="corrected@testshire.example",
+            base_url="http://testserver",
+        ),
+    ),
+    "diaries.delivery.enable_links_file": Service("admin", lambda t, own: _one(t.diary_period_id)),
     "diaries.imports.import_diaries": Service(
         "lead",
         lambda t, own: _one(
@@ -450,6 +467,43 @@ def _failed_delivery(t: Targets) -> int:
             message.last_error = "550 no such mailbox"
             t.extra_waves["failed delivery"] = message.id
     return t.extra_waves["failed delivery"]
+
+
+def _emailed_period(t: Targets) -> int:
+    """A diary period of organisation A whose links were emailed (made once)."""
+    if "emailed period" not in t.extra_waves:
+        t.extra_waves["emailed period"] = diaries.launch_period(
+            DB,
+            t.a.lead,
+            t.a.organisation_id,
+            title="Emailed diary",
+            starts_on=TODAY - dt.timedelta(days=1),
+            ends_on=TODAY + dt.timedelta(days=5),
+            team_ids=[t.a.teams["Alpha"]],
+            base_url="http://testserver",
+            participants=[
+                diaries.ParticipantInput(
+                    f"E{n}", t.a.teams["Alpha"], fte=1.0, email=f"e{n}@testshire.example"
+                )
+                for n in range(3)
+            ],
+            email=DIARY_INVITATION,
+        ).period_id
+    return t.extra_waves["emailed period"]
+
+
+def _failed_diary_delivery(t: Targets) -> int:
+    """An invitation of the emailed diary period that the mail server refused (made once)."""
+    if "failed diary delivery" not in t.extra_waves:
+        period_id = _emailed_period(t)
+        with DB.write() as session:
+            message = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.period_id == period_id).limit(1)
+            ).one()
+            message.status, message.body = MailStatus.FAILED, None
+            message.last_error = "550 no such mailbox"
+            t.extra_waves["failed diary delivery"] = message.id
+    return t.extra_waves["failed diary delivery"]
 
 
 def _unreachable_mail_server() -> Settings:
@@ -551,6 +605,7 @@ def targets(db: Database, settings: Settings) -> Targets:
         base_url="http://testserver",
         participants=[diaries.ParticipantInput("D1", a.teams["Alpha"], fte=1.0)],
     )
+    diaries.enable_links_file(db, a.admin, diary.period_id)  # for reissue_links
     TARGETS = Targets(
         a,
         b,

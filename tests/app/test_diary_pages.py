@@ -1,5 +1,6 @@
 """AppTest of the time-diary pages: a worker's diary through the link, the lead's
-diaries page (launch, links, import, close) and the time-use page for each role."""
+diaries page (launch with emailed links, sending, failed addresses, reminders in counts,
+the administrator's links file, import, close) and the time-use page for each role."""
 
 from __future__ import annotations
 
@@ -11,9 +12,20 @@ from sqlalchemy import Executable, func, select
 from streamlit.testing.v1 import AppTest
 
 from navigation import DIARY_PAGE, SURVEY_PAGE
+from sos_workforce import access, diaries
+from sos_workforce.access import auth
 from sos_workforce.core.db import Database
-from sos_workforce.core.enums import Role
-from sos_workforce.core.models import AuditEvent, DiaryEntry, DiaryParticipant, DiaryPeriod
+from sos_workforce.core.enums import MailStatus, Role
+from sos_workforce.core.models import (
+    AuditEvent,
+    DiaryEntry,
+    DiaryParticipant,
+    DiaryPeriod,
+    MailRecipient,
+    OutboxMessage,
+)
+from sos_workforce.devdata.demo import DEMO_CREDENTIALS
+from sos_workforce.mail import DIARY_INVITATION
 from tests.support.apptest import ROOT, DemoApp, sign_in
 from tests.support.environment import make_settings
 
@@ -132,7 +144,9 @@ def test_someone_signed_in_who_opens_a_link_gets_the_links_page(demo_app: DemoAp
     assert at.sidebar.button(key="sign_out")
 
 
-def test_lead_launches_a_period_from_the_roster_and_downloads_links(demo_app: DemoApp) -> None:
+def test_lead_launches_a_period_whose_links_are_emailed_never_downloaded(
+    demo_app: DemoApp,
+) -> None:
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/diaries.py").run()
@@ -146,23 +160,143 @@ def test_lead_launches_a_period_from_the_roster_and_downloads_links(demo_app: De
     leaving_care = next(o for o in teams.options if "Leaving Care" in o)
     at = teams.select(leaving_care).run()
     assert any("people from the roster of" in c.value for c in at.caption)
+    assert at.text_area(key="diary_mail_body").value == DIARY_INVITATION.body
+    # Emailed (the default): a confirmation first, then every address is checked before
+    # anything is stored; the roster has none, so nothing is launched.
+    at.button(key="launch_diary").click().run()
+    assert any(w.value.startswith("Send ") and "invitations?" in w.value for w in at.warning)
+    at.button(key="confirm_diary_launch").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Nothing was launched:")
+    assert "has no email address" in at.error[0].value
+    titles = [t for (t,) in _query(demo.url, select(DiaryPeriod.title))]
+    assert "Spring diary week" not in titles
+    # Without email, the period is launched and nobody gets a link to hold.
+    at.radio(key="diary_delivery").set_value("none").run()
     at.button(key="launch_diary").click().run()
     assert not at.exception
-    success = at.success[0].value
-    assert success.startswith("Diary period launched with ") and success.endswith("personal links.")
-    (button,) = [
-        b for b in at.download_button if b.key and b.key.startswith("download_diary_links_")
-    ]
+    assert at.success[0].value.startswith("Diary period launched. Nobody has been sent a link")
+    assert not [b for b in at.download_button if (b.key or "").startswith("download_diary")]
+    # Errors are plain.
+    at.button(key="launch_diary").click().run()
+    assert at.error[0].value == "A diary period called 'Spring diary week' already exists."
+
+
+def _emailed_period(demo: Any, people: int) -> int:
+    database = Database.from_settings(make_settings(demo.url, ROOT))
+    lead = auth.sign_in(database, *DEMO_CREDENTIALS[Role.LEAD])
+    teams = {t.name: t.id for t in access.list_teams(database, lead, demo.summary.organisation_id)}
+    chosen = [teams["Assessment Team North"], teams["Children in Need"]]
+    launched = diaries.launch_period(
+        database,
+        lead,
+        demo.summary.organisation_id,
+        title="Emailed diary",
+        starts_on=TODAY - dt.timedelta(days=1),
+        ends_on=TODAY + dt.timedelta(days=5),
+        team_ids=chosen,
+        base_url="http://testserver",
+        participants=[
+            diaries.ParticipantInput(f"E{n}", chosen[n % 2], fte=1.0, email=f"e{n}@x.example")
+            for n in range(people)
+        ],
+        email=DIARY_INVITATION,
+    )
+    with database.write() as session:  # the mail server refused one address
+        message = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.address == "e0@x.example")
+        ).one()
+        message.status, message.body = MailStatus.FAILED, None
+        message.last_error = "550 5.1.1 No such user"
+    database.dispose()
+    return launched.period_id
+
+
+def test_lead_sends_an_emailed_periods_invitations_and_reminders_seeing_counts_only(
+    demo_app: DemoApp,
+) -> None:
+    new_app, demo = demo_app
+    period_id = _emailed_period(demo, 12)
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page("pages/diaries.py").run()
+    box = at.selectbox(key="diary_manage_period")
+    at = box.select(next(o for o in box.options if o.startswith("Emailed diary"))).run()
+    assert not at.exception
+    assert at.button(key="send_diary_mail").label == "Send the 11 queued emails now"
+    at = at.button(key="send_diary_mail").click().run()
+    assert any("Email is not set up" in e.value for e in at.error)  # no SOS_SMTP_HOST here
+    # The failed address, corrected: a new invitation is queued to it.
+    failed = next(d.value for d in at.dataframe if "Address" in d.value.columns)
+    assert list(failed["Address"]) == ["e0@x.example"]
+    at.text_input(key="diary_corrected_address").input("e0@right.example")
+    at.button(key="FormSubmitter:resend_diary_invitation-Send to the corrected address").click()
+    at.run()
+    assert not at.exception
+    [(address,)] = _query(
+        demo.url,
+        select(MailRecipient.address)
+        .join(DiaryParticipant, DiaryParticipant.id == MailRecipient.participant_id)
+        .where(DiaryParticipant.worker_ref == "E0", DiaryParticipant.period_id == period_id),
+    )
+    assert address == "e0@right.example"
+    assert at.button(key="send_diary_mail").label == "Send the 12 queued emails now"
+    # Reminders: the app chooses who; the lead sees counts per team under the gate.
+    at = at.button(key="send_diary_reminders").click().run()
+    assert any("Send a reminder to everyone" in w.value for w in at.warning)
+    at = at.button(key="confirm_diary_reminders").click().run()
+    assert not at.exception
+    assert any(s.value == "Reminders queued: 12." for s in at.success)
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["Team", "Reminders queued"]  # counts per team, never who
+    assert dict(zip(table["Team"], table["Reminders queued"], strict=True)) == {
+        "Assessment Team North": "6",
+        "Children in Need": "6",
+    }
+    # No links file for an emailed period.
+    assert [b.key for b in at.download_button] == ["diary_template"]
+    assert not [b for b in at.button if b.key == "make_diary_links_file"]
+
+
+def test_the_links_file_is_an_administrators_audited_fallback(demo_app: DemoApp) -> None:
+    new_app, demo = demo_app
+    # The demo's open period has a links file an administrator allowed (devdata).
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page("pages/diaries.py").run()
+    box = at.selectbox(key="diary_manage_period")
+    at = box.select(next(o for o in box.options if o.startswith("Diary week (now)"))).run()
+    assert any("Whoever holds this file can fill in the diary" in w.value for w in at.warning)
+    assert not [t for t in at.toggle if t.key == "allow_diary_links_file"]  # admins only
+    at.button(key="make_diary_links_file").click().run()
+    assert not at.exception
+    (button,) = [b for b in at.download_button if (b.key or "").startswith("download_diary_links_")]
     button.click().run()
     [(detail, count)] = _query(
         demo.url,
         select(AuditEvent.detail, AuditEvent.count).where(AuditEvent.action == "exported"),
     )
-    assert detail == "diary_links_csv" and count == int(success.split()[4])
-    # Errors are plain.
-    at.text_input(key="diary_title").input("Spring diary week")
-    at.button(key="launch_diary").click().run()
-    assert at.error[0].value == "A diary period called 'Spring diary week' already exists."
+    [(people,)] = _query(
+        demo.url,
+        select(func.count())
+        .select_from(DiaryParticipant)
+        .join(DiaryPeriod, DiaryPeriod.id == DiaryParticipant.period_id)
+        .where(DiaryPeriod.title == "Diary week (now)"),
+    )
+    assert detail == "diary_links_csv" and count == people
+    # The administrator takes the permission back: the lead can no longer make the file.
+    admin = sign_in(new_app(), Role.ADMIN)
+    admin.switch_page("pages/diaries.py").run()
+    box = admin.selectbox(key="diary_manage_period")
+    admin = box.select(next(o for o in box.options if o.startswith("Diary week (now)"))).run()
+    toggle = admin.toggle(key="allow_diary_links_file")
+    assert toggle.value is True
+    toggle.set_value(False).run()
+    assert not admin.exception
+    assert ("links_file_disabled",) in _query(demo.url, select(AuditEvent.action))
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page("pages/diaries.py").run()
+    box = at.selectbox(key="diary_manage_period")
+    at = box.select(next(o for o in box.options if o.startswith("Diary week (now)"))).run()
+    assert not [b for b in at.button if b.key == "make_diary_links_file"]
 
 
 def test_lead_imports_a_file_and_closes_the_period(demo_app: DemoApp) -> None:

@@ -88,12 +88,15 @@ def test_participants_come_from_the_latest_roster(db: Database, world: World) ->
         base_url="http://x",
         today=AFTER,
     )
-    assert [(link.worker_ref, link.team) for link in launched.links] == [
+    assert launched.links == [] and launched.queued == 0  # nothing for the lead to hold
+    diaries.enable_links_file(db, world.admin, launched.period_id)
+    links = diaries.reissue_links(db, world.lead, launched.period_id, base_url="http://x")
+    assert [(link.worker_ref, link.team) for link in links] == [
         ("R1", "Alpha"),
         ("R2", "Beta"),
     ]
-    assert all(link.url.startswith("http://x/diary?d=") for link in launched.links)
-    csv_text = diaries.links_csv(launched.links).decode("utf-8-sig")
+    assert all(link.url.startswith("http://x/diary?d=") for link in links)
+    csv_text = diaries.links_csv(links).decode("utf-8-sig")
     assert csv_text.splitlines()[0] == "staff_id,team,role,link"
     with db.read() as session:
         event = session.execute(

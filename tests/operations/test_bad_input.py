@@ -81,7 +81,11 @@ def corpus(db: Database, settings: Settings) -> Corpus:
             participants=[ParticipantInput("SW1", world.teams["Alpha"], "Social worker", 1.0)],
         )
         diary_ids.append(launched_diary.period_id)
-        diary_links.append(launched_diary.links[0].url.rsplit("d=", 1)[1])
+        diaries.enable_links_file(db, world.admin, launched_diary.period_id)
+        [diary_link] = diaries.reissue_links(
+            db, world.lead, launched_diary.period_id, base_url="http://t"
+        )
+        diary_links.append(diary_link.url.rsplit("d=", 1)[1])
         diaries.save_day(db, diary_links[-1], TODAY, [EntryInput("travel", 30)])
     diaries.close_period(db, world.lead, diary_ids[1])
     return Corpus(

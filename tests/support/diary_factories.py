@@ -40,7 +40,9 @@ def launch(
     title: str | None = None,
     today: dt.date = AFTER,
 ) -> Period:
-    """A period for the teams of ``people`` (staff id, team name, role, FTE)."""
+    """A period for the teams of ``people`` (staff id, team name, role, FTE) whose personal
+    links come back through the links file an administrator allows (what most tests need:
+    tokens to record with)."""
     participants = [
         ParticipantInput(ref, world.teams[team], role, fte) for ref, team, role, fte in people
     ]
@@ -56,7 +58,15 @@ def launch(
         participants=participants,
         today=today,
     )
-    return Period(launched.period_id, {link.worker_ref: token_of(link) for link in launched.links})
+    return with_links(db, world, launched.period_id)
+
+
+def with_links(db: Database, world: World, period_id: int) -> Period:
+    """The period with its personal links, through the links file an administrator
+    enables (as a test stands in for both people)."""
+    diaries.enable_links_file(db, world.admin, period_id)
+    links = diaries.reissue_links(db, world.lead, period_id, base_url="http://testserver")
+    return Period(period_id, {link.worker_ref: token_of(link) for link in links})
 
 
 def fill(
