@@ -18,7 +18,9 @@ from sos_workforce.profiling import (
     AgreedInput,
     RoundConsolidation,
     close_round,
+    enable_rater_links_file,
     fewer_than,
+    issue_rater_links,
     list_profile_versions,
     list_rounds,
     open_round,
@@ -38,6 +40,84 @@ today = dt.date.today()
 
 def _number(value: float | None) -> str:
     return f"{value:g}" if value is not None else fewer_than(k)
+
+
+RATER_LINKS_WARNING = (
+    "Whoever holds this file can score as anyone on it: hand each rater their own link at "
+    "the meeting, and delete the file afterwards."
+)
+
+
+def _rater_links() -> None:
+    """The raters' links of an open round: made as a file only where an administrator
+    allows it for that round (the lead never holds them otherwise)."""
+    open_rounds = [
+        r
+        for r in list_rounds(context.db, actor, organisation_id)
+        if r.status is RoundStatus.OPEN and r.links_issued
+    ]
+    if not open_rounds:
+        return
+    st.subheader("Rater links")
+    by_id = {r.id: r for r in open_rounds}
+    # Ids, not the summaries: a summary changes when the switch does, and the picker must
+    # keep its choice across that rerun.
+    chosen_id = st.selectbox(
+        "Round", list(by_id), format_func=lambda i: by_id[i].label, key="rater_links_round"
+    )
+    chosen = by_id[chosen_id]
+    if actor.is_admin:
+        allowed = st.toggle(
+            "Allow the lead to make this round's rater links as a file",
+            value=chosen.links_file_enabled,
+            key=f"allow_rater_links_{chosen.id}",
+            help=RATER_LINKS_WARNING,
+        )
+        if allowed != chosen.links_file_enabled:
+            try:
+                enable_rater_links_file(context.db, actor, chosen.id, enabled=allowed)
+            except SosError as error:
+                st.error(str(error))
+            else:
+                st.rerun()
+    if not chosen.links_file_enabled:
+        st.info(
+            "Rater links are given out only as a file an administrator allows for this round, "
+            "so nobody holds other people's links by default. Ask an administrator.",
+            icon=":material/lock:",
+        )
+        return
+    st.warning(
+        f"An administrator has allowed a rater links file for this round. "
+        f"{RATER_LINKS_WARNING} Making a new file replaces every earlier link (scores "
+        "already sent are kept)."
+    )
+    if st.button("Make the rater links file", key="make_rater_links"):
+        try:
+            invites = issue_rater_links(
+                context.db, actor, chosen.id, base_url=context.settings.base_url
+            )
+        except SosError as error:
+            st.error(str(error))
+        else:
+            st.session_state[ISSUED_KEY] = (
+                chosen.id,
+                csv_bytes(["rater role", "link"], [(i.role.label, i.url) for i in invites]),
+            )
+    made = st.session_state.get(ISSUED_KEY)
+    if made and made[0] == chosen.id:
+        audited_download(
+            "Download rater links (CSV)",
+            made[1],
+            kind="rater_links_csv",
+            organisation_id=organisation_id,
+            target=f"profile_round:{chosen.id}",
+            count=csv_row_count(made[1]),
+            file_name=f"profile-round-{chosen.id}-rater-links.csv",
+            mime="text/csv",
+            key=f"download_rater_links_{chosen.id}",
+            icon=":material/download:",
+        )
 
 
 def _spread_text(spread: Spread) -> tuple[str, str, str]:
@@ -128,32 +208,15 @@ with open_tab:
                     title=title,
                     held_on=held_on,
                     raters=raters,
-                    base_url=context.settings.base_url,
                 )
             except SosError as error:
                 st.error(str(error))
             else:
-                st.session_state.setdefault(ISSUED_KEY, {})[opened.round_id] = csv_bytes(
-                    ["rater role", "link"], [(i.role.label, i.url) for i in opened.invites]
+                st.success(
+                    f"Round opened with {opened.raters} rater links. The links are made as a "
+                    "file for the chair where an administrator allows it (below)."
                 )
-                st.success(f"Round opened with {len(opened.invites)} rater links.")
-        for round_id, data in st.session_state.get(ISSUED_KEY, {}).items():
-            st.warning(
-                "Download the rater links now: for privacy they are stored only as "
-                "fingerprints and cannot be shown again."
-            )
-            audited_download(
-                "Download rater links (CSV)",
-                data,
-                kind="rater_links_csv",
-                organisation_id=organisation_id,
-                target=f"profile_round:{round_id}",
-                count=csv_row_count(data),
-                file_name=f"profile-round-{round_id}-rater-links.csv",
-                mime="text/csv",
-                key=f"download_rater_links_{round_id}",
-                icon=":material/download:",
-            )
+    _rater_links()
 
 with agree_tab:
     rounds = list_rounds(context.db, actor, organisation_id)

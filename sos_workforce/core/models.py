@@ -568,6 +568,11 @@ class ProfileRound(Base):
     title: Mapped[str] = mapped_column(String(200))
     held_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus), default=RoundStatus.OPEN)
+    # An administrator's switch: only then may the lead make the raters' links (a file the
+    # chair hands out at the meeting). Audited "links_file_enabled".
+    links_file_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

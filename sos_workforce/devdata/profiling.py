@@ -26,10 +26,13 @@ from sos_workforce.profiling import (
     SCORE_MAX,
     SCORE_MIN,
     AgreedInput,
+    OpenedRound,
     ProfileDefinition,
     RaterInvite,
     add_milestone,
     close_round,
+    enable_rater_links_file,
+    issue_rater_links,
     list_profile_versions,
     open_round,
     profile_definition,
@@ -150,6 +153,14 @@ def _rate(
     return unused
 
 
+def _rater_links(
+    db: Database, admin: Actor, lead: Actor, opened: OpenedRound, settings: Settings
+) -> list[RaterInvite]:
+    """The raters' links through the administrator's switch, as a real round gets them."""
+    enable_rater_links_file(db, admin, opened.round_id)
+    return issue_rater_links(db, lead, opened.round_id, base_url=settings.base_url)
+
+
 def _agree(
     db: Database,
     actor: Actor,
@@ -208,10 +219,9 @@ def seed_profiling(
             title=title,
             held_on=held_on,
             raters=RATERS_PER_ROUND,
-            base_url=settings.base_url,
             today=held_on,
         )
-        _rate(db, opened.invites, targets, RATERS_PER_ROUND, rng)
+        _rate(db, _rater_links(db, admin, lead, opened, settings), targets, RATERS_PER_ROUND, rng)
         _agree(db, lead, opened.round_id, definition, targets)
         close_round(db, lead, opened.round_id)
 
@@ -226,10 +236,11 @@ def seed_profiling(
         title="Year 3 self-profile",
         held_on=today,
         raters=RATERS_PER_ROUND,
-        base_url=settings.base_url,
         today=today,
     )
-    unused = _rate(db, opened.invites, current, OPEN_ROUND_SUBMITTED, rng)
+    unused = _rate(
+        db, _rater_links(db, admin, lead, opened, settings), current, OPEN_ROUND_SUBMITTED, rng
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / RATER_LINKS_FILE).write_bytes(
         csv_bytes(["rater role", "link"], [(role.label, url) for role, url in unused])
@@ -253,7 +264,6 @@ def seed_profiling(
             title="Self-profile",
             held_on=held_on,
             raters={},
-            base_url=settings.base_url,
             today=today,
         )
         _agree(db, admin, opened.round_id, definition, targets)

@@ -22,10 +22,13 @@ from sos_workforce.profiling.progress import (
 from sos_workforce.profiling.rounds import (
     MAX_RATERS_PER_ROLE,
     AgreedInput,
+    OpenedRound,
     RaterInvite,
     RoundConsolidation,
     close_round,
+    enable_rater_links_file,
     fewer_than,
+    issue_rater_links,
     list_profile_versions,
     list_rounds,
     open_rating_form,
@@ -46,6 +49,7 @@ from sos_workforce.profiling.timeline import (
 )
 
 __all__ = [
+    "OpenedRound",
     "RaterInvite",
     "profile_definition",
     "AgreedInput",
@@ -68,6 +72,8 @@ __all__ = [
     "list_profile_versions",
     "list_rounds",
     "open_rating_form",
+    "enable_rater_links_file",
+    "issue_rater_links",
     "open_round",
     "progress_report",
     "readiness",

@@ -107,7 +107,7 @@ class RaterInvite:
 @dataclass(frozen=True)
 class OpenedRound:
     round_id: int
-    invites: list[RaterInvite]
+    raters: int  # links made; the links themselves come from ``issue_rater_links``
 
 
 def open_round(
@@ -119,12 +119,13 @@ def open_round(
     title: str,
     held_on: dt.date,
     raters: Mapping[RaterRole, int],
-    base_url: str,
     today: dt.date | None = None,
 ) -> OpenedRound:
-    """Open a round and issue one single-use link per rater (returned once, stored hashed).
-    No raters at all is allowed: the lead then records agreed scores directly, e.g. for a
-    past profile kept on paper."""
+    """Open a round with one single-use link per rater, stored hashed and never returned:
+    the links are made as a file for the chair only where an administrator allows it for
+    the round (``enable_rater_links_file``, ``issue_rater_links``). No raters at all is
+    allowed: the lead then records agreed scores directly, e.g. for a past profile kept on
+    paper."""
     require(actor, Role.LEAD, organisation_id=organisation_id)
     today = today or dt.date.today()
     title = " ".join(title.split())
@@ -161,20 +162,17 @@ def open_round(
         )
         session.add(profile_round)
         session.flush()
-        invites: list[RaterInvite] = []
-        rows = []
-        for role in RaterRole:
-            for _ in range(raters.get(role, 0)):
-                token = mint_token()
-                rows.append(
-                    {
-                        "round_id": profile_round.id,
-                        "rater_role": role,
-                        "token_hash": hash_token(token),
-                        "spent": False,
-                    }
-                )
-                invites.append(RaterInvite(role, rating_url(base_url, token)))
+        rows = [
+            {
+                "round_id": profile_round.id,
+                "rater_role": role,
+                # A placeholder nobody holds: a usable link is made by issue_rater_links.
+                "token_hash": hash_token(mint_token()),
+                "spent": False,
+            }
+            for role in RaterRole
+            for _ in range(raters.get(role, 0))
+        ]
         if rows:
             session.execute(insert(RaterLink), rows)
         record_event(
@@ -185,7 +183,66 @@ def open_round(
             target=f"profile_round:{profile_round.id}",
             count=len(rows),
         )
-        return OpenedRound(profile_round.id, invites)
+        return OpenedRound(profile_round.id, len(rows))
+
+
+def enable_rater_links_file(
+    db: Database, actor: Actor, round_id: int, *, enabled: bool = True
+) -> None:
+    """An administrator lets the lead make this round's rater links as a file for the chair
+    to hand out (or takes that back). Audited: whoever holds the file can score as anyone."""
+    with db.write() as session:
+        profile_round = _round_for(session, actor, round_id, Role.ADMIN)
+        if enabled and profile_round.status is not RoundStatus.OPEN:
+            raise InvalidInput("This round is closed.")
+        profile_round.links_file_enabled = enabled
+        record_event(
+            session,
+            actor,
+            "links_file_enabled" if enabled else "links_file_disabled",
+            organisation_id=profile_round.organisation_id,
+            target=f"profile_round:{profile_round.id}",
+        )
+
+
+def issue_rater_links(
+    db: Database, actor: Actor, round_id: int, *, base_url: str
+) -> list[RaterInvite]:
+    """New links for every rater who has not scored yet, returned once, where an
+    administrator has allowed the file for this round. An earlier file's links stop
+    working. Audited with the count."""
+    with db.write() as session:
+        profile_round = _round_for(session, actor, round_id, Role.LEAD)
+        if not profile_round.links_file_enabled:
+            raise InvalidInput(
+                "Rater links are not given out as a file. An administrator can allow it for "
+                "this round."
+            )
+        if profile_round.status is not RoundStatus.OPEN:
+            raise InvalidInput("This round is closed; its links can no longer be used.")
+        order = list(RaterRole)  # leaders first, as the page lists the roles
+        unspent = sorted(
+            session.scalars(
+                select(RaterLink).where(
+                    RaterLink.round_id == profile_round.id, RaterLink.spent.is_(False)
+                )
+            ),
+            key=lambda link: (order.index(link.rater_role), link.id),
+        )
+        invites = []
+        for link in unspent:
+            token = mint_token()
+            link.token_hash = hash_token(token)
+            invites.append(RaterInvite(link.rater_role, rating_url(base_url, token)))
+        record_event(
+            session,
+            actor,
+            "rater_links_issued",
+            organisation_id=profile_round.organisation_id,
+            target=f"profile_round:{profile_round.id}",
+            count=len(invites),
+        )
+        return invites
 
 
 @dataclass(frozen=True)
@@ -198,6 +255,7 @@ class RoundSummary:
     links_issued: int
     agreed: int
     items: int
+    links_file_enabled: bool = False
 
     @property
     def label(self) -> str:
@@ -239,6 +297,7 @@ def list_rounds(db: Database, actor: Actor, organisation_id: int) -> list[RoundS
                     status=profile_round.status,
                     instrument=f"{version.title} (v{version.version})",
                     links_issued=int(issued.get(profile_round.id, 0)),
+                    links_file_enabled=profile_round.links_file_enabled,
                     agreed=int(agreed.get(profile_round.id, 0)),
                     items=len(profile_definition_of(version).items),
                 )

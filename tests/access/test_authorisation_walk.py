@@ -198,9 +198,12 @@ SERVICES: dict[str, Service] = {
             title=f"Walk round {next(t.serial)}",
             held_on=TODAY,
             raters={},
-            base_url="http://testserver",
             today=TODAY,
         ),
+    ),
+    "profiling.rounds.enable_rater_links_file": Service("admin", lambda t, own: _one(t.round_id)),
+    "profiling.rounds.issue_rater_links": Service(
+        "lead", lambda t, own: _one(t.round_id, base_url="http://testserver")
     ),
     "profiling.rounds.round_consolidation": Service(
         "reader", lambda t, own: _one(t.round_id, min_group_size=5)
@@ -586,7 +589,6 @@ def targets(db: Database, settings: Settings) -> Targets:
         title="Target round",
         held_on=TODAY,
         raters={},
-        base_url="http://testserver",
         today=TODAY,
     )
     consolidation = profiling.round_consolidation(db, a.lead, opened.round_id, min_group_size=5)
@@ -606,6 +608,7 @@ def targets(db: Database, settings: Settings) -> Targets:
         participants=[diaries.ParticipantInput("D1", a.teams["Alpha"], fte=1.0)],
     )
     diaries.enable_links_file(db, a.admin, diary.period_id)  # for reissue_links
+    profiling.enable_rater_links_file(db, a.admin, opened.round_id)  # for issue_rater_links
     TARGETS = Targets(
         a,
         b,

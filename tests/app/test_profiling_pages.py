@@ -47,11 +47,31 @@ def test_lead_opens_a_round_and_downloads_rater_links(demo_app: DemoApp) -> None
     at.number_input(key="raters_front_line").set_value(8)
     at.button(key="open_round").click().run()
     assert not at.exception
-    assert at.success[0].value == "Round opened with 23 rater links."
-    assert any(w.value.startswith("Download the rater links now") for w in at.warning)
+    assert at.success[0].value.startswith("Round opened with 23 rater links.")
     assert any(
         o.startswith("Spring self-profile") for o in at.selectbox(key="profile_round").options
     )
+    # The lead holds no links until an administrator allows the file for this round.
+    rounds = at.selectbox(key="rater_links_round")
+    at = rounds.select(next(o for o in rounds.options if o.startswith("Spring"))).run()
+    assert any("Ask an administrator" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "make_rater_links"]
+    assert not [t for t in at.toggle if (t.key or "").startswith("allow_rater_links_")]
+
+    admin = sign_in(new_app(), Role.ADMIN)
+    admin.switch_page(PROFILING).run()
+    rounds = admin.selectbox(key="rater_links_round")
+    admin = rounds.select(next(o for o in rounds.options if o.startswith("Spring"))).run(timeout=90)
+    toggle = next(t for t in admin.toggle if (t.key or "").startswith("allow_rater_links_"))
+    admin = toggle.set_value(True).run(timeout=90)
+    assert not admin.exception
+
+    at = at.run()
+    assert any("Whoever holds this file can score as anyone" in w.value for w in at.warning)
+    at = at.button(key="make_rater_links").click().run()
+    (button,) = [b for b in at.download_button if (b.key or "").startswith("download_rater_links_")]
+    button.click().run()
+    assert not at.exception
 
 
 def test_lead_sees_spread_and_records_an_agreed_score_with_evidence(demo_app: DemoApp) -> None:

@@ -107,7 +107,6 @@ def closed_round(
         title=title,
         held_on=held_on,
         raters={},
-        base_url="http://testserver",
         today=held_on,
     )
     codes = _item_codes(db, actor, opened.round_id)
@@ -233,10 +232,13 @@ def _open_with_raters(
         title="Spring profile",
         held_on=dt.date.today(),
         raters=raters,
-        base_url="http://testserver",
+    )
+    profiling.enable_rater_links_file(db, world.admin, opened.round_id)
+    invites = profiling.issue_rater_links(
+        db, world.lead, opened.round_id, base_url="http://testserver"
     )
     tokens: dict[RaterRole, list[str]] = {}
-    for invite in opened.invites:
+    for invite in invites:
         tokens.setdefault(invite.role, []).append(invite.url.rsplit("t=", 1)[1])
     return opened.round_id, tokens
 
@@ -472,7 +474,6 @@ def test_opening_a_round_refuses_bad_input(
         "title": "A round",
         "held_on": dt.date.today(),
         "raters": {RaterRole.LEADER: 2},
-        "base_url": "http://testserver",
     }
     with pytest.raises(InvalidInput, match=message):
         profiling.open_round(db, world.lead, **{**arguments, **changes})
@@ -725,7 +726,6 @@ def test_every_service_refuses_an_actor_of_another_organisation(
             title="Not mine",
             held_on=dt.date.today(),
             raters={},
-            base_url="http://x",
         ),
         lambda: profiling.list_rounds(db, outsider, org),
         lambda: profiling.round_consolidation(db, outsider, round_id, min_group_size=5),
@@ -753,3 +753,39 @@ def test_every_service_refuses_an_actor_of_another_organisation(
         timeline.add_milestone(db, world.executive, org, "Mine", dt.date(2024, 1, 1))
     with pytest.raises(NotFound):
         readiness(db, other.executive, other.organisation_id, wave_id, min_group_size=5)
+
+
+def test_rater_links_are_made_only_where_an_administrator_allows_and_replace_earlier_ones(
+    db: Database, world: World
+) -> None:
+    opened = profiling.open_round(
+        db,
+        world.lead,
+        organisation_id=world.organisation_id,
+        instrument_version_id=_version(db, world.lead),
+        title="Links round",
+        held_on=dt.date.today(),
+        raters={RaterRole.LEADER: 2, RaterRole.FRONT_LINE: 3},
+    )
+    assert opened.raters == 5
+    with pytest.raises(InvalidInput, match="administrator can allow"):
+        profiling.issue_rater_links(db, world.lead, opened.round_id, base_url="http://t")
+    with pytest.raises(PermissionDenied):
+        profiling.enable_rater_links_file(db, world.lead, opened.round_id)
+    profiling.enable_rater_links_file(db, world.admin, opened.round_id)
+    first = profiling.issue_rater_links(db, world.lead, opened.round_id, base_url="http://t")
+    assert len(first) == 5
+    again = profiling.issue_rater_links(db, world.lead, opened.round_id, base_url="http://t")
+    old_token = first[0].url.rsplit("t=", 1)[1]
+    with pytest.raises(LinkRefused, match="not valid"):  # an earlier file stops working
+        profiling.open_rating_form(db, old_token)
+    first_code = next(iter(_item_codes(db, world.lead, opened.round_id).values()))[0]
+    profiling.submit_scores(db, again[0].url.rsplit("t=", 1)[1], {first_code: 6})
+    assert len(profiling.issue_rater_links(db, world.lead, opened.round_id, base_url="x")) == 4
+    with db.read() as session:
+        actions = list(
+            session.scalars(
+                select(AuditEvent.action).where(AuditEvent.target.like("profile_round:%"))
+            )
+        )
+    assert actions.count("links_file_enabled") == 1 and actions.count("rater_links_issued") == 3
