@@ -278,10 +278,16 @@ def comparison_block(wave: WaveSummary) -> None:
     st.caption(
         "Other authorities appear only as a median and middle half (quartiles), never by "
         "name, and only where at least five contribute; each uses its latest wave of the "
-        "same survey version. Statistical neighbours are set by an administrator."
+        "same survey version. Statistical neighbours are DfE's (its statistical-neighbour "
+        "model, once the authority's LA code is recorded and the model imported); until "
+        "then an administrator sets them."
     )
     if actor.is_admin:  # a group a lead could choose could isolate one authority
         with st.expander("Statistical neighbours"):
+            st.caption(
+                "Used only while this authority has no DfE LA code or DfE's model is not "
+                "imported: then DfE's neighbours are the comparator group."
+            )
             names = {o.id: o.name for o in all_organisations(context.db, actor)}
             names.pop(organisation_id, None)
             current = [n for n in list_neighbours(context.db, actor, organisation_id) if n in names]

@@ -1,6 +1,7 @@
 """Benchmarks: an authority's figures beside other authorities using the same instrument
 version, shown only as a de-identified median and quartiles, and only where at least
-``MIN_COMPARATORS`` other authorities contribute (likewise for statistical neighbours)."""
+``MIN_COMPARATORS`` other authorities contribute (likewise for statistical neighbours, a
+fixed group: DfE's model where the authority has its LA code, else an administrator's)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sos_workforce.core.figures import Spread, percent, spread_of
 from sos_workforce.core.models import (
     AnswerTally,
     ClosedWaveItem,
+    DfeNeighbour,
     InstrumentItem,
     Organisation,
     StatisticalNeighbour,
@@ -112,13 +114,7 @@ def benchmark_wave(db: Database, actor: Actor, wave_id: int, k: int) -> list[Ben
             .group_by(Wave.organisation_id)
         )
         others = dict(session.execute(latest).all())
-        neighbour_ids = set(
-            session.scalars(
-                select(StatisticalNeighbour.neighbour_id).where(
-                    StatisticalNeighbour.organisation_id == wave.organisation_id
-                )
-            )
-        )
+        neighbour_ids = _neighbours(session, wave.organisation_id)
         # Every wave compared uses this wave's instrument version, so one definition.
         shares = _top_shares(session, definition, [wave_id, *others.values()], k)
     rows = []
@@ -166,16 +162,37 @@ def all_organisations(db: Database, actor: Actor) -> list[OrganisationName]:
         ]
 
 
+def _neighbours(session: Session, organisation_id: int) -> set[int]:
+    """The authority's comparator group of statistical neighbours, from a fixed definition:
+    DfE's statistical-neighbour model where the authority carries its LA code and the
+    model is imported (those of its ten neighbours that use this app), otherwise the set an
+    administrator keeps. Never a lead's or an executive's pick."""
+    old_la_code = session.scalar(
+        select(Organisation.old_la_code).where(Organisation.id == organisation_id)
+    )
+    if old_la_code:
+        codes = list(
+            session.scalars(
+                select(DfeNeighbour.neighbour_code).where(DfeNeighbour.old_la_code == old_la_code)
+            )
+        )
+        if codes:
+            return set(
+                session.scalars(select(Organisation.id).where(Organisation.old_la_code.in_(codes)))
+            )
+    return set(
+        session.scalars(
+            select(StatisticalNeighbour.neighbour_id).where(
+                StatisticalNeighbour.organisation_id == organisation_id
+            )
+        )
+    )
+
+
 def list_neighbours(db: Database, actor: Actor, organisation_id: int) -> list[int]:
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:
-        return list(
-            session.scalars(
-                select(StatisticalNeighbour.neighbour_id).where(
-                    StatisticalNeighbour.organisation_id == organisation_id
-                )
-            )
-        )
+        return sorted(_neighbours(session, organisation_id))
 
 
 def set_neighbours(

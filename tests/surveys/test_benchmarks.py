@@ -10,10 +10,11 @@ from alembic import command
 from sqlalchemy import select
 
 from sos_workforce import surveys
+from sos_workforce.access import organisations
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database, alembic_config
 from sos_workforce.core.errors import InvalidInput, PermissionDenied
-from sos_workforce.core.models import ClosedWaveItem, InstrumentItem
+from sos_workforce.core.models import ClosedWaveItem, DfeFile, DfeNeighbour, InstrumentItem
 from sos_workforce.surveys import erasure as survey_erasure
 from sos_workforce.surveys.benchmarks import (
     all_organisations,
@@ -190,3 +191,55 @@ def test_the_migration_fills_item_counts_for_waves_closed_before_it(
     command.upgrade(config, "head")
     assert {w: _sealed_items(db, w) for w in sealed} == sealed
     assert benchmark_wave(db, home.executive, wave_id, 5) == figures
+
+
+def test_dfe_statistical_neighbours_are_the_comparator_group_once_la_codes_are_set(
+    db: Database, settings: Settings
+) -> None:
+    """With its LA code and DfE's neighbour model imported, an authority's neighbours are
+    the model's (those using the app), whatever set an administrator kept before."""
+    home = build_world(db, settings, "home")
+    wave_id = _wave_with_top_share(db, home, 6, 10)
+    model_codes = ["301", "302", "303", "304", "305", "306"]
+    worlds = [build_world(db, settings, f"n{code}") for code in model_codes]
+    elsewhere = [build_world(db, settings, code) for code in ("x1", "x2", "x3", "x4", "x5")]
+    for world, in_top in zip(worlds, (2, 3, 4, 5, 7, 8), strict=True):
+        _wave_with_top_share(db, world, in_top, 10)
+    for world in elsewhere:
+        _wave_with_top_share(db, world, 9, 10)
+    set_neighbours(db, home.admin, home.organisation_id, [w.organisation_id for w in elsewhere])
+    assert _understanding(db, home, wave_id).neighbours.median == 90.0  # the administrator's
+    organisations.set_la_codes(
+        db, home.admin, home.organisation_id, old_la_code="300", new_la_code=None
+    )
+    for world, code in zip(worlds, model_codes, strict=True):
+        organisations.set_la_codes(
+            db, home.admin, world.organisation_id, old_la_code=code, new_la_code=None
+        )
+    with db.write() as session:
+        model = DfeFile(
+            source="statistical_neighbours",
+            file_name="sn.csv",
+            checksum="0" * 64,
+            rows=10,
+            figures=10,
+        )
+        session.add(model)
+        session.flush()
+        session.add_all(
+            DfeNeighbour(
+                file_id=model.id,
+                old_la_code="300",
+                rank=rank,
+                la_name="Home",
+                neighbour_code=code,
+                closeness="Close",
+            )
+            for rank, code in enumerate([*model_codes[:5], "399"], 1)  # 399: not using the app
+        )
+    row = _understanding(db, home, wave_id)
+    # 20 30 40 50 70 (the sixth code is not in the model's ten): median 40
+    assert (row.neighbours.contributors, row.neighbours.median) == (5, 40.0)
+    assert sorted(list_neighbours(db, home.lead, home.organisation_id)) == sorted(
+        w.organisation_id for w in worlds[:5]
+    )
