@@ -15,7 +15,7 @@ import vl_convert
 
 from sos_workforce.access import Actor, list_organisations, require
 from sos_workforce.core.db import Database
-from sos_workforce.core.enums import DiaryStatus, Role
+from sos_workforce.core.enums import DiaryStatus, Role, WaveStatus
 from sos_workforce.core.errors import NotFound
 from sos_workforce.core.figures import as_shown, exact
 from sos_workforce.diaries import BENCHMARKS, compare_with_others, list_periods, time_use_report
@@ -89,6 +89,18 @@ def _fmt(value: object) -> str:
 def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> ReportSection:
     counts = load_wave_counts(db, actor, wave_id)
     section = ReportSection("Staff confidence in Signs of Safety")
+    if counts.status is WaveStatus.OPEN:
+        section.paragraphs.append(
+            f"This survey is still open. Its results change only after every "
+            f"{counts.release_step} new answers in a team, so the figures here are those of "
+            "the latest such step, not of every answer sent so far."
+        )
+    elif counts.held_back:
+        section.withheld.append(
+            "A few answers that arrived after a team's last update are held back: adding "
+            f"fewer than {counts.release_step} to a team's figures would show what those "
+            "people said."
+        )
     for table in counts.tables_for(WHOLE_WAVE, k):
         if table.respondents is None:
             section.withheld.append(

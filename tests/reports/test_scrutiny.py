@@ -51,6 +51,7 @@ def test_report_is_accessible_discloses_suppression_and_escapes_text(
     assert sum(1 for tag, _ in parsed.tags if tag == "caption") >= 3
     assert ("th", {"scope": "row"}) in parsed.tags
     assert "15 members of staff answered" in html
+    assert "still open" in html and "after every 5 new answers in a team" in html
     # The hostile team has 2 answers: withheld, and its sibling too, and the report says so.
     assert "withheld" in html and "fewer than 5" in html
     assert "Integrated into my work”: withheld" in html  # nobody answered it
