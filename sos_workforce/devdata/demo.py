@@ -15,7 +15,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from sos_workforce.access import Actor, create_organisation, create_team, create_user, sign_in
+from sos_workforce.access import (
+    Actor,
+    create_organisation,
+    create_team,
+    create_user,
+    set_la_codes,
+    sign_in,
+)
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
@@ -339,16 +346,17 @@ def _seed_other_surveys(
 
 # Other fictional authorities using the same instrument, for benchmarks (named to sort
 # after Northbridge, which an administrator sees first): (name, code,
-# respondents, confidence multiplier for the top band, statistical neighbour of Northbridge,
-# direct-work multiplier in their diary week, or None: no diaries yet).
+# respondents, confidence multiplier for the top band, old LA code when it is one of
+# Northbridge's statistical neighbours in the demo's (fictional) DfE model, direct-work
+# multiplier in their diary week, or None: no diaries yet).
 COMPARATORS = [
-    ("Southmoor County Council", "southmoor", 48, 0.85, True, 0.8),
-    ("Riverside Metropolitan Borough Council", "riverside", 62, 1.10, True, 1.3),
-    ("Westhaven City Council", "westhaven", 40, 0.95, True, 1.0),
-    ("Yardley Heath Council", "yardley-heath", 55, 0.75, False, None),
-    ("Redhill Borough Council", "redhill", 50, 0.90, True, 0.9),
-    ("Sandford District Council", "sandford", 45, 1.05, True, 1.1),
-    ("Tarnside Council", "tarnside", 58, 0.80, False, 1.2),
+    ("Southmoor County Council", "southmoor", 48, 0.85, "981", 0.8),
+    ("Riverside Metropolitan Borough Council", "riverside", 62, 1.10, "982", 1.3),
+    ("Westhaven City Council", "westhaven", 40, 0.95, "983", 1.0),
+    ("Yardley Heath Council", "yardley-heath", 55, 0.75, None, None),
+    ("Redhill Borough Council", "redhill", 50, 0.90, "984", 0.9),
+    ("Sandford District Council", "sandford", 45, 1.05, "985", 1.1),
+    ("Tarnside Council", "tarnside", 58, 0.80, None, 1.2),
 ]
 
 
@@ -372,7 +380,7 @@ def _seed_comparator_authorities(
     from sos_workforce.surveys import set_neighbours
 
     neighbours = []
-    for name, code, respondents, factor, is_neighbour, direct_factor in COMPARATORS:
+    for name, code, respondents, factor, neighbour_code, direct_factor in COMPARATORS:
         organisation_id = create_organisation(db, None, name, code, bootstrap=True)
         teams = [
             create_team(db, None, organisation_id, team, bootstrap=True)
@@ -423,9 +431,19 @@ def _seed_comparator_authorities(
                 today=today,
                 rng=rng,
             )
-        if is_neighbour:
+        if neighbour_code is not None:
             neighbours.append(organisation_id)
-    admin = sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN])  # neighbours are an administrator's
+            set_la_codes(
+                db,
+                None,
+                organisation_id,
+                old_la_code=neighbour_code,
+                new_la_code=f"E9999{int(neighbour_code):04d}",
+                bootstrap=True,
+            )
+    # DfE's model decides once Northbridge's LA code is set (seed_outcomes); the same five
+    # are kept by an administrator for the time before that.
+    admin = sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN])
     set_neighbours(db, admin, northbridge_id, neighbours)
 
 

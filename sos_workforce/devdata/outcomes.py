@@ -62,8 +62,8 @@ def _areas(rng: random.Random, first_year: int) -> list[_Area]:
         "Southmoor",
         "Riverside",
         "Westhaven",
-        "Eastwold",
-        "Kingsmere",
+        "Redhill",  # the demo's comparator authorities carry these five LA codes
+        "Sandford",
         "Greyhaven",
         "Oakhollow",
         "Millbrook Vale",
