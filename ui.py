@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -26,9 +27,10 @@ from sos_workforce.core.errors import (
     SsoSignInExpired,
 )
 from sos_workforce.core.tabular import Column
+from sos_workforce.diaries import PeriodMail
 from sos_workforce.mail import send_now, waiting
 from sos_workforce.startup import prepare_database
-from sos_workforce.surveys import WaveCounts, load_wave_counts, wave_data_stamp
+from sos_workforce.surveys import WaveCounts, WaveMail, load_wave_counts, wave_data_stamp
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
@@ -224,6 +226,81 @@ def send_waiting_mail(
             f"{retrying} could not be sent just now and will be tried again in a few "
             "minutes (by the mail sender, or when you press the button again)."
         )
+
+
+def email_delivery(
+    mail: WaveMail | PeriodMail,
+    context: Runtime,
+    actor: Actor,
+    organisation_id: int,
+    k: int,
+    *,
+    key_prefix: str,
+    new_link_note: str,
+    resend: Callable[[int, str], object],
+    batch: int = 10,
+) -> None:
+    """The send log (reminders under the gate), the button that sends the queue, and the
+    failed invitations with a corrected-address form, for a wave or a diary period.
+    ``resend(message_id, address)`` sends a failed invitation again."""
+    log, reminders = mail.log.invitations, mail.reminders
+
+    def shown(count: int | None) -> str:
+        return f"fewer than {k}" if count is None else str(count)
+
+    st.subheader("Email")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Email": "Invitations",
+                    "Queued": str(log.queued),
+                    "Sent": str(log.sent),
+                    "Failed": str(log.failed),
+                },
+                {
+                    "Email": "Reminders",
+                    "Queued": shown(reminders.queued),
+                    "Sent": shown(reminders.sent),
+                    "Failed": shown(reminders.failed),
+                },
+            ]
+        ),
+        hide_index=True,
+    )
+    queued = waiting(context.db, actor, organisation_id)
+    if queued and st.button(
+        f"Send the {queued} queued emails now",
+        key=f"send_{key_prefix}mail",
+        icon=":material/send:",
+    ):
+        send_waiting_mail(context, actor, organisation_id, batch)
+    if not mail.failures:
+        return
+    st.markdown(
+        "**Invitations that could not be delivered.** Correct an address to send that "
+        f"person a new link ({new_link_note})."
+    )
+    st.dataframe(
+        pd.DataFrame([{"Address": f.address, "Why": f.error} for f in mail.failures]),
+        hide_index=True,
+    )
+    with st.form(f"resend_{key_prefix}invitation", enter_to_submit=False):
+        failure = st.selectbox(
+            "Address to correct",
+            mail.failures,
+            format_func=lambda f: f.address,
+            key=f"{key_prefix}failed_address",
+        )
+        corrected = st.text_input("Corrected address", key=f"{key_prefix}corrected_address")
+        send = st.form_submit_button("Send to the corrected address")
+    if send and failure is not None:
+        try:
+            resend(failure.message_id, corrected)
+        except SosError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
 
 
 def column_mapping(

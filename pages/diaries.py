@@ -40,15 +40,15 @@ from sos_workforce.diaries import (
     resend_invitation,
     roster_participants,
 )
-from sos_workforce.mail import DIARY_INVITATION, PLACEHOLDERS, MailTemplate, waiting
+from sos_workforce.mail import DIARY_INVITATION, PLACEHOLDERS, MailTemplate
 from ui import (
     audited_download,
     column_mapping,
+    email_delivery,
     progress_callback,
     require_actor,
     require_organisation,
     runtime,
-    send_waiting_mail,
 )
 
 context = runtime()
@@ -286,65 +286,24 @@ def _delivery(period: PeriodSummary) -> None:
     mail = period_mail(context.db, actor, period.id, min_group_size=k)
     is_open = period.status is DiaryStatus.OPEN
     if mail.emailed:
-        st.subheader("Email")
-        log, reminders = mail.log.invitations, mail.reminders
-
-        def shown(count: int | None) -> str:
-            return f"fewer than {k}" if count is None else str(count)
-
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Email": "Invitations",
-                        "Queued": str(log.queued),
-                        "Sent": str(log.sent),
-                        "Failed": str(log.failed),
-                    },
-                    {
-                        "Email": "Reminders",
-                        "Queued": shown(reminders.queued),
-                        "Sent": shown(reminders.sent),
-                        "Failed": shown(reminders.failed),
-                    },
-                ]
+        email_delivery(
+            mail,
+            context,
+            actor,
+            organisation_id,
+            k,
+            key_prefix="diary_",
+            new_link_note="the old one stops working; their entries stay",
+            resend=lambda message_id, address: resend_invitation(
+                context.db,
+                actor,
+                period.id,
+                message_id,
+                address=address,
+                base_url=context.settings.base_url,
             ),
-            hide_index=True,
+            batch=SEND_BATCH,
         )
-        queued = waiting(context.db, actor, organisation_id)
-        if queued and st.button(
-            f"Send the {queued} queued emails now", key="send_diary_mail", icon=":material/send:"
-        ):
-            send_waiting_mail(context, actor, organisation_id, SEND_BATCH)
-        if mail.failures:
-            st.markdown(
-                "**Invitations that could not be delivered.** Correct an address to send "
-                "that person a new link (the old one stops working; their entries stay)."
-            )
-            st.dataframe(
-                pd.DataFrame([{"Address": f.address, "Why": f.error} for f in mail.failures]),
-                hide_index=True,
-            )
-            with st.form("resend_diary_invitation", enter_to_submit=False):
-                failure = st.selectbox(
-                    "Address to correct",
-                    mail.failures,
-                    format_func=lambda f: f.address,
-                    key="diary_failed_address",
-                )
-                corrected = st.text_input("Corrected address", key="diary_corrected_address")
-                resend = st.form_submit_button("Send to the corrected address")
-            if resend and failure is not None:
-                _run(
-                    lambda: resend_invitation(
-                        context.db,
-                        actor,
-                        period.id,
-                        failure.message_id,
-                        address=corrected,
-                        base_url=context.settings.base_url,
-                    )
-                )
         if is_open:
             _reminders(period)
     if mail.links_file_enabled and is_open:

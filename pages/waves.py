@@ -16,7 +16,7 @@ from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes
 from sos_workforce.core.figures import as_shown, percent
-from sos_workforce.mail import PLACEHOLDERS, SURVEY_INVITATION, MailTemplate, waiting
+from sos_workforce.mail import PLACEHOLDERS, SURVEY_INVITATION, MailTemplate
 from sos_workforce.surveys import (
     LINKS_FILE_WARNING,
     AudienceMember,
@@ -40,10 +40,10 @@ from sos_workforce.surveys import (
 )
 from ui import (
     audited_download,
+    email_delivery,
     require_actor,
     require_organisation,
     runtime,
-    send_waiting_mail,
 )
 
 context = runtime()
@@ -289,65 +289,24 @@ def _delivery(wave: WaveSummary, k: int) -> None:
     """Email counts, failed addresses, reminders and the links file of one wave."""
     mail = wave_mail(context.db, actor, wave.id, min_group_size=k)
     if mail.emailed:
-        st.subheader("Email")
-        log, reminders = mail.log.invitations, mail.reminders
-
-        def shown(count: int | None) -> str:
-            return f"fewer than {k}" if count is None else str(count)
-
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Email": "Invitations",
-                        "Queued": str(log.queued),
-                        "Sent": str(log.sent),
-                        "Failed": str(log.failed),
-                    },
-                    {
-                        "Email": "Reminders",
-                        "Queued": shown(reminders.queued),
-                        "Sent": shown(reminders.sent),
-                        "Failed": shown(reminders.failed),
-                    },
-                ]
+        email_delivery(
+            mail,
+            context,
+            actor,
+            organisation_id,
+            k,
+            key_prefix="",
+            new_link_note="the old one stops working",
+            resend=lambda message_id, address: resend_invitation(
+                context.db,
+                actor,
+                wave.id,
+                message_id,
+                address=address,
+                base_url=context.settings.base_url,
             ),
-            hide_index=True,
+            batch=SEND_BATCH,
         )
-        queued = waiting(context.db, actor, organisation_id)
-        if queued and st.button(
-            f"Send the {queued} queued emails now", key="send_mail", icon=":material/send:"
-        ):
-            send_waiting_mail(context, actor, organisation_id, SEND_BATCH)
-        if mail.failures:
-            st.markdown(
-                "**Invitations that could not be delivered.** Correct an address to send "
-                "that person a new link (the old one stops working)."
-            )
-            st.dataframe(
-                pd.DataFrame([{"Address": f.address, "Why": f.error} for f in mail.failures]),
-                hide_index=True,
-            )
-            with st.form("resend_invitation", enter_to_submit=False):
-                failure = st.selectbox(
-                    "Address to correct",
-                    mail.failures,
-                    format_func=lambda f: f.address,
-                    key="failed_address",
-                )
-                corrected = st.text_input("Corrected address", key="corrected_address")
-                resend = st.form_submit_button("Send to the corrected address")
-            if resend and failure is not None:
-                _run(
-                    lambda: resend_invitation(
-                        context.db,
-                        actor,
-                        wave.id,
-                        failure.message_id,
-                        address=corrected,
-                        base_url=context.settings.base_url,
-                    )
-                )
         if wave.status is WaveStatus.OPEN:
             _reminders(wave)
     if mail.links_file_enabled and wave.status is not WaveStatus.CLOSED:
