@@ -27,10 +27,9 @@ from sos_workforce.core.errors import (
     SsoSignInExpired,
 )
 from sos_workforce.core.tabular import Column
-from sos_workforce.diaries import PeriodMail
-from sos_workforce.mail import send_now, waiting
+from sos_workforce.mail import MailOverview, RemindersQueued, send_now, waiting
 from sos_workforce.startup import prepare_database
-from sos_workforce.surveys import WaveCounts, WaveMail, load_wave_counts, wave_data_stamp
+from sos_workforce.surveys import WaveCounts, load_wave_counts, wave_data_stamp
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
@@ -229,7 +228,7 @@ def send_waiting_mail(
 
 
 def email_delivery(
-    mail: WaveMail | PeriodMail,
+    mail: MailOverview,
     context: Runtime,
     actor: Actor,
     organisation_id: int,
@@ -301,6 +300,53 @@ def email_delivery(
             st.error(str(error))
         else:
             st.rerun()
+
+
+def send_reminders(
+    scope_id: int,
+    *,
+    key_prefix: str,
+    who: str,
+    lost: str,
+    send: Callable[[], RemindersQueued],
+    group: str = "Team",
+) -> None:
+    """The "Send reminders" button with its confirmation, and the counts per group (under
+    the gate) once they are queued. ``who`` says whom the app chooses ("has not answered
+    yet"); ``lost`` what the first link's replacement costs them."""
+    confirm_key = f"{key_prefix}reminders_to_confirm"
+    st.markdown(
+        f"**Reminders** go to everyone who {who}; the app chooses them and you see only how "
+        "many. Each gets a new link that replaces their first one."
+    )
+    if st.button(
+        "Send reminders", key=f"send_{key_prefix}reminders", icon=":material/notifications:"
+    ):
+        st.session_state[confirm_key] = scope_id
+    if st.session_state.get(confirm_key) != scope_id:
+        return
+    st.warning(f"Send a reminder to everyone who {who}? Their first link stops working; {lost}")
+    yes, no = st.columns(2)
+    if yes.button("Yes, send reminders", type="primary", key=f"confirm_{key_prefix}reminders"):
+        st.session_state.pop(confirm_key, None)
+        try:
+            queued = send()
+        except SosError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Reminders queued: {queued.label(queued.total)}.")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {group: g.group, "Reminders queued": queued.label(g.queued)}
+                        for g in queued.groups
+                    ]
+                ),
+                hide_index=True,
+            )
+    if no.button("Not now", key=f"cancel_{key_prefix}reminders"):
+        st.session_state.pop(confirm_key, None)
+        st.rerun()
 
 
 def column_mapping(

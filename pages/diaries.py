@@ -49,6 +49,7 @@ from ui import (
     require_actor,
     require_organisation,
     runtime,
+    send_reminders,
 )
 
 context = runtime()
@@ -57,7 +58,6 @@ organisation_id = require_organisation()
 k = context.settings.min_group_size
 LINKS_KEY = "diary_links_file"
 CONFIRM_KEY = "emailed_diary_launch_to_confirm"
-CONFIRM_REMINDERS_KEY = "diary_reminders_to_confirm"
 SEND_BATCH = 10
 PEOPLE_COLUMNS = ["Staff id", "Team", "Role", "FTE", "Contracted hours a week", "Email"]
 
@@ -349,44 +349,15 @@ def _delivery(period: PeriodSummary) -> None:
 
 
 def _reminders(period: PeriodSummary) -> None:
-    st.markdown(
-        "**Reminders** go to everyone who has recorded nothing yet; the app chooses them and "
-        "you see only how many. Each gets a new link that replaces their first one."
+    send_reminders(
+        period.id,
+        key_prefix="diary_",
+        who="has recorded nothing yet",
+        lost="the reminder carries a new one.",
+        send=lambda: queue_reminders(
+            context.db, actor, period.id, base_url=context.settings.base_url, min_group_size=k
+        ),
     )
-    if st.button("Send reminders", key="send_diary_reminders", icon=":material/notifications:"):
-        st.session_state[CONFIRM_REMINDERS_KEY] = period.id
-    if st.session_state.get(CONFIRM_REMINDERS_KEY) == period.id:
-        st.warning(
-            "Send a reminder to everyone who has recorded nothing yet? Their first link "
-            "stops working; the reminder carries a new one."
-        )
-        yes, no = st.columns(2)
-        if yes.button("Yes, send reminders", type="primary", key="confirm_diary_reminders"):
-            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
-            try:
-                queued = queue_reminders(
-                    context.db,
-                    actor,
-                    period.id,
-                    base_url=context.settings.base_url,
-                    min_group_size=k,
-                )
-            except SosError as error:
-                st.error(str(error))
-            else:
-                st.success(f"Reminders queued: {queued.label(queued.total)}.")
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {"Team": t.team, "Reminders queued": queued.label(t.queued)}
-                            for t in queued.teams
-                        ]
-                    ),
-                    hide_index=True,
-                )
-        if no.button("Not now", key="cancel_diary_reminders"):
-            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
-            st.rerun()
 
 
 periods = list_periods(context.db, actor, organisation_id, min_group_size=k)

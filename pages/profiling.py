@@ -24,10 +24,20 @@ from sos_workforce.profiling import (
     list_profile_versions,
     list_rounds,
     open_round,
+    queue_rater_reminders,
     record_agreed_scores,
+    resend_rater_invitation,
     round_consolidation,
+    round_mail,
 )
-from ui import audited_download, require_actor, require_organisation, runtime
+from ui import (
+    audited_download,
+    email_delivery,
+    require_actor,
+    require_organisation,
+    runtime,
+    send_reminders,
+)
 
 context = runtime()
 actor = require_actor(Role.LEAD)
@@ -42,15 +52,50 @@ def _number(value: float | None) -> str:
     return f"{value:g}" if value is not None else fewer_than(k)
 
 
+BY_EMAIL = "The app emails each rater their own link (recommended)"
+BY_FILE = "A links file for the chair (an administrator must allow it)"
+
 RATER_LINKS_WARNING = (
     "Whoever holds this file can score as anyone on it: hand each rater their own link at "
     "the meeting, and delete the file afterwards."
 )
 
 
+def _emailed_raters(round_id: int) -> None:
+    """An emailed round: its send log, failed invitations and reminders."""
+    email_delivery(
+        round_mail(context.db, actor, round_id, min_group_size=k),
+        context,
+        actor,
+        organisation_id,
+        k,
+        key_prefix="rater_",
+        new_link_note="the old one stops working",
+        resend=lambda message_id, address: resend_rater_invitation(
+            context.db,
+            actor,
+            round_id,
+            message_id,
+            address=address,
+            base_url=context.settings.base_url,
+        ),
+    )
+    send_reminders(
+        round_id,
+        key_prefix="rater_",
+        who="has not sent their scores yet",
+        lost="the reminder carries a new one.",
+        send=lambda: queue_rater_reminders(
+            context.db, actor, round_id, base_url=context.settings.base_url, min_group_size=k
+        ),
+        group="Role",
+    )
+
+
 def _rater_links() -> None:
-    """The raters' links of an open round: made as a file only where an administrator
-    allows it for that round (the lead never holds them otherwise)."""
+    """The raters' links of an open round: emailed by the app, or made as a file only
+    where an administrator allows it for that round (the lead never holds them
+    otherwise)."""
     open_rounds = [
         r
         for r in list_rounds(context.db, actor, organisation_id)
@@ -66,6 +111,9 @@ def _rater_links() -> None:
         "Round", list(by_id), format_func=lambda i: by_id[i].label, key="rater_links_round"
     )
     chosen = by_id[chosen_id]
+    if chosen.emailed:
+        _emailed_raters(chosen.id)
+        return
     if actor.is_admin:
         allowed = st.toggle(
             "Allow the lead to make this round's rater links as a file",
@@ -183,21 +231,42 @@ with open_tab:
             format="DD/MM/YYYY",
             key="round_date",
         )
-        st.markdown("**Raters per role** (one link each; 0 to enter agreed scores only)")
-        columns = st.columns(len(RaterRole))
-        raters = {
-            role: int(
-                columns[index].number_input(
-                    role.label,
-                    min_value=0,
-                    max_value=MAX_RATERS_PER_ROLE,
-                    value=5,
-                    step=1,
-                    key=f"raters_{role.value}",
-                )
+        delivery = st.radio(
+            "How raters get their links",
+            [BY_EMAIL, BY_FILE],
+            key="rater_delivery",
+            help="By email, nobody but each rater holds their link, and the app can remind "
+            "those who have not scored. A links file needs an administrator's permission.",
+        )
+        emails: dict[RaterRole, list[str]] | None = None
+        raters: dict[RaterRole, int] | None = None
+        if delivery == BY_EMAIL:
+            st.markdown(
+                "**Raters' email addresses**, one per line, by role (leave a role empty if "
+                "it has no raters; leave all empty to enter agreed scores only)"
             )
-            for index, role in enumerate(RaterRole)
-        }
+            emails = {
+                role: st.text_area(
+                    f"{role.label}: email addresses", key=f"rater_emails_{role.value}", height=100
+                ).splitlines()
+                for role in RaterRole
+            }
+        else:
+            st.markdown("**Raters per role** (one link each; 0 to enter agreed scores only)")
+            columns = st.columns(len(RaterRole))
+            raters = {
+                role: int(
+                    columns[index].number_input(
+                        role.label,
+                        min_value=0,
+                        max_value=MAX_RATERS_PER_ROLE,
+                        value=5,
+                        step=1,
+                        key=f"raters_{role.value}",
+                    )
+                )
+                for index, role in enumerate(RaterRole)
+            }
         if st.button("Open round", type="primary", key="open_round"):
             try:
                 opened = open_round(
@@ -208,13 +277,18 @@ with open_tab:
                     title=title,
                     held_on=held_on,
                     raters=raters,
+                    emails=emails,
+                    base_url=context.settings.base_url,
                 )
             except SosError as error:
                 st.error(str(error))
             else:
                 st.success(
-                    f"Round opened with {opened.raters} rater links. The links are made as a "
-                    "file for the chair where an administrator allows it (below)."
+                    f"Round opened. {opened.raters} raters will each get their own link by "
+                    "email; send the queued emails below."
+                    if opened.emailed
+                    else f"Round opened with {opened.raters} rater links. The links are made "
+                    "as a file for the chair where an administrator allows it (below)."
                 )
     _rater_links()
 

@@ -44,6 +44,7 @@ from ui import (
     require_actor,
     require_organisation,
     runtime,
+    send_reminders,
 )
 
 context = runtime()
@@ -51,7 +52,6 @@ actor = require_actor(Role.LEAD)
 organisation_id = require_organisation()
 CONFIRM_KEY = "emailed_launch_to_confirm"
 LINKS_KEY = "links_file"
-CONFIRM_REMINDERS_KEY = "reminders_to_confirm"
 SEND_BATCH = 10
 
 st.title("Survey waves")
@@ -359,44 +359,19 @@ def _delivery(wave: WaveSummary, k: int) -> None:
 
 
 def _reminders(wave: WaveSummary) -> None:
-    st.markdown(
-        "**Reminders** go to everyone who has not answered yet; the app chooses them and "
-        "you see only how many. Each gets a new link that replaces their first one."
+    send_reminders(
+        wave.id,
+        key_prefix="",
+        who="has not answered yet",
+        lost="answers they saved with it are not kept.",
+        send=lambda: queue_reminders(
+            context.db,
+            actor,
+            wave.id,
+            base_url=context.settings.base_url,
+            min_group_size=context.settings.min_group_size,
+        ),
     )
-    if st.button("Send reminders", key="send_reminders", icon=":material/notifications:"):
-        st.session_state[CONFIRM_REMINDERS_KEY] = wave.id
-    if st.session_state.get(CONFIRM_REMINDERS_KEY) == wave.id:
-        st.warning(
-            "Send a reminder to everyone who has not answered? Their first link stops "
-            "working and answers they saved with it are not kept."
-        )
-        yes, no = st.columns(2)
-        if yes.button("Yes, send reminders", type="primary", key="confirm_reminders"):
-            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
-            try:
-                queued = queue_reminders(
-                    context.db,
-                    actor,
-                    wave.id,
-                    base_url=context.settings.base_url,
-                    min_group_size=context.settings.min_group_size,
-                )
-            except SosError as error:
-                st.error(str(error))
-            else:
-                st.success(f"Reminders queued: {queued.label(queued.total)}.")
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {"Team": t.team, "Reminders queued": queued.label(t.queued)}
-                            for t in queued.teams
-                        ]
-                    ),
-                    hide_index=True,
-                )
-        if no.button("Not now", key="cancel_reminders"):
-            st.session_state.pop(CONFIRM_REMINDERS_KEY, None)
-            st.rerun()
 
 
 def _wave_actions(wave: WaveSummary) -> None:

@@ -573,6 +573,9 @@ class ProfileRound(Base):
     links_file_enabled: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()
     )
+    # Set when the raters' links were emailed by the app (the template, for resends).
+    mail_subject: Mapped[str | None] = mapped_column(String(200))
+    mail_body: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -889,6 +892,9 @@ class MailRecipient(Base):
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("diary_participant.id", ondelete="CASCADE"), unique=True
     )
+    rater_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rater_link.id", ondelete="CASCADE"), unique=True
+    )
     address: Mapped[str] = mapped_column(String(320))
 
 
@@ -910,6 +916,9 @@ class OutboxMessage(Base):
     )
     period_id: Mapped[int | None] = mapped_column(
         ForeignKey("diary_period.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("profile_round.id", ondelete="CASCADE"), index=True
     )
     recipient_id: Mapped[int | None] = mapped_column(
         ForeignKey("mail_recipient.id", ondelete="SET NULL"), index=True

@@ -17,7 +17,6 @@ from sos_workforce.diaries.days import (
 )
 from sos_workforce.diaries.delivery import (
     DIARY_LINKS_FILE_WARNING,
-    PeriodMail,
     enable_links_file,
     period_mail,
     queue_reminders,
@@ -74,7 +73,6 @@ __all__ = [
     "DiaryLink",
     "DiaryView",
     "LaunchedPeriod",
-    "PeriodMail",
     "Entry",
     "EntryInput",
     "MINUTES_PER_DAY",

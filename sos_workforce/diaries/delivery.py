@@ -16,15 +16,14 @@ saved stay, since they belong to the participant, not to the token. The reminder
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
-from sos_workforce.core.enums import DiaryStatus, MailKind, Role
+from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.links import diary_url, mint_token
 from sos_workforce.core.models import (
@@ -37,22 +36,17 @@ from sos_workforce.core.models import (
 from sos_workforce.core.security import hash_token
 from sos_workforce.mail import (
     DIARY_REMINDER,
-    FailedDelivery,
+    Letter,
+    MailOverview,
+    MailScope,
     MailTemplate,
-    Outgoing,
-    SendLog,
-    enqueue,
-    failed_deliveries,
-    failed_message,
-    normalise_address,
-    recipients_of,
-    remember_recipients,
-    render,
-    retire_failed,
-    send_log,
+    RemindersQueued,
+    mail_overview,
+    reminders_by_group,
+    resend_failed,
 )
-from sos_workforce.privacy import GroupCount, gated_counts
-from sos_workforce.surveys import ReminderCounts, RemindersQueued, TeamReminders
+from sos_workforce.mail import queue_invitations as queue_mail
+from sos_workforce.mail import queue_reminders as queue_mail_reminders
 
 DIARY_LINKS_FILE_WARNING = "Whoever holds this file can fill in the diary of anyone on it."
 
@@ -86,23 +80,12 @@ def queue_invitations(
     """Keep each (participant id, token, address) and queue its invitation email, in the
     launch's transaction. The address is kept until the period closes (see the module)."""
     period.mail_subject, period.mail_body = template.subject, template.body
-    recipient_ids = remember_recipients(
+    return queue_mail(
         session,
-        [address for _, _, address in invitations],
-        participant_ids=[participant_id for participant_id, _, _ in invitations],
-    )
-    messages = []
-    for (_, token, address), recipient_id in zip(invitations, recipient_ids, strict=True):
-        subject, body = render(
-            template, link=diary_url(base_url, token), title=period.title, closes_on=period.ends_on
-        )
-        messages.append(Outgoing(address, subject, body, recipient_id))
-    return enqueue(
-        session,
-        messages,
+        MailScope(period_id=period.id),
+        Letter(template, period.title, period.ends_on),
+        [(owner, diary_url(base_url, token), address) for owner, token, address in invitations],
         organisation_id=period.organisation_id,
-        kind=MailKind.INVITATION,
-        period_id=period.id,
         not_before=_send_from(period, today),
     )
 
@@ -110,45 +93,33 @@ def queue_invitations(
 # --- what the lead sees -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PeriodMail:
-    emailed: bool  # the period's invitations were sent by email
-    log: SendLog  # invitations by status (use ``reminders`` for reminders)
-    reminders: ReminderCounts
-    failures: list[FailedDelivery]
-    links_file_enabled: bool
-
-
-def period_mail(db: Database, actor: Actor, period_id: int, *, min_group_size: int) -> PeriodMail:
+def period_mail(db: Database, actor: Actor, period_id: int, *, min_group_size: int) -> MailOverview:
     """The period's send log (counts; reminders under the gate, as each is a count of
     people who had recorded nothing) and its failed invitations by address."""
     with db.read() as session:
         period = _period(session, actor, period_id, Role.LEAD)
-        log = send_log(session, period_id=period.id)
-        failures = failed_deliveries(session, period_id=period.id)
-        emailed, enabled = period.mail_body is not None, period.links_file_enabled
-    sent = log.reminders
-    shown = gated_counts(
-        {
-            0: GroupCount(None, 0),
-            1: GroupCount(0, sent.queued),
-            2: GroupCount(0, sent.sent),
-            3: GroupCount(0, sent.failed),
-        },
-        min_group_size,
-    )
-    return PeriodMail(
-        emailed=emailed,
-        log=log,
-        reminders=ReminderCounts(shown[1], shown[2], shown[3], shown[0]),
-        failures=failures,
-        links_file_enabled=enabled,
-    )
+        return mail_overview(
+            session,
+            MailScope(period_id=period.id),
+            emailed=period.mail_body is not None,
+            links_file_enabled=period.links_file_enabled,
+            min_group_size=min_group_size,
+        )
 
 
 # --- reminders ----------------------------------------------------------------------------
 
-_WHOLE_PERIOD = 0
+
+def _relink(session: Session, base_url: str) -> Callable[[int], str]:
+    """A function giving a participant a new token (its link). The old link stops
+    working; any entries stay with the participant row."""
+
+    def relink(participant_id: int) -> str:
+        token = mint_token()
+        session.get_one(DiaryParticipant, participant_id).token_hash = hash_token(token)
+        return diary_url(base_url, token)
+
+    return relink
 
 
 def queue_reminders(
@@ -171,38 +142,23 @@ def queue_reminders(
             raise InvalidInput("Reminders can be sent only while the diary period is open.")
         if today < period.starts_on:
             raise InvalidInput("The diary period has not started yet; nobody could record.")
-        kept = recipients_of(session, period_id=period.id)
-        nothing_yet = session.scalars(
-            select(DiaryParticipant)
-            .where(
-                DiaryParticipant.period_id == period.id,
-                DiaryParticipant.id.in_(list(kept)),
-                ~exists().where(DiaryEntry.participant_id == DiaryParticipant.id),
-            )
-            .order_by(DiaryParticipant.id)
+        nothing_yet = dict(
+            session.execute(
+                select(DiaryParticipant.id, DiaryParticipant.team_id)
+                .where(
+                    DiaryParticipant.period_id == period.id,
+                    ~exists().where(DiaryEntry.participant_id == DiaryParticipant.id),
+                )
+                .order_by(DiaryParticipant.id)
+            ).all()
         )
-        messages: list[Outgoing] = []
-        per_team: dict[int, int] = {}
-        for participant in nothing_yet:
-            # The old link stops working; any entries stay with the participant row.
-            token = mint_token()
-            participant.token_hash = hash_token(token)
-            recipient_id, address = kept[participant.id]
-            subject, body = render(
-                DIARY_REMINDER,
-                link=diary_url(base_url, token),
-                title=period.title,
-                closes_on=period.ends_on,
-            )
-            messages.append(Outgoing(address, subject, body, recipient_id))
-            per_team[participant.team_id] = per_team.get(participant.team_id, 0) + 1
-        session.flush()
-        enqueue(
+        reminded = queue_mail_reminders(
             session,
-            messages,
+            MailScope(period_id=period.id),
+            Letter(DIARY_REMINDER, period.title, period.ends_on),
+            list(nothing_yet),
+            _relink(session, base_url),
             organisation_id=period.organisation_id,
-            kind=MailKind.REMINDER,
-            period_id=period.id,
         )
         teams = dict(
             session.execute(
@@ -218,19 +174,13 @@ def queue_reminders(
             organisation_id=period.organisation_id,
             target=f"diary:{period.id}",
         )
+    per_team: dict[int, int] = {}
+    for participant_id in reminded:
+        team = nothing_yet[participant_id]
+        per_team[team] = per_team.get(team, 0) + 1
     # The period's teams are siblings under the whole period, as in its participation
     # counts, so a hidden team's count cannot be worked out from the total and the rest.
-    order = sorted(teams, key=teams.__getitem__)
-    groups = {_WHOLE_PERIOD: GroupCount(None, 0)}
-    groups.update(
-        {index: GroupCount(_WHOLE_PERIOD, per_team.get(t, 0)) for index, t in enumerate(order, 1)}
-    )
-    shown = gated_counts(groups, min_group_size)
-    return RemindersQueued(
-        min_group_size,
-        [TeamReminders(teams[t], shown[index]) for index, t in enumerate(order, 1)],
-        shown[_WHOLE_PERIOD],
-    )
+    return reminders_by_group(per_team, teams, dict.fromkeys(teams), min_group_size=min_group_size)
 
 
 # --- failed deliveries ------------------------------------------------------------------
@@ -248,35 +198,22 @@ def resend_invitation(
 ) -> None:
     """Send a failed invitation again to a corrected address, with a new link."""
     today = today or dt.date.today()
-    address = normalise_address(address)
     with db.write() as session:
         period = _period(session, actor, period_id, Role.LEAD)
         if period.status is DiaryStatus.CLOSED or period.mail_body is None:
             raise InvalidInput("This diary period is closed; its invitations can no longer go.")
-        try:
-            message, recipient = failed_message(session, message_id, period_id=period.id)
-        except LookupError:
-            raise NotFound("That failed delivery is not in this period's list.") from None
-        participant = session.get(DiaryParticipant, recipient.participant_id)
-        if participant is None:  # pragma: no cover - the recipient goes with its participant
-            raise NotFound("That failed delivery is not in this period's list.")
-        token = mint_token()
-        participant.token_hash = hash_token(token)
-        recipient.address = address
-        retire_failed(session, message)
-        subject, body = render(
-            MailTemplate(period.mail_subject or "", period.mail_body),
-            link=diary_url(base_url, token),
-            title=period.title,
-            closes_on=period.ends_on,
-        )
-        session.flush()
-        enqueue(
+        resend_failed(
             session,
-            [Outgoing(address, subject, body, recipient.id)],
+            MailScope(period_id=period.id),
+            Letter(
+                MailTemplate(period.mail_subject or "", period.mail_body),
+                period.title,
+                period.ends_on,
+            ),
+            message_id,
+            address,
+            _relink(session, base_url),
             organisation_id=period.organisation_id,
-            kind=MailKind.INVITATION,
-            period_id=period.id,
             not_before=_send_from(period, today),
         )
         record_event(

@@ -40,7 +40,7 @@ from sos_workforce.diaries import tallies as diary_tallies
 from sos_workforce.diaries.codes import diary_codes
 from sos_workforce.diaries.days import NOT_RECORDED, STANDARD_WEEKLY_HOURS, weekdays_between
 from sos_workforce.diaries.delivery import queue_invitations
-from sos_workforce.mail import MailTemplate, check_emailed, forget_recipients
+from sos_workforce.mail import MailScope, MailTemplate, check_emailed, forget_recipients
 from sos_workforce.privacy import GroupCount, gated_counts
 
 MAX_PERIOD_DAYS = 42
@@ -400,7 +400,7 @@ def close_period(db: Database, actor: Actor, period_id: int) -> None:
         diary_tallies.seal_period(session, period.id, diary_codes())
         # The addresses kept for reminders and resends go (a diary link is used all period,
         # so they were kept until now), and unsent invitations with them.
-        forget_recipients(session, period_id=period.id)
+        forget_recipients(session, MailScope(period_id=period.id))
         period.links_file_enabled = False
         entries = session.scalar(
             select(func.count())

@@ -1,7 +1,8 @@
 """The outbox: emails queued in the database in the caller's transaction, the addresses
 kept for reminders, and what a lead may see of them (counts, and failures by address).
 
-Only the domain that owns a wave or diary period calls these, inside its own authorised
+Every function works on one ``MailScope``: a survey wave, a diary period or a
+self-profiling round. Only the domain that owns it calls these, inside its own authorised
 unit of work; they take a ``Session`` and never an actor.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -21,8 +23,55 @@ from sos_workforce.core.models import (
     Invitation,
     MailRecipient,
     OutboxMessage,
+    RaterLink,
     utcnow,
 )
+
+
+@dataclass(frozen=True)
+class MailScope:
+    """Whose emails these are: exactly one survey wave, diary period or self-profiling
+    round. Each personal link there belongs to an owner row (an invitation, a diary
+    participant or a rater link) against which the address is kept."""
+
+    wave_id: int | None = None
+    period_id: int | None = None
+    round_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if sum(i is not None for i in (self.wave_id, self.period_id, self.round_id)) != 1:
+            raise ValueError("give exactly one of wave_id, period_id and round_id")
+
+    @property
+    def columns(self) -> dict[str, int | None]:
+        """The outbox columns naming the scope."""
+        return {"wave_id": self.wave_id, "period_id": self.period_id, "round_id": self.round_id}
+
+    def messages(self) -> ColumnElement[bool]:
+        if self.wave_id is not None:
+            return OutboxMessage.wave_id == self.wave_id
+        if self.period_id is not None:
+            return OutboxMessage.period_id == self.period_id
+        return OutboxMessage.round_id == self.round_id
+
+    @property
+    def owner_column(self) -> str:
+        """The ``mail_recipient`` column pointing at the link's owner row."""
+        if self.wave_id is not None:
+            return "invitation_id"
+        return "participant_id" if self.period_id is not None else "rater_link_id"
+
+    def owners(self) -> tuple[Any, Any]:
+        """(the recipient's owner column, the ids of this scope's owners) for queries."""
+        if self.wave_id is not None:
+            ids = select(Invitation.id).where(Invitation.wave_id == self.wave_id)
+            return MailRecipient.invitation_id, ids
+        if self.period_id is not None:
+            ids = select(DiaryParticipant.id).where(DiaryParticipant.period_id == self.period_id)
+            return MailRecipient.participant_id, ids
+        return MailRecipient.rater_link_id, select(RaterLink.id).where(
+            RaterLink.round_id == self.round_id
+        )
 
 
 @dataclass(frozen=True)
@@ -65,29 +114,16 @@ class FailedDelivery:
     error: str
 
 
-def _source(wave_id: int | None, period_id: int | None) -> ColumnElement[bool]:
-    if (wave_id is None) == (period_id is None):
-        raise ValueError("give exactly one of wave_id and period_id")
-    if wave_id is not None:
-        return OutboxMessage.wave_id == wave_id
-    return OutboxMessage.period_id == period_id
-
-
 def remember_recipients(
-    session: Session,
-    addresses: Sequence[str],
-    *,
-    invitation_ids: Sequence[int] | None = None,
-    participant_ids: Sequence[int] | None = None,
+    session: Session, scope: MailScope, owners: Sequence[int], addresses: Sequence[str]
 ) -> list[int]:
-    """Keep each address against its invitation (or diary participant) for reminders and
-    resends; returns the recipient ids in the same order."""
-    owners = invitation_ids if invitation_ids is not None else participant_ids
-    if owners is None or len(owners) != len(addresses):
-        raise ValueError("one invitation or participant per address")
+    """Keep each address against its owner row (invitation, diary participant or rater
+    link) for reminders and resends; returns the recipient ids in the same order."""
+    if len(owners) != len(addresses):
+        raise ValueError("one owner per address")
     if not addresses:
         return []
-    column = "invitation_id" if invitation_ids is not None else "participant_id"
+    column = scope.owner_column
     rows = [{column: owner, "address": a} for owner, a in zip(owners, addresses, strict=True)]
     return list(
         session.scalars(
@@ -103,17 +139,15 @@ HELD = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 def enqueue(
     session: Session,
+    scope: MailScope,
     messages: Sequence[Outgoing],
     *,
     organisation_id: int,
     kind: MailKind,
-    wave_id: int | None = None,
-    period_id: int | None = None,
     not_before: dt.datetime | None = None,
 ) -> int:
     """Queue ``messages`` (in the caller's transaction: all or nothing with the links), to
     be sent from ``not_before`` (now if not given; ``HELD`` until ``schedule``)."""
-    _source(wave_id, period_id)
     if not messages:
         return 0
     now = not_before or utcnow()
@@ -123,8 +157,7 @@ def enqueue(
             {
                 "organisation_id": organisation_id,
                 "kind": kind,
-                "wave_id": wave_id,
-                "period_id": period_id,
+                **scope.columns,
                 "recipient_id": message.recipient_id,
                 "address": message.address,
                 "subject": message.subject,
@@ -139,79 +172,52 @@ def enqueue(
     return len(messages)
 
 
-def schedule(
-    session: Session,
-    at: dt.datetime,
-    *,
-    wave_id: int | None = None,
-    period_id: int | None = None,
-) -> None:
-    """Send the queued messages of a wave or period from ``at`` (e.g. when a draft opens)."""
+def schedule(session: Session, scope: MailScope, at: dt.datetime) -> None:
+    """Send the scope's queued messages from ``at`` (e.g. when a draft wave opens)."""
     session.execute(
         update(OutboxMessage)
-        .where(_source(wave_id, period_id), OutboxMessage.status == MailStatus.QUEUED)
+        .where(scope.messages(), OutboxMessage.status == MailStatus.QUEUED)
         .values(next_attempt_at=at),
         execution_options={"synchronize_session": False},
     )
 
 
-def recipients_of(
-    session: Session, *, wave_id: int | None = None, period_id: int | None = None
-) -> dict[int, tuple[int, str]]:
-    """Addresses still kept, by invitation (or participant) id: (recipient id, address)."""
-    if wave_id is not None:
-        rows = session.execute(
-            select(MailRecipient.invitation_id, MailRecipient.id, MailRecipient.address)
-            .join(Invitation, Invitation.id == MailRecipient.invitation_id)
-            .where(Invitation.wave_id == wave_id)
-        ).all()
-    else:
-        rows = session.execute(
-            select(MailRecipient.participant_id, MailRecipient.id, MailRecipient.address)
-            .join(DiaryParticipant, DiaryParticipant.id == MailRecipient.participant_id)
-            .where(DiaryParticipant.period_id == period_id)
-        ).all()
+def recipients_of(session: Session, scope: MailScope) -> dict[int, tuple[int, str]]:
+    """Addresses still kept, by owner id (invitation, participant or rater link):
+    (recipient id, address)."""
+    column, owners = scope.owners()
+    rows = session.execute(
+        select(column, MailRecipient.id, MailRecipient.address).where(column.in_(owners))
+    ).all()
     return {int(owner or 0): (int(rid), str(address)) for owner, rid, address in rows}
 
 
-def forget_recipients(
-    session: Session, *, wave_id: int | None = None, period_id: int | None = None
-) -> None:
-    """When a wave or period closes: its kept addresses go, unsent messages are dropped (the
-    links no longer work) and failures keep only their count."""
-    where = _source(wave_id, period_id)
-    if wave_id is not None:
-        owners = select(Invitation.id).where(Invitation.wave_id == wave_id)
-        session.execute(
-            delete(MailRecipient).where(MailRecipient.invitation_id.in_(owners)),
-            execution_options={"synchronize_session": False},
-        )
-    else:
-        owners = select(DiaryParticipant.id).where(DiaryParticipant.period_id == period_id)
-        session.execute(
-            delete(MailRecipient).where(MailRecipient.participant_id.in_(owners)),
-            execution_options={"synchronize_session": False},
-        )
+def forget_recipients(session: Session, scope: MailScope) -> None:
+    """When a wave, period or round closes: its kept addresses go, unsent messages are
+    dropped (the links no longer work) and failures keep only their count."""
+    column, owners = scope.owners()
+    session.execute(
+        delete(MailRecipient).where(column.in_(owners)),
+        execution_options={"synchronize_session": False},
+    )
     session.execute(
         delete(OutboxMessage).where(
-            where, OutboxMessage.status.in_([MailStatus.QUEUED, MailStatus.SENDING])
+            scope.messages(), OutboxMessage.status.in_([MailStatus.QUEUED, MailStatus.SENDING])
         ),
         execution_options={"synchronize_session": False},
     )
     session.execute(
         update(OutboxMessage)
-        .where(where, OutboxMessage.status == MailStatus.FAILED)
+        .where(scope.messages(), OutboxMessage.status == MailStatus.FAILED)
         .values(address="", body=None, recipient_id=None),
         execution_options={"synchronize_session": False},
     )
 
 
-def send_log(
-    session: Session, *, wave_id: int | None = None, period_id: int | None = None
-) -> SendLog:
+def send_log(session: Session, scope: MailScope) -> SendLog:
     counts = session.execute(
         select(OutboxMessage.kind, OutboxMessage.status, func.count())
-        .where(_source(wave_id, period_id))
+        .where(scope.messages())
         .group_by(OutboxMessage.kind, OutboxMessage.status)
     ).all()
     by_kind: dict[MailKind, dict[MailStatus, int]] = {kind: {} for kind in MailKind}
@@ -229,9 +235,7 @@ def send_log(
     return SendLog(of(MailKind.INVITATION), of(MailKind.REMINDER))
 
 
-def failed_deliveries(
-    session: Session, *, wave_id: int | None = None, period_id: int | None = None
-) -> list[FailedDelivery]:
+def failed_deliveries(session: Session, scope: MailScope) -> list[FailedDelivery]:
     """Invitations that could not be delivered, by address, for the lead to correct.
 
     Only invitations: a failed reminder would say that its recipient had not answered.
@@ -239,7 +243,7 @@ def failed_deliveries(
     rows = session.execute(
         select(OutboxMessage.id, OutboxMessage.address, OutboxMessage.last_error)
         .where(
-            _source(wave_id, period_id),
+            scope.messages(),
             OutboxMessage.kind == MailKind.INVITATION,
             OutboxMessage.status == MailStatus.FAILED,
             OutboxMessage.recipient_id.is_not(None),
@@ -250,17 +254,16 @@ def failed_deliveries(
 
 
 def failed_message(
-    session: Session, message_id: int, *, wave_id: int | None = None, period_id: int | None = None
+    session: Session, scope: MailScope, message_id: int
 ) -> tuple[OutboxMessage, MailRecipient]:
-    """A failed invitation of this wave or period with its kept recipient, for a resend."""
+    """A failed invitation of this scope with its kept recipient, for a resend."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if (
         message is None
         or message.status is not MailStatus.FAILED
         or message.kind is not MailKind.INVITATION
         or message.recipient_id is None
-        or (wave_id is not None and message.wave_id != wave_id)
-        or (period_id is not None and message.period_id != period_id)
+        or any(getattr(message, name) != value for name, value in scope.columns.items())
     ):
         raise LookupError("no such failed delivery")
     recipient = session.get(MailRecipient, message.recipient_id)

@@ -91,6 +91,37 @@ DIARY_REMINDER = MailTemplate(
 )
 
 
+# Raters of a self-profiling round: {closes_on} is the round's meeting date.
+RATER_INVITATION = MailTemplate(
+    subject="{title}: your link to score the self-profile",
+    body=(
+        "Hello,\n\n"
+        "You are one of the raters in our Signs of Safety self-profile, {title}. Please "
+        "score each statement from 0 to 10 on your own, before the meeting on {closes_on}. "
+        "It takes about 20 minutes.\n\n"
+        "Your scores are anonymous: they are shown only by role (for example, all team "
+        "managers together) and only for groups of several raters.\n\n"
+        "This is your own link. It works once, so please do not forward it:\n\n"
+        "{link}\n\n"
+        "Thank you.\n"
+    ),
+)
+
+RATER_REMINDER = MailTemplate(
+    subject="Reminder: {title}",
+    body=(
+        "Hello,\n\n"
+        "This is a reminder about the self-profile, {title}. If you have already sent your "
+        "scores, thank you, and please ignore this message.\n\n"
+        "Here is a new link for you. It replaces the link in your first invitation, which "
+        "no longer works:\n\n"
+        "{link}\n\n"
+        "The link works once; please do not forward it. The meeting is on {closes_on}.\n\n"
+        "Thank you.\n"
+    ),
+)
+
+
 def check_template(template: MailTemplate) -> MailTemplate:
     """The template tidied (subject on one line), or ``InvalidInput`` saying what is wrong."""
     subject = " ".join(template.subject.split())

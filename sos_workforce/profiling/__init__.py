@@ -4,6 +4,11 @@ rounds, and the implementation timeline.
 Pages and other domains import from here, never from the modules inside."""
 
 from sos_workforce.profiling import rounds, timeline
+from sos_workforce.profiling.delivery import (
+    queue_rater_reminders,
+    resend_rater_invitation,
+    round_mail,
+)
 from sos_workforce.profiling.instrument import (
     SCORE_MAX,
     SCORE_MIN,
@@ -49,6 +54,9 @@ from sos_workforce.profiling.timeline import (
 )
 
 __all__ = [
+    "queue_rater_reminders",
+    "resend_rater_invitation",
+    "round_mail",
     "OpenedRound",
     "RaterInvite",
     "profile_definition",

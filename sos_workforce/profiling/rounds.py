@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event, require
@@ -25,6 +25,7 @@ from sos_workforce.core.figures import Spread, spread_of
 from sos_workforce.core.links import mint_token, rating_url
 from sos_workforce.core.models import (
     AgreedScore,
+    MailRecipient,
     Organisation,
     ProfileInstrumentVersion,
     ProfileRound,
@@ -32,6 +33,14 @@ from sos_workforce.core.models import (
     RaterScore,
 )
 from sos_workforce.core.security import hash_token, is_well_formed_token
+from sos_workforce.mail import (
+    RATER_INVITATION,
+    Letter,
+    MailScope,
+    forget_recipients,
+    normalise_address,
+    queue_invitations,
+)
 from sos_workforce.privacy import GroupCount, gated_counts
 from sos_workforce.profiling.instrument import (
     SCORE_MAX,
@@ -107,7 +116,38 @@ class RaterInvite:
 @dataclass(frozen=True)
 class OpenedRound:
     round_id: int
-    raters: int  # links made; the links themselves come from ``issue_rater_links``
+    raters: int  # links made: emailed, or made as a file by ``issue_rater_links``
+    emailed: bool = False
+
+
+def _rater_addresses(emails: Mapping[RaterRole, Sequence[str]]) -> dict[RaterRole, list[str]]:
+    """Each role's addresses, checked before anything is stored: one ``InvalidInput``
+    naming every problem (a blank line is skipped; an address may appear only once)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    checked: dict[RaterRole, list[str]] = {}
+    for role in RaterRole:
+        checked[role] = []
+        for raw in emails.get(role, ()):
+            if not raw.strip():
+                continue
+            try:
+                address = normalise_address(raw)
+            except InvalidInput as error:
+                problems.append(f"{role.label}: {error}")
+                continue
+            if address.lower() in seen:
+                problems.append(f"{role.label}: {address} is listed twice.")
+                continue
+            seen.add(address.lower())
+            checked[role].append(address)
+    if problems:
+        raise InvalidInput(
+            f"Nothing was opened: {len(problems)} problem(s) with the raters' addresses.\n"
+            + "\n".join(problems[:50]),
+            problems[:50],
+        )
+    return checked
 
 
 def open_round(
@@ -118,15 +158,24 @@ def open_round(
     instrument_version_id: int,
     title: str,
     held_on: dt.date,
-    raters: Mapping[RaterRole, int],
+    raters: Mapping[RaterRole, int] | None = None,
+    emails: Mapping[RaterRole, Sequence[str]] | None = None,
+    base_url: str = "",
     today: dt.date | None = None,
 ) -> OpenedRound:
-    """Open a round with one single-use link per rater, stored hashed and never returned:
-    the links are made as a file for the chair only where an administrator allows it for
-    the round (``enable_rater_links_file``, ``issue_rater_links``). No raters at all is
-    allowed: the lead then records agreed scores directly, e.g. for a past profile kept on
-    paper."""
+    """Open a round with one single-use link per rater, stored hashed and never returned.
+
+    With ``emails`` (each role's raters' addresses) the app emails each rater their own
+    link and can remind them; nobody holds the links. Otherwise ``raters`` gives how many
+    per role, and the links are made as a file for the chair only where an administrator
+    allows it for the round (``enable_rater_links_file``, ``issue_rater_links``). No raters
+    at all is allowed: the lead then records agreed scores directly, e.g. for a past
+    profile kept on paper."""
     require(actor, Role.LEAD, organisation_id=organisation_id)
+    addresses = _rater_addresses(emails) if emails is not None else None
+    if addresses is not None:
+        raters = {role: len(listed) for role, listed in addresses.items()}
+    raters = raters or {}
     today = today or dt.date.today()
     title = " ".join(title.split())
     if not title:
@@ -162,19 +211,45 @@ def open_round(
         )
         session.add(profile_round)
         session.flush()
+        # A placeholder nobody holds for a links file (made by issue_rater_links); the
+        # emailed link's own token otherwise.
+        tokens = [(role, mint_token()) for role in RaterRole for _ in range(raters.get(role, 0))]
         rows = [
             {
                 "round_id": profile_round.id,
                 "rater_role": role,
-                # A placeholder nobody holds: a usable link is made by issue_rater_links.
-                "token_hash": hash_token(mint_token()),
+                "token_hash": hash_token(token),
                 "spent": False,
             }
-            for role in RaterRole
-            for _ in range(raters.get(role, 0))
+            for role, token in tokens
         ]
-        if rows:
-            session.execute(insert(RaterLink), rows)
+        link_ids = (
+            list(
+                session.scalars(
+                    insert(RaterLink).returning(RaterLink.id, sort_by_parameter_order=True), rows
+                )
+            )
+            if rows
+            else []
+        )
+        if addresses is not None:
+            profile_round.mail_subject = RATER_INVITATION.subject
+            profile_round.mail_body = RATER_INVITATION.body
+            queue_invitations(
+                session,
+                MailScope(round_id=profile_round.id),
+                Letter(RATER_INVITATION, title, held_on),
+                [
+                    (link_id, rating_url(base_url, token), address)
+                    for link_id, (_, token), address in zip(
+                        link_ids,
+                        tokens,
+                        [a for role in RaterRole for a in addresses[role]],
+                        strict=True,
+                    )
+                ],
+                organisation_id=organisation_id,
+            )
         record_event(
             session,
             actor,
@@ -183,7 +258,7 @@ def open_round(
             target=f"profile_round:{profile_round.id}",
             count=len(rows),
         )
-        return OpenedRound(profile_round.id, len(rows))
+        return OpenedRound(profile_round.id, len(rows), emailed=addresses is not None)
 
 
 def enable_rater_links_file(
@@ -195,6 +270,11 @@ def enable_rater_links_file(
         profile_round = _round_for(session, actor, round_id, Role.ADMIN)
         if enabled and profile_round.status is not RoundStatus.OPEN:
             raise InvalidInput("This round is closed.")
+        if enabled and profile_round.mail_body is not None:
+            raise InvalidInput(
+                "This round's raters were emailed their links by the app; a links file would "
+                "replace the emailed links."
+            )
         profile_round.links_file_enabled = enabled
         record_event(
             session,
@@ -256,6 +336,7 @@ class RoundSummary:
     agreed: int
     items: int
     links_file_enabled: bool = False
+    emailed: bool = False  # the raters' links were emailed by the app
 
     @property
     def label(self) -> str:
@@ -298,6 +379,7 @@ def list_rounds(db: Database, actor: Actor, organisation_id: int) -> list[RoundS
                     instrument=f"{version.title} (v{version.version})",
                     links_issued=int(issued.get(profile_round.id, 0)),
                     links_file_enabled=profile_round.links_file_enabled,
+                    emailed=profile_round.mail_body is not None,
                     agreed=int(agreed.get(profile_round.id, 0)),
                     items=len(profile_definition_of(version).items),
                 )
@@ -397,6 +479,11 @@ def submit_scores(db: Database, token: str, scores: Mapping[str, object]) -> Non
         )
         if spent.rowcount != 1:  # type: ignore[attr-defined]
             raise LinkRefused(_SPENT_LINK)
+        # The address kept for a reminder goes with the spent link (sos_workforce.mail).
+        session.execute(
+            delete(MailRecipient).where(MailRecipient.rater_link_id == link.id),
+            execution_options={"synchronize_session": False},
+        )
         session.execute(
             insert(RaterScore),
             [
@@ -621,6 +708,7 @@ def close_round(db: Database, actor: Actor, round_id: int) -> None:
                 f"close: {', '.join(missing)}."
             )
         profile_round.status = RoundStatus.CLOSED
+        forget_recipients(session, MailScope(round_id=round_id))
         record_event(
             session,
             actor,

@@ -22,10 +22,6 @@ from sos_workforce.surveys.comments import free_text
 from sos_workforce.surveys.delivery import (
     LINKS_FILE_WARNING,
     IssuedLink,
-    ReminderCounts,
-    RemindersQueued,
-    TeamReminders,
-    WaveMail,
     enable_links_file,
     issue_links_file,
     queue_reminders,
@@ -91,10 +87,6 @@ from sos_workforce.surveys.waves import (
 __all__ = [
     "seal_wave",
     "LINKS_FILE_WARNING",
-    "ReminderCounts",
-    "RemindersQueued",
-    "TeamReminders",
-    "WaveMail",
     "delivery",
     "enable_links_file",
     "issue_links_file",

@@ -12,7 +12,7 @@ it is lost (it is sealed with the old token); the reminder's text says so.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
-from sos_workforce.core.enums import Channel, MailKind, Role, WaveStatus
+from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.links import mint_token, survey_url
 from sos_workforce.core.models import Invitation, ResponseDraft, Team, Wave, WaveTeam
@@ -28,21 +28,17 @@ from sos_workforce.core.security import hash_token
 from sos_workforce.mail import (
     HELD,
     SURVEY_REMINDER,
-    FailedDelivery,
+    Letter,
+    MailOverview,
+    MailScope,
     MailTemplate,
-    Outgoing,
-    SendLog,
-    enqueue,
-    failed_deliveries,
-    failed_message,
-    normalise_address,
-    recipients_of,
-    remember_recipients,
-    render,
-    retire_failed,
-    send_log,
+    RemindersQueued,
+    mail_overview,
+    reminders_by_group,
+    resend_failed,
 )
-from sos_workforce.privacy import GroupCount, gated_counts
+from sos_workforce.mail import queue_invitations as queue_mail
+from sos_workforce.mail import queue_reminders as queue_mail_reminders
 
 LINKS_FILE_WARNING = "Whoever holds this file can answer as anyone on it."
 
@@ -90,23 +86,12 @@ def queue_invitations(
     """Keep each (invitation id, token, address) and queue its invitation email, in the
     launch's transaction."""
     wave.mail_subject, wave.mail_body = template.subject, template.body
-    recipient_ids = remember_recipients(
+    return queue_mail(
         session,
-        [address for _, _, address in invitations],
-        invitation_ids=[invitation_id for invitation_id, _, _ in invitations],
-    )
-    messages = []
-    for (_, token, address), recipient_id in zip(invitations, recipient_ids, strict=True):
-        subject, body = render(
-            template, link=survey_url(base_url, token), title=wave.title, closes_on=wave.closes_on
-        )
-        messages.append(Outgoing(address, subject, body, recipient_id))
-    return enqueue(
-        session,
-        messages,
+        MailScope(wave_id=wave.id),
+        Letter(template, wave.title, wave.closes_on),
+        [(owner, survey_url(base_url, token), address) for owner, token, address in invitations],
         organisation_id=wave.organisation_id,
-        kind=MailKind.INVITATION,
-        wave_id=wave.id,
         not_before=_send_from(wave, today),
     )
 
@@ -114,72 +99,43 @@ def queue_invitations(
 # --- what the lead sees -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReminderCounts:
-    """Reminders waiting, sent and failed, under the disclosure gate (each is a count of
-    people who had not answered): None where it is under k or would follow from the rest."""
-
-    queued: int | None
-    sent: int | None
-    failed: int | None
-    total: int | None
-
-
-@dataclass(frozen=True)
-class WaveMail:
-    emailed: bool  # the wave's invitations were sent by email
-    log: SendLog  # invitations by status (use ``reminders`` for reminders)
-    reminders: ReminderCounts
-    failures: list[FailedDelivery]
-    links_file_enabled: bool
-
-
-def wave_mail(db: Database, actor: Actor, wave_id: int, *, min_group_size: int) -> WaveMail:
+def wave_mail(db: Database, actor: Actor, wave_id: int, *, min_group_size: int) -> MailOverview:
     """The wave's send log (counts) and its failed invitations by address."""
     with db.read() as session:
         wave = _wave(session, actor, wave_id, Role.LEAD)
-        log = send_log(session, wave_id=wave.id)
-        failures = failed_deliveries(session, wave_id=wave.id)
-        emailed, enabled = wave.mail_body is not None, wave.links_file_enabled
-    sent = log.reminders
-    shown = gated_counts(
-        {
-            0: GroupCount(None, 0),
-            1: GroupCount(0, sent.queued),
-            2: GroupCount(0, sent.sent),
-            3: GroupCount(0, sent.failed),
-        },
-        min_group_size,
-    )
-    return WaveMail(
-        emailed=emailed,
-        log=log,
-        reminders=ReminderCounts(shown[1], shown[2], shown[3], shown[0]),
-        failures=failures,
-        links_file_enabled=enabled,
-    )
+        return mail_overview(
+            session,
+            MailScope(wave_id=wave.id),
+            emailed=wave.mail_body is not None,
+            links_file_enabled=wave.links_file_enabled,
+            min_group_size=min_group_size,
+        )
 
 
 # --- reminders ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TeamReminders:
-    team: str
-    queued: int | None  # None: fewer than the minimum group size (or derivable from others)
+def _relink(session: Session, base_url: str) -> tuple[Callable[[int], str], list[str]]:
+    """A function giving an invitation a new token (its link), and the hashes it replaced:
+    drafts sealed with those can never be opened again, so the caller deletes them."""
+    replaced: list[str] = []
+
+    def relink(invitation_id: int) -> str:
+        invitation = session.get_one(Invitation, invitation_id)
+        token = mint_token()
+        replaced.append(invitation.token_hash)
+        invitation.token_hash = hash_token(token)
+        return survey_url(base_url, token)
+
+    return relink, replaced
 
 
-@dataclass(frozen=True)
-class RemindersQueued:
-    min_group_size: int
-    teams: list[TeamReminders]
-    total: int | None
-
-    def label(self, count: int | None) -> str:
-        return f"fewer than {self.min_group_size}" if count is None else str(count)
-
-
-_ALL_TEAMS = 0
+def _drop_drafts(session: Session, token_hashes: list[str]) -> None:
+    if token_hashes:
+        session.execute(
+            delete(ResponseDraft).where(ResponseDraft.token_hash.in_(token_hashes)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def queue_reminders(
@@ -200,46 +156,27 @@ def queue_reminders(
             raise InvalidInput("This wave's links were not emailed, so the app cannot remind.")
         if wave.status is not WaveStatus.OPEN or not wave.opens_on <= today <= wave.closes_on:
             raise InvalidInput("Reminders can be sent only while the wave is open.")
-        kept = recipients_of(session, wave_id=wave.id)
-        waiting = session.execute(
-            select(Invitation)
-            .where(
-                Invitation.wave_id == wave.id,
-                Invitation.spent.is_(False),
-                Invitation.channel == Channel.PERSONAL_LINK,
-                Invitation.id.in_(list(kept)),
-            )
-            .order_by(Invitation.id)
-        ).scalars()
-        messages: list[Outgoing] = []
-        per_team: dict[int, int] = {}
-        old_hashes: list[str] = []
-        for invitation in waiting:
-            token = mint_token()
-            old_hashes.append(invitation.token_hash)
-            invitation.token_hash = hash_token(token)
-            recipient_id, address = kept[invitation.id]
-            subject, body = render(
-                SURVEY_REMINDER,
-                link=survey_url(base_url, token),
-                title=wave.title,
-                closes_on=wave.closes_on,
-            )
-            messages.append(Outgoing(address, subject, body, recipient_id))
-            per_team[invitation.team_id] = per_team.get(invitation.team_id, 0) + 1
-        if old_hashes:  # sealed with the old token: nobody can open them any more
+        waiting = dict(
             session.execute(
-                delete(ResponseDraft).where(ResponseDraft.token_hash.in_(old_hashes)),
-                execution_options={"synchronize_session": False},
-            )
-        session.flush()
-        enqueue(
-            session,
-            messages,
-            organisation_id=wave.organisation_id,
-            kind=MailKind.REMINDER,
-            wave_id=wave.id,
+                select(Invitation.id, Invitation.team_id)
+                .where(
+                    Invitation.wave_id == wave.id,
+                    Invitation.spent.is_(False),
+                    Invitation.channel == Channel.PERSONAL_LINK,
+                )
+                .order_by(Invitation.id)
+            ).all()
         )
+        relink, replaced = _relink(session, base_url)
+        reminded = queue_mail_reminders(
+            session,
+            MailScope(wave_id=wave.id),
+            Letter(SURVEY_REMINDER, wave.title, wave.closes_on),
+            list(waiting),
+            relink,
+            organisation_id=wave.organisation_id,
+        )
+        _drop_drafts(session, replaced)
         in_wave = set(session.scalars(select(WaveTeam.team_id).where(WaveTeam.wave_id == wave.id)))
         tree = session.execute(
             select(Team.id, Team.parent_id, Team.name).where(
@@ -253,19 +190,15 @@ def queue_reminders(
             organisation_id=wave.organisation_id,
             target=f"wave:{wave.id}",
         )
-    groups = {_ALL_TEAMS: GroupCount(None, 0)}
-    groups.update(
-        {team: GroupCount(parent or _ALL_TEAMS, per_team.get(team, 0)) for team, parent, _ in tree}
-    )
-    shown = gated_counts(groups, min_group_size)
+    per_team: dict[int, int] = {}
+    for invitation_id in reminded:
+        per_team[waiting[invitation_id]] = per_team.get(waiting[invitation_id], 0) + 1
     names = {team: name for team, _, name in tree}
-    return RemindersQueued(
-        min_group_size,
-        [
-            TeamReminders(names[team], shown[team])
-            for team in sorted(in_wave | set(per_team), key=names.__getitem__)
-        ],
-        shown[_ALL_TEAMS],
+    return reminders_by_group(
+        per_team,
+        {team: names[team] for team in in_wave | set(per_team)},
+        {team: parent for team, parent, _ in tree},
+        min_group_size=min_group_size,
     )
 
 
@@ -284,35 +217,21 @@ def resend_invitation(
 ) -> None:
     """Send a failed invitation again to a corrected address, with a new link."""
     today = today or dt.date.today()
-    address = normalise_address(address)
     with db.write() as session:
         wave = _wave(session, actor, wave_id, Role.LEAD)
         if wave.status is WaveStatus.CLOSED or wave.mail_body is None:
             raise InvalidInput("This wave is closed; its invitations can no longer be sent.")
-        try:
-            message, recipient = failed_message(session, message_id, wave_id=wave.id)
-        except LookupError:
-            raise NotFound("That failed delivery is not in this wave's list.") from None
-        invitation = session.get(Invitation, recipient.invitation_id)
-        if invitation is None:  # pragma: no cover - the recipient goes with its invitation
-            raise NotFound("That failed delivery is not in this wave's list.")
-        token = mint_token()
-        invitation.token_hash = hash_token(token)
-        recipient.address = address
-        retire_failed(session, message)
-        subject, body = render(
-            MailTemplate(wave.mail_subject or "", wave.mail_body),
-            link=survey_url(base_url, token),
-            title=wave.title,
-            closes_on=wave.closes_on,
-        )
-        session.flush()
-        enqueue(
+        relink, _ = _relink(session, base_url)  # a failed invitation had no draft
+        resend_failed(
             session,
-            [Outgoing(address, subject, body, recipient.id)],
+            MailScope(wave_id=wave.id),
+            Letter(
+                MailTemplate(wave.mail_subject or "", wave.mail_body), wave.title, wave.closes_on
+            ),
+            message_id,
+            address,
+            relink,
             organisation_id=wave.organisation_id,
-            kind=MailKind.INVITATION,
-            wave_id=wave.id,
             not_before=_send_from(wave, today),
         )
         record_event(
@@ -374,18 +293,12 @@ def issue_links_file(
             )
             .order_by(Team.name, Invitation.roster_ref, Invitation.id)
         ).all()
-        links: list[IssuedLink] = []
-        old_hashes: list[str] = []
-        for invitation, team in rows:
-            token = mint_token()
-            old_hashes.append(invitation.token_hash)
-            invitation.token_hash = hash_token(token)
-            links.append(IssuedLink(team, survey_url(base_url, token), invitation.roster_ref))
-        if old_hashes:
-            session.execute(
-                delete(ResponseDraft).where(ResponseDraft.token_hash.in_(old_hashes)),
-                execution_options={"synchronize_session": False},
-            )
+        relink, replaced = _relink(session, base_url)
+        links = [
+            IssuedLink(team, relink(invitation.id), invitation.roster_ref)
+            for invitation, team in rows
+        ]
+        _drop_drafts(session, replaced)
         record_event(
             session,
             actor,

@@ -41,6 +41,7 @@ from sos_workforce.core.tabular import (
     read_table,
 )
 from sos_workforce.mail import (
+    MailScope,
     MailTemplate,
     check_emailed,
     forget_recipients,
@@ -319,7 +320,7 @@ def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
         wave.status = WaveStatus.CLOSED
         tallies.seal_wave(session, wave.id)
         # The addresses kept for reminders go, and unsent invitations with them.
-        forget_recipients(session, wave_id=wave.id)
+        forget_recipients(session, MailScope(wave_id=wave.id))
         wave.links_file_enabled = False
         record_event(
             session,
@@ -438,7 +439,9 @@ def open_wave(db: Database, actor: Actor, wave_id: int, *, today: dt.date | None
             raise InvalidInput("The close date of this draft has passed; discard it instead.")
         wave.status = WaveStatus.OPEN
         wave.opens_on = min(wave.opens_on, today)
-        schedule(session, dt.datetime.now(dt.UTC), wave_id=wave.id)  # its held invitations
+        schedule(
+            session, MailScope(wave_id=wave.id), dt.datetime.now(dt.UTC)
+        )  # its held invitations
         record_event(
             session,
             actor,

@@ -28,7 +28,7 @@ from sos_workforce.access.audit_log import AuditFilter
 from sos_workforce.access.auth import Actor
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
-from sos_workforce.core.enums import MailStatus, Role
+from sos_workforce.core.enums import MailStatus, RaterRole, Role
 from sos_workforce.core.errors import NotFound, PermissionDenied
 from sos_workforce.core.models import OutboxMessage
 from sos_workforce.mail import DIARY_INVITATION, SURVEY_INVITATION
@@ -388,6 +388,22 @@ SERVICES: dict[str, Service] = {
         ),
     ),
     "diaries.delivery.enable_links_file": Service("admin", lambda t, own: _one(t.diary_period_id)),
+    "profiling.delivery.round_mail": Service(
+        "lead", lambda t, own: _one(t.round_id, min_group_size=5)
+    ),
+    "profiling.delivery.queue_rater_reminders": Service(
+        "lead",
+        lambda t, own: _one(_emailed_round(t), base_url="http://testserver", min_group_size=5),
+    ),
+    "profiling.delivery.resend_rater_invitation": Service(
+        "lead",
+        lambda t, own: _one(
+            _emailed_round(t),
+            _failed_rater_delivery(t),
+            address="corrected@testshire.example",
+            base_url="http://testserver",
+        ),
+    ),
     "diaries.imports.import_diaries": Service(
         "lead",
         lambda t, own: _one(
@@ -507,6 +523,37 @@ def _failed_diary_delivery(t: Targets) -> int:
             message.last_error = "550 no such mailbox"
             t.extra_waves["failed diary delivery"] = message.id
     return t.extra_waves["failed diary delivery"]
+
+
+def _emailed_round(t: Targets) -> int:
+    """A self-profiling round of organisation A whose raters were emailed (made once)."""
+    if "emailed round" not in t.extra_waves:
+        t.extra_waves["emailed round"] = profiling.open_round(
+            DB,
+            t.a.lead,
+            organisation_id=t.a.organisation_id,
+            instrument_version_id=t.profile_version_id,
+            title="Emailed round",
+            held_on=TODAY,
+            emails={RaterRole.LEADER: [f"r{n}@testshire.example" for n in range(3)]},
+            base_url="http://testserver",
+            today=TODAY,
+        ).round_id
+    return t.extra_waves["emailed round"]
+
+
+def _failed_rater_delivery(t: Targets) -> int:
+    """A rater invitation of the emailed round that the mail server refused (made once)."""
+    if "failed rater delivery" not in t.extra_waves:
+        round_id = _emailed_round(t)
+        with DB.write() as session:
+            message = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.round_id == round_id).limit(1)
+            ).one()
+            message.status, message.body = MailStatus.FAILED, None
+            message.last_error = "550 no such mailbox"
+            t.extra_waves["failed rater delivery"] = message.id
+    return t.extra_waves["failed rater delivery"]
 
 
 def _unreachable_mail_server() -> Settings:

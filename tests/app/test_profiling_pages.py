@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from navigation import RATING_PAGE
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
-from sos_workforce.core.models import AgreedScore, Milestone, RaterScore
+from sos_workforce.core.models import AgreedScore, Milestone, OutboxMessage, RaterScore
 from tests.support.apptest import ROOT, DemoApp, sign_in
 from tests.support.environment import make_settings
 
@@ -44,6 +44,8 @@ def test_lead_opens_a_round_and_downloads_rater_links(demo_app: DemoApp) -> None
     at.button(key="open_round").click().run()
     assert at.error[0].value.startswith("Give the round a title")
     at.text_input(key="round_title").input("Spring self-profile")
+    delivery = at.radio(key="rater_delivery")
+    at = delivery.set_value(delivery.options[1]).run()  # a links file, not email
     at.number_input(key="raters_front_line").set_value(8)
     at.button(key="open_round").click().run()
     assert not at.exception
@@ -72,6 +74,33 @@ def test_lead_opens_a_round_and_downloads_rater_links(demo_app: DemoApp) -> None
     (button,) = [b for b in at.download_button if (b.key or "").startswith("download_rater_links_")]
     button.click().run()
     assert not at.exception
+
+
+def test_lead_emails_raters_their_links_and_sees_counts_only(demo_app: DemoApp) -> None:
+    new_app, demo = demo_app
+    before = _count(demo.url, OutboxMessage)
+    at = sign_in(new_app(), Role.LEAD)
+    at.switch_page(PROFILING).run()
+    assert str(at.radio(key="rater_delivery").value).startswith("The app emails each rater")
+    at.text_input(key="round_title").input("Emailed self-profile")
+    at.text_area(key="rater_emails_leader").input("a@x.example\nnot-an-address")
+    at = at.button(key="open_round").click().run()
+    assert "not-an-address" in at.error[0].value
+    assert _count(demo.url, OutboxMessage) == before
+    at.text_area(key="rater_emails_leader").input("a@x.example\nb@x.example")
+    at.text_area(key="rater_emails_team_manager").input("c@x.example")
+    at = at.button(key="open_round").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Round opened. 3 raters will each get their own link")
+    rounds = at.selectbox(key="rater_links_round")
+    at = rounds.select(next(o for o in rounds.options if o.startswith("Emailed"))).run()
+    # The email section: counts, the send button, reminders; never a link or a file.
+    log = _frame_with(at, "Queued")
+    assert log.set_index("Email").loc["Invitations", "Queued"] == "3"
+    assert [b for b in at.button if b.key == "send_rater_reminders"]
+    assert not [b for b in at.button if b.key == "make_rater_links"]
+    assert not [b for b in at.download_button if "link" in b.label.lower()]
+    assert _count(demo.url, OutboxMessage) == before + 3
 
 
 def test_lead_sees_spread_and_records_an_agreed_score_with_evidence(demo_app: DemoApp) -> None:

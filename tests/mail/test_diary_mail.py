@@ -146,7 +146,7 @@ def test_reminders_go_only_to_people_who_have_recorded_nothing(
     # Alpha 6 and Beta 2 have recorded nothing. Beta is under k, and Alpha would give it
     # away as the total minus Alpha, so only the total is shown.
     assert queued.total == 8
-    assert {t.team: t.queued for t in queued.teams} == {"Alpha": None, "Beta": None}
+    assert {t.group: t.queued for t in queued.groups} == {"Alpha": None, "Beta": None}
     send_due(db, mail_settings, limit=50)
     reminded = {a for a in {**ALPHA, **BETA} if len(smtp.mailbox.to(a)) == 2}
     assert reminded == set(ALPHA) - {"a0@x.example"} | set(BETA) - {"b0@x.example"}

@@ -15,8 +15,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.errors import InvalidInput, LinkRefused, PermissionDenied
 from sos_workforce.core.models import AuditEvent, MailRecipient, OutboxMessage
 from sos_workforce.mail import send_due
-from tests.mail.test_sending import emailed_wave
-from tests.support.factories import World, launch, token_of
+from tests.support.factories import World, emailed_wave, launch, token_of
 from tests.support.smtp import SmtpServer, token_in
 
 ALPHA = {f"a{n}@x.example": "Alpha" for n in range(7)}
@@ -46,8 +45,8 @@ def test_reminders_go_only_to_unspent_links_and_replace_them(
     # Alpha 6 and Beta 2 are waiting. Beta is under k, and Alpha would give it away as the
     # total minus Alpha, so only the total is shown (the gate of response rates).
     assert queued.total == 8
-    assert {t.team: t.queued for t in queued.teams} == {"Alpha": None, "Beta": None}
-    assert queued.label(queued.teams[1].queued) == "fewer than 5"
+    assert {t.group: t.queued for t in queued.groups} == {"Alpha": None, "Beta": None}
+    assert queued.label(queued.groups[1].queued) == "fewer than 5"
     send_due(db, mail_settings, limit=50)
     reminded = {a for a in {**ALPHA, **BETA} if len(smtp.mailbox.to(a)) == 2}
     assert reminded == set(ALPHA) - {"a0@x.example"} | set(BETA) - {"b0@x.example"}

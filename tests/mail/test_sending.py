@@ -23,33 +23,10 @@ from sos_workforce.mail import (
     send_due,
     send_now,
 )
-from tests.support.factories import World
+from tests.support.factories import World, emailed_wave
 from tests.support.smtp import SmtpServer, token_in
 
 TODAY = dt.date.today()
-
-
-def emailed_wave(
-    db: Database, world: World, people: dict[str, str], **options: object
-) -> surveys.LaunchedWave:
-    """A wave whose invitations go by email: ``people`` maps an address to a team."""
-    audience = [
-        surveys.AudienceMember(f"SW{n:03}", world.teams[team], address)
-        for n, (address, team) in enumerate(people.items(), 1)
-    ]
-    return surveys.launch_wave(
-        db,
-        world.lead,
-        organisation_id=world.organisation_id,
-        instrument_version_id=world.instrument_version_id,
-        title=str(options.pop("title", "Emailed wave")),
-        opens_on=TODAY,
-        closes_on=TODAY + dt.timedelta(days=14),
-        audience=audience,
-        base_url="http://testserver",
-        email=options.pop("email", SURVEY_INVITATION),  # type: ignore[arg-type]
-        **options,  # type: ignore[arg-type]
-    )
 
 
 def _outbox(db: Database) -> list[OutboxMessage]:

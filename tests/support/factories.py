@@ -14,6 +14,7 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import Instrument, InstrumentVersion, PendingResponse, Response
+from sos_workforce.mail import SURVEY_INVITATION
 from sos_workforce.startup import sync_instruments
 from sos_workforce.surveys import release
 
@@ -166,3 +167,26 @@ D4,South,Social worker,Agency,1.0,15/01/2024,,,18,
 E5,South,Social worker,permanent,0.8,01/06/2024,,,0,
 """
 )
+
+
+def emailed_wave(
+    db: Database, world: World, people: dict[str, str], **options: object
+) -> surveys.LaunchedWave:
+    """A wave whose invitations go by email: ``people`` maps an address to a team."""
+    audience = [
+        surveys.AudienceMember(f"SW{n:03}", world.teams[team], address)
+        for n, (address, team) in enumerate(people.items(), 1)
+    ]
+    return surveys.launch_wave(
+        db,
+        world.lead,
+        organisation_id=world.organisation_id,
+        instrument_version_id=world.instrument_version_id,
+        title=str(options.pop("title", "Emailed wave")),
+        opens_on=dt.date.today(),
+        closes_on=dt.date.today() + dt.timedelta(days=14),
+        audience=audience,
+        base_url="http://testserver",
+        email=options.pop("email", SURVEY_INVITATION),  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
+    )
