@@ -28,6 +28,7 @@ from sos_workforce.workforce.measures import (
     list_snapshots,
     measure_trend,
     snapshot_report,
+    working_days,
 )
 from sos_workforce.workforce.rosters import (
     ROSTER_COLUMNS,
@@ -81,4 +82,5 @@ __all__ = [
     "snapshot_report",
     "summary_figures",
     "teams_in",
+    "working_days",
 ]

@@ -42,6 +42,23 @@ PRECEDENCE = {
 # --- figures and measures -------------------------------------------------------------
 
 
+def working_days(as_of: dt.date) -> int:
+    """The working days DfE divides days lost by for the 12 months to ``as_of``: 253, or 254
+    when those months hold a 29 February. DfE's published absence rates for the census
+    years to 30 September 2020 and 2024 fit 254 and no other whole number, every other
+    year 253 (tests/workforce/test_census.py checks it on every authority's row)."""
+    try:
+        start = as_of.replace(year=as_of.year - 1)
+    except ValueError:  # as_of is 29 February
+        return WORKING_DAYS + 1
+    leap_days = [
+        dt.date(year, 2, 29)
+        for year in (as_of.year - 1, as_of.year)
+        if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    ]
+    return WORKING_DAYS + any(start < day <= as_of for day in leap_days)
+
+
 @dataclass(frozen=True)
 class WorkforceFigures:
     """The counts every measure is computed from (None = not recorded, 0 = zero)."""
@@ -122,7 +139,8 @@ def _sum(*values: float | None) -> float | None:
 def measures(figures: WorkforceFigures) -> list[Measure]:
     """The DfE census measures, and Brent's permanent share, from one set of figures."""
     f = figures
-    absence_days = None if f.employed_fte is None else float(exact(f.employed_fte) * WORKING_DAYS)
+    days = working_days(f.as_of)
+    absence_days = None if f.employed_fte is None else float(exact(f.employed_fte) * days)
     median_tenure = (
         Measure(
             "median_tenure",
@@ -183,7 +201,8 @@ def measures(figures: WorkforceFigures) -> list[Measure]:
             f.sickness_fte_days,
             absence_days,
             "%",
-            f"FTE days lost to sickness / (FTE in post × {WORKING_DAYS}) (DfE).",
+            f"FTE days lost to sickness / (FTE in post × {days} working days in the 12 "
+            "months: 253, or 254 with a 29 February) (DfE).",
         ),
         _ratio(
             "permanent_share",
