@@ -479,8 +479,9 @@ def _figures_shown(figures: WorkforceFigures) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _withheld(as_of: dt.date, kind: str) -> SnapshotReport:
-    return SnapshotReport(as_of, kind, [], {}, [], [], None)
+def _withheld(as_of: dt.date, kind: str, combined: Combined | None = None) -> SnapshotReport:
+    """Nothing about people; only how a roster and summary figures combine, if they do."""
+    return SnapshotReport(as_of, kind, [], {}, [], [], None, (), combined)
 
 
 def snapshot_report(
@@ -541,7 +542,7 @@ def snapshot_report(
         combined = combine(figures, summary, precedence or ROSTER)
         figures, kind = combined.figures, BOTH
     if (figures.headcount or 0) < k:
-        return _withheld(as_of, kind)
+        return _withheld(as_of, kind, combined)
     leavers = {reason: count for reason, count in figures.leavers_by_reason.items() if count >= k}
     if sum(figures.leavers_by_reason.values()) - sum(leavers.values()) > 0:
         leavers["other reasons (fewer than the minimum each)"] = sum(
