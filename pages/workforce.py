@@ -340,6 +340,24 @@ def draw_establishment() -> None:
                     f"Saved the establishment for {long_date(as_of)}: {len(rows)} team(s), "
                     f"{as_shown(total)} posts (FTE)."
                 )
+    if any(s.as_of == as_of for s in list_snapshots(context.db, actor, organisation_id)):
+        report = snapshot_report(context.db, actor, organisation_id, as_of, k)
+        shown = [m for m in report.measures if m.key in {"permanent_share", "vacancy"}]
+        if shown:
+            st.markdown(f"**With the workforce figures of {long_date(as_of)}:**")
+            st.table(
+                pd.DataFrame.from_records(
+                    [
+                        {
+                            "Measure": m.label,
+                            "Value": m.display,
+                            "Numerator": m.numerator_shown,
+                            "Denominator": m.denominator_shown,
+                        }
+                        for m in shown
+                    ]
+                ).set_index("Measure")
+            )
 
 
 def precedence_choice(key: str, what: str) -> str | None:

@@ -72,6 +72,10 @@ def test_97_permanent_of_124_through_the_roster_import_and_establishment_page(
     assert at.success[0].value == (
         "Saved the establishment for 28 February 2018: 2 team(s), 124.0 posts (FTE)."
     )
+    # The establishment page itself: 97 permanent / 124 posts = 78.226% → 78.2%.
+    beside = [t.value for t in at.table if t.value.index.name == "Measure"][-1]
+    assert list(beside.index) == ["Vacancy rate", "Permanent staff as a share of establishment"]
+    assert beside.loc["Permanent staff as a share of establishment", "Value"] == "78.2%"
     at.run()
     measures = _table(at, "Measure")
     # 97 permanent / 124 posts = 78.226% → 78.2%; vacancies 27 / (27 + 97) = 21.8%
