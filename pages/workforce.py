@@ -130,6 +130,8 @@ def draw_measures(census: CensusReport) -> None:
     )
     if census.file_name is not None and year is None:
         st.caption("DfE's census file has no count on or before this date to compare with.")
+    if census.missing:
+        st.caption(f"DfE's figures: {census.missing}")
     if report.figures:
         with st.expander("The figures these measures are worked from"):
             st.table(
@@ -400,7 +402,11 @@ def draw_import() -> None:
     teams = teams_in(table, mapping)
     establishment: list[tuple[str, float, float | None]] = []
     with st.expander(f"Establishment of these {len(teams)} team(s) on this date (optional)"):
-        st.caption("Leave posts blank to keep the establishment already entered for the date.")
+        st.caption(
+            "Posts entered here replace the whole establishment of this date (teams left "
+            "blank are left out of it); leave every team blank to keep what is already "
+            "entered. Leave vacancies blank if they are not recorded."
+        )
         for index, team in enumerate(teams):
             left, right = st.columns(2)
             posts = left.number_input(
