@@ -126,8 +126,10 @@ def draw_import() -> None:
     st.markdown(
         "Download the files from Explore Education Statistics and import them as they are "
         "(CSV): children in need (B1), referrals and re-referrals (C1), child protection "
-        "plans (D3), children looked after, the ONS mid-year population estimates, and DfE's "
-        "statistical neighbour model. They are shared by every organisation. Each file is "
+        "plans (D3), children looked after, the ONS mid-year population estimates, DfE's "
+        "statistical neighbour model, and the children's social work workforce census (its "
+        "England, regional and authority rates appear on the workforce page). They are "
+        "shared by every organisation. Each file is "
         "checked whole and imported all or nothing; the same file again changes nothing; a "
         "newer release of a file replaces the older one."
     )

@@ -446,7 +446,8 @@ class RosterMember(Base):
 
 
 class Establishment(Base):
-    """Funded posts and vacancies (FTE) for a team at a date."""
+    """Funded posts and vacancies (FTE) for a team at a date, entered on the establishment
+    page or with a roster import."""
 
     __tablename__ = "establishment"
     __table_args__ = (UniqueConstraint("organisation_id", "team_name", "as_of"),)
@@ -456,12 +457,14 @@ class Establishment(Base):
     team_name: Mapped[str] = mapped_column(String(200))
     as_of: Mapped[dt.date] = mapped_column(Date)
     posts_fte: Mapped[float] = mapped_column(Float)
-    vacancies_fte: Mapped[float] = mapped_column(Float)
+    vacancies_fte: Mapped[float | None] = mapped_column(Float)  # NULL: not recorded
 
 
 class WorkforceSummary(Base):
     """Counts only, for authorities without row-level HR data (e.g. a scrutiny report's
-    "97 permanent social workers of an establishment of 124")."""
+    "97 permanent social workers of an establishment of 124"): every field of DfE's
+    census. NULL is "not recorded"; 0 is zero. ``precedence`` says, where a roster exists
+    for the same date, whose figure counts where both have one ("roster" or "summary")."""
 
     __tablename__ = "workforce_summary"
     __table_args__ = (UniqueConstraint("organisation_id", "as_of"),)
@@ -470,14 +473,19 @@ class WorkforceSummary(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     as_of: Mapped[dt.date] = mapped_column(Date)
     establishment_posts: Mapped[float | None] = mapped_column(Float)
-    permanent_headcount: Mapped[int | None] = mapped_column(Integer)
-    employed_fte: Mapped[float | None] = mapped_column(Float)
+    permanent_headcount: Mapped[int | None] = mapped_column(Integer)  # DfE inpost_headcount
+    employed_fte: Mapped[float | None] = mapped_column(Float)  # DfE inpost_fte
+    starters_fte: Mapped[float | None] = mapped_column(Float)
+    starters_headcount: Mapped[int | None] = mapped_column(Integer)
     agency_fte: Mapped[float | None] = mapped_column(Float)
+    agency_headcount: Mapped[int | None] = mapped_column(Integer)
     vacancy_fte: Mapped[float | None] = mapped_column(Float)
     leavers_fte: Mapped[float | None] = mapped_column(Float)
+    leavers_headcount: Mapped[int | None] = mapped_column(Integer)
     cases: Mapped[int | None] = mapped_column(Integer)
     case_holder_fte: Mapped[float | None] = mapped_column(Float)
-    sickness_fte_days: Mapped[float | None] = mapped_column(Float)
+    sickness_fte_days: Mapped[float | None] = mapped_column(Float)  # DfE working_days_lost_fte
+    precedence: Mapped[str | None] = mapped_column(String(10))
 
 
 class ClosedWaveTally(Base):

@@ -1,7 +1,8 @@
 """Fictional outcome series for the demo: Northbridge, ten invented statistical neighbours,
 an invented region and an invented England, written as DfE's files are (the EES tidy layout
 and the wide neighbour model) and imported through the real import, marked fictional so the
-Outcomes page says so. Nothing here is DfE's data; the tests use DfE's real files.
+Outcomes page says so. Nothing here is DfE's data; the tests use DfE's real files. The
+workforce census has England, the region and Northbridge only.
 
 One neighbour (Stonecross) only exists from 2019-20, as after a merger, and one cell is
 suppressed (``c``), so the demo shows neighbours dropping out of the mean and a code shown
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 
 from sos_workforce.access import Actor, set_la_codes
 from sos_workforce.core.db import Database
-from sos_workforce.core.figures import half_up, percent
+from sos_workforce.core.figures import exact, half_up, percent
 from sos_workforce.dfe import import_dfe_file, known_sources
+from sos_workforce.workforce import census_date, working_days
 
 NORTHBRIDGE_OLD_LA_CODE = "980"
 NORTHBRIDGE_NEW_LA_CODE = "E99990980"
@@ -250,6 +252,101 @@ def fictional_files(today: dt.date, seed: int = 2014) -> dict[str, bytes]:
     return files
 
 
+CENSUS_YEARS = 5
+
+
+def fictional_census(today: dt.date, seed: int = 2014) -> bytes:
+    """The demo's workforce census in DfE's layout: England, the invented region and
+    Northbridge on 30 September of the last five years DfE would have published by
+    ``today`` (a census is published the February after). Northbridge had no agency
+    workers in the first year (0.0%) and its days lost are suppressed (``c``) in the third."""
+    rng = random.Random(seed)
+    latest = today.year - (1 if today >= dt.date(today.year, 9, 30) else 2)
+    years = list(range(latest - CENSUS_YEARS + 1, latest + 1))
+    source = known_sources().get("workforce_census")
+    header = [
+        "time_period",
+        "time_identifier",
+        "geographic_level",
+        "country_code",
+        "country_name",
+        "region_code",
+        "region_name",
+        "old_la_code",
+        "new_la_code",
+        "la_name",
+        *source.measures,
+    ]
+    areas = [
+        ("National", "", "", "", 33_000.0),
+        ("Regional", "", "", "", 2_400.0),
+        ("Local authority", NORTHBRIDGE_OLD_LA_CODE, NORTHBRIDGE_NEW_LA_CODE, "Northbridge", 48.0),
+    ]
+    rows: list[list[object]] = []
+    for step, year in enumerate(years):
+        for level, old, new, name, size in areas:
+            region = ("", "") if level == "National" else REGION
+            local = level == "Local authority"
+            fte = half_up(size * (1 + 0.02 * step) * rng.uniform(0.97, 1.03))
+            headcount = int(fte * 1.06)
+            starters = half_up(fte * rng.uniform(0.13, 0.18))
+            leavers = half_up(fte * rng.uniform(0.11, 0.17))
+            agency = 0.0 if local and step == 0 else half_up(fte * rng.uniform(0.12, 0.2))
+            cover = half_up(agency * rng.uniform(0.7, 0.9))
+            vacancy = half_up(max(fte * rng.uniform(0.14, 0.2), cover))
+            holders = half_up(fte * rng.uniform(0.55, 0.65))
+            cases = int(holders * rng.uniform(14, 17))
+            days = half_up(fte * 253 * rng.uniform(0.028, 0.038))
+            suppressed = local and step == 2
+
+            def rate(numerator: float, denominator: float, scale: int = 100) -> object:
+                return (
+                    half_up(exact(numerator) / exact(denominator) * scale) if denominator else "z"
+                )
+
+            cells: dict[str, object] = {
+                "inpost_fte": fte,
+                "inpost_headcount": headcount,
+                "starters_fte": starters,
+                "starters_headcount": int(starters * 1.05),
+                "leavers_fte": leavers,
+                "leavers_headcount": int(leavers * 1.05),
+                "turnover_rate_fte": rate(leavers, fte),
+                "turnover_rate_headcount": rate(int(leavers * 1.05), headcount),
+                "agency_fte": agency,
+                "agency_headcount": int(agency),
+                "agency_rate_fte": rate(agency, agency + fte),
+                "agency_rate_headcount": rate(int(agency), int(agency) + headcount),
+                "agency_cover_fte": cover,
+                "agency_cover_rate_fte": rate(cover, agency),
+                "vacancy_fte": vacancy,
+                "vacancy_rate_fte": rate(vacancy, vacancy + fte),
+                "vacancy_agency_cover_rate_fte": rate(cover, vacancy),
+                "case_holders_fte": holders,
+                "cases": cases,
+                "caseload_fte": rate(cases, holders, 1),
+                "working_days_lost_fte": "c" if suppressed else days,
+                "absence_rate_fte": "c"
+                if suppressed
+                else rate(days, fte * working_days(census_date(year))),
+            }
+            rows.append(
+                [
+                    year,
+                    "Reporting year",
+                    level,
+                    "E92000001",
+                    "England",
+                    *region,
+                    old,
+                    new,
+                    name,
+                    *[cells[m] for m in source.measures],
+                ]
+            )
+    return _csv(header, rows)
+
+
 def _cin(children: int, rng: random.Random) -> list[object]:
     """The children-in-need file's measures, in its column order."""
     episodes = int(children * 1.06)
@@ -278,3 +375,6 @@ def seed_outcomes(db: Database, *, organisation_id: int, admin: Actor, today: dt
     )
     for name, content in fictional_files(today).items():
         import_dfe_file(db, admin, name, content, fictional=True)
+    import_dfe_file(
+        db, admin, "northbridge_workforce_census.csv", fictional_census(today), fictional=True
+    )

@@ -205,14 +205,25 @@ def published_figures(
     breakdown: str | None = None,
     old_la_codes: Collection[str] = (),
     new_la_codes: Collection[str] = (),
+    combined: bool = False,
 ) -> list[PublishedFigure]:
     """The figures of ``measures`` from the imported file of ``source``: every national and
-    regional row, and the local-authority rows of the given codes."""
+    regional row, and the local-authority rows of the given codes (with ``combined``, also
+    the rows DfE publishes for two authorities together that include one of them, such as
+    the workforce census's "314 / 318")."""
     authorities = [DfeRow.level != LOCAL_AUTHORITY]
     if old_la_codes:
         authorities.append(DfeRow.old_la_code.in_(sorted(old_la_codes)))
     if new_la_codes:
         authorities.append(DfeRow.area_code.in_(sorted(new_la_codes)))
+    if combined:
+        for column, codes in ((DfeRow.old_la_code, old_la_codes), (DfeRow.area_code, new_la_codes)):
+            for code in sorted(codes):
+                authorities += [
+                    column.like(f"{code} / %"),
+                    column.like(f"% / {code}"),
+                    column.like(f"% / {code} / %"),
+                ]
     query = (
         select(
             DfeRow.time_period,

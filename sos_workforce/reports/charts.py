@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
@@ -272,9 +273,12 @@ def trend_chart(
 
 
 def measure_trend_chart(
-    points: list[tuple[str, float]], label: str, references: dict[str, float]
+    points: Sequence[tuple[str, float]],
+    label: str,
+    references: Sequence[tuple[str, Sequence[tuple[str, float]]]] = (),
 ) -> alt.LayerChart | None:
-    """One measure over snapshots, with England values as labelled dashed reference lines."""
+    """One measure over snapshots (a solid line), with DfE's published figures for England
+    or a region at each census date (30 September) as labelled dashed lines."""
     if not points:
         return None
     frame = pd.DataFrame.from_records([{"date": d, "value": v} for d, v in points])
@@ -282,23 +286,39 @@ def measure_trend_chart(
         alt.Chart(frame, title=f"{label} over time")
         .mark_line(point=True)
         .encode(
-            x=alt.X("date:T", title="Snapshot"),
+            x=alt.X("date:T", title="Date"),
             y=alt.Y("value:Q", title=label),
             tooltip=[alt.Tooltip("date:T"), alt.Tooltip("value:Q", format=ROUNDED_TOOLTIP)],
         )
     )
     layers: list[alt.Chart] = [line]
-    if references:
-        refs = pd.DataFrame.from_records(
-            [{"reference": name, "value": value} for name, value in references.items()]
-        )
-        rules = alt.Chart(refs).mark_rule(strokeDash=[6, 4], color="#6f777b").encode(y="value:Q")
-        text = (
+    records = [
+        {"reference": name, "date": day, "value": value}
+        for name, series in references
+        for day, value in series
+    ]
+    if records:
+        refs = pd.DataFrame.from_records(records)
+        layers.append(
             alt.Chart(refs)
-            .mark_text(align="left", dx=4, dy=-6, color="#505a5f")
-            .encode(y="value:Q", text="reference:N", x=alt.value(0))
+            .mark_line(point=True, strokeDash=[6, 4], color="#6f777b")
+            .encode(
+                x="date:T",
+                y="value:Q",
+                detail="reference:N",
+                tooltip=[
+                    alt.Tooltip("reference:N", title="DfE"),
+                    alt.Tooltip("date:T"),
+                    alt.Tooltip("value:Q", format=ROUNDED_TOOLTIP),
+                ],
+            )
         )
-        layers += [rules, text]
+        last = refs.sort_values("date").groupby("reference", as_index=False).last()
+        layers.append(
+            alt.Chart(last)
+            .mark_text(align="left", dx=6, color="#505a5f")
+            .encode(x="date:T", y="value:Q", text="reference:N")
+        )
     return alt.LayerChart(layer=layers)
 
 

@@ -1,29 +1,77 @@
-"""Workforce and retention: rosters, establishment, summary figures and the DfE measures.
+"""Workforce and retention: rosters, establishment, summary figures, the DfE measures and
+DfE's own census figures (from the census file an administrator imports).
 
 Pages and other domains import from here, never from the modules inside."""
 
+from sos_workforce.workforce.census import (
+    CENSUS_SOURCE,
+    RATE_COLUMNS,
+    CensusArea,
+    CensusFigure,
+    CensusReport,
+    CensusYear,
+    census_areas,
+    census_date,
+    census_report,
+    census_year,
+)
 from sos_workforce.workforce.measures import (
-    ENGLAND,
+    BOTH,
     NOT_AVAILABLE,
+    PRECEDENCE,
+    ROSTER,
+    SUMMARY,
+    SUMMARY_FIELDS,
+    Measure,
+    SnapshotReport,
+    SnapshotSummary,
     list_snapshots,
     measure_trend,
     snapshot_report,
+    working_days,
 )
 from sos_workforce.workforce.rosters import (
     ROSTER_COLUMNS,
+    EstablishmentRow,
+    EstablishmentSheet,
+    SummarySaved,
     delete_roster,
+    establishment_sheet,
     import_roster,
     preview_roster,
     roster_template,
     save_summary,
     set_establishment,
+    summary_figures,
+    teams_in,
 )
 
 __all__ = [
-    "ENGLAND",
+    "BOTH",
+    "CENSUS_SOURCE",
     "NOT_AVAILABLE",
+    "PRECEDENCE",
+    "RATE_COLUMNS",
+    "ROSTER",
     "ROSTER_COLUMNS",
+    "SUMMARY",
+    "SUMMARY_FIELDS",
+    "CensusArea",
+    "CensusFigure",
+    "CensusReport",
+    "CensusYear",
+    "EstablishmentRow",
+    "EstablishmentSheet",
+    "Measure",
+    "SnapshotReport",
+    "SnapshotSummary",
+    "SummarySaved",
+    "census_areas",
+    "census_date",
+    "census_report",
+    "census_year",
     "delete_roster",
+    "establishment_sheet",
     "import_roster",
     "list_snapshots",
     "measure_trend",
@@ -32,4 +80,7 @@ __all__ = [
     "save_summary",
     "set_establishment",
     "snapshot_report",
+    "summary_figures",
+    "teams_in",
+    "working_days",
 ]

@@ -253,11 +253,21 @@ SERVICES: dict[str, Service] = {
         "reader", lambda t, own: _one(t.a.organisation_id, 3)
     ),
     "workforce.rosters.save_summary": Service(
-        "lead", lambda t, own: _one(t.a.organisation_id, AS_OF, permanent_headcount=10)
+        "lead",
+        lambda t, own: _one(
+            t.a.organisation_id, AS_OF, {"permanent_headcount": 10}, precedence="roster"
+        ),
+    ),
+    "workforce.rosters.summary_figures": Service(
+        "lead", lambda t, own: _one(t.a.organisation_id, AS_OF)
     ),
     "workforce.rosters.set_establishment": Service(
         "lead", lambda t, own: _one(t.a.organisation_id, AS_OF, [("Alpha", 2.0, 0.0)])
     ),
+    "workforce.rosters.establishment_sheet": Service(
+        "lead", lambda t, own: _one(t.a.organisation_id, AS_OF)
+    ),
+    "workforce.census.census_report": Service("reader", lambda t, own: _one(t.a.organisation_id)),
     "workforce.rosters.delete_roster": Service("lead", lambda t, own: _one(t.snapshot_id)),
     # audit
     "access.audit_log.record_export": Service(

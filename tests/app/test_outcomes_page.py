@@ -99,5 +99,5 @@ def test_admin_sees_the_import_and_the_files_imported(demo_app) -> None:  # type
     at = _open(new_app, Role.ADMIN)
     assert [tab.label for tab in at.tabs] == ["Outcomes", "Import DfE files"]
     files = next(f for f in _frames(at) if "Fictional" in f.columns)
-    assert len(files) == 6 and set(files["Fictional"]) == {"yes (demo)"}
+    assert len(files) == 7 and set(files["Fictional"]) == {"yes (demo)"}
     # The upload itself is exercised through the service (AppTest has no file uploader).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -312,29 +313,40 @@ def test_executive_sees_workforce_measures_without_import_tabs(demo_app: DemoApp
     at = sign_in(new_app(), Role.EXECUTIVE)
     at.switch_page("pages/workforce.py").run()
     assert not at.exception
-    assert len(at.tabs) == 1
+    assert [tab.label for tab in at.tabs] == ["Measures", "DfE's census"]
     measures = at.table[0].value
     assert measures.index.name == "Measure"
     assert "Turnover rate" in measures.index and "Stability" in measures.index
-    assert measures.loc["Turnover rate", "England 2023"] == "15.9%"
+    # England beside the snapshot comes from the (fictional) census the demo imported, the
+    # latest counted on or before the snapshot's 30 September.
+    england = [c for c in measures.columns if c.startswith("England (DfE, 30 Sep ")]
+    assert len(england) == 1
+    assert str(measures.loc["Turnover rate", england[0]]).endswith("%")
+    assert measures.loc["Stability", england[0]] == "–"  # DfE publishes no such rate
+    assert any("Fictional figures" in w.value for w in at.warning)
     assert any(t.value.index.name == "Group" for t in at.table)  # by team / by role
 
 
-def test_lead_sees_import_tabs_and_saves_summary_figures(demo_app: DemoApp) -> None:
+def test_lead_sees_the_workforce_tabs_and_saves_summary_figures(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/workforce.py").run()
     assert [tab.label for tab in at.tabs] == [
         "Measures",
+        "DfE's census",
+        "Establishment",
         "Import a roster",
         "Enter summary figures",
     ]
     # The upload and mapping step is exercised in the browser (AppTest has no uploader).
-    at.number_input(key="s_posts").set_value(124.0)
-    at.number_input(key="s_permanent").set_value(97)
-    at.button(key="FormSubmitter:workforce_summary-Save figures").click().run()
+    day = at.date_input(key="summary_as_of").value
+    assert isinstance(day, dt.date)
+    stamp = day.isoformat()
+    at.number_input(key=f"s_establishment_posts_{stamp}").set_value(124.0)
+    at.number_input(key=f"s_permanent_headcount_{stamp}").set_value(97)
+    at.button(key=f"FormSubmitter:workforce_summary_{stamp}-Save figures").click().run()
     assert not at.exception
-    assert at.success[0].value.startswith("Saved the figures for")
+    assert at.success[0].value.startswith("Saved 2 figure(s) for")
 
 
 def _exports(url: str) -> list[tuple[str | None, str | None, int | None]]:

@@ -93,8 +93,7 @@ def test_brent_february_2018_permanent_share(db: Database, world: World) -> None
         world.lead,
         world.organisation_id,
         dt.date(2018, 2, 28),
-        establishment_posts=124,
-        permanent_headcount=97,
+        {"establishment_posts": 124, "permanent_headcount": 97},
     )
     report = snapshot_report(db, world.executive, world.organisation_id, dt.date(2018, 2, 28), 5)
     share = _by_key(report.measures)["permanent_share"]
@@ -272,7 +271,7 @@ def test_workforce_services_refuse_other_organisations(
             as_of=AS_OF,
         )
     with pytest.raises(PermissionDenied):
-        save_summary(db, other.lead, world.organisation_id, AS_OF, permanent_headcount=1)
+        save_summary(db, other.lead, world.organisation_id, AS_OF, {"permanent_headcount": 1})
     with pytest.raises(PermissionDenied):
         set_establishment(db, other.lead, world.organisation_id, AS_OF, [])
     with pytest.raises(PermissionDenied):
