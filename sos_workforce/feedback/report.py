@@ -11,11 +11,14 @@ When a period is shown (the disclosure gate, ``privacy``):
   into blocks of at least k forms (``privacy.period_blocks``), and a period is shown only
   when it takes each block whole. Any difference between two shown periods is then whole
   blocks of at least k forms; a collection that never closes still releases in steps.
-- By agency, each block's agencies are grouped so every group holds 0 or at least k forms
-  (``privacy.breakdown_groups``, complementary suppression included) and a period uses the
-  finest grouping coarser than each of its blocks' (``privacy.join_groupings``): every
-  number shown is a sum of fixed (block, group) cells of 0 or at least k forms, so no
-  subtraction, across agencies or periods, isolates fewer than k.
+- By agency, for periods of whole financial quarters (each shown on its own, so each is
+  whole blocks): each quarter's agencies are grouped so every group holds 0 or at least k
+  forms (``privacy.breakdown_groups``, complementary suppression included) and a period
+  uses the finest grouping coarser than each of its quarters' (``privacy.join_groupings``):
+  every agency figure shown is a sum of fixed (quarter, group) cells of 0 or at least k
+  forms, and no agency figure is ever shown for part of a quarter, so no subtraction,
+  across agencies or periods or from a total, isolates fewer than k. (Quarters, not
+  months: a month holds too few forms per agency to show them apart.)
 - A statement other than the headline (which every form answers) is shown only when each
   block of the period has 0 or at least k answers to it; comments only when the period
   takes whole blocks of at least 2k forms (the way people write can identify them).
@@ -432,6 +435,20 @@ def _breakdown(
     return rows
 
 
+def _whole_quarters(period: Period) -> list[Period] | None:
+    """The financial quarters a period is made of, or None when it cuts one."""
+    if (
+        quarter_of(period.first).first != period.first
+        or quarter_of(period.last).last != period.last
+    ):
+        return None
+    quarters, current = [], quarter_of(period.first)
+    while current.first <= period.last:
+        quarters.append(current)
+        current = quarter_of(current.ends_on + dt.timedelta(days=1))
+    return quarters
+
+
 def _quarters(gate: _Gate) -> list[QuarterRow]:
     if not gate.counts:
         return []
@@ -501,12 +518,26 @@ def feedback_report(
         item = definition.item(breakdown_code)
         assert isinstance(item, ChoiceItem)
         breakdown_label = item.label
-        by_breakdown = _breakdown(gate, item, period, blocks)
-        if any(row.note for row in by_breakdown):
+        quarters = _whole_quarters(period)
+        if quarters is None:
             notes.append(
-                f"{item.label}s with fewer than {k} forms in any month group are counted "
-                "together, so no group can be worked out by subtraction from the total."
+                f"By {item.label.lower()}: shown for whole quarters of the financial year "
+                "(and periods made of them, such as April to December), where each group "
+                f"has at least {k} forms; choose such a period to see it."
             )
+        elif any(gate.refusal(q) for q in quarters if gate.forms_in(q)):
+            notes.append(
+                f"By {item.label.lower()}: withheld, because a quarter of this period cannot "
+                "be shown on its own."
+            )
+        else:
+            by_breakdown = _breakdown(gate, item, period, [q.months for q in quarters])
+            if any(row.note for row in by_breakdown):
+                notes.append(
+                    f"{item.label}s with fewer than {k} forms in a quarter are counted "
+                    "together (and, so that none can be worked out by subtraction from "
+                    "the total, with the next smallest), in every period that includes it."
+                )
     comments = None
     comments_whole, comment_blocks = gate.comment_blocks.whole(period, gate.counts)
     if comments_whole and comment_blocks:
