@@ -138,6 +138,23 @@ class FeedbackReport:
     def mean_heading(self) -> str:
         return f"Average score ({self.scale[0]} to {self.scale[1]})"
 
+    def distribution_frame(self) -> pd.DataFrame:
+        """The data behind the distribution chart."""
+        return pd.DataFrame(
+            [{"score": r.score, "forms": r.forms, "percent": r.percent} for r in self.distribution],
+            columns=["score", "forms", "percent"],
+        )
+
+    def quarter_frame(self) -> pd.DataFrame:
+        """The data behind the chart by quarter (withheld quarters have no mean)."""
+        return pd.DataFrame(
+            [
+                {"quarter": r.period.label, "order": i, "mean": r.mean, "n": r.n}
+                for i, r in enumerate(self.quarters)
+            ],
+            columns=["quarter", "order", "mean", "n"],
+        )
+
     def frames(self) -> dict[str, pd.DataFrame]:
         """The report's tables as people read them (headings in the form's own words)."""
         count, average = self.count_heading, self.mean_heading
@@ -643,15 +660,17 @@ def feedback_workbook(report: FeedbackReport) -> bytes:
 def latest_feedback(
     db: Database, actor: Actor, form_id: int, k: int, *, today: dt.date | None = None
 ) -> FeedbackReport | None:
-    """The financial year to date as a scrutiny report gives it: from April to the latest
-    month that makes a period the gate shows (or, when none does, to the latest final
-    month, with the explanation); None while no month is final."""
+    """The financial year to date as a scrutiny report gives it ("April to December
+    2017"): from April to the latest quarter's end that makes a period the gate shows (so
+    the figures come by agency too), else to the latest month that does, else to the
+    latest final month, with the explanation; None while no month is final."""
     today = today or dt.date.today()
     gate = _Gate.build(_load(db, actor, form_id), k, today)
     if not gate.blocks.months:
         return None
     last = gate.blocks.months[-1]
     start = dt.date(financial_year_of(last), FIRST_MONTH_OF_YEAR, 1)
-    ends = months_between(start, last)
-    end = next((e for e in reversed(ends) if not gate.refusal(Period(start, e, ""))), last)
+    shown = [end for end in months_between(start, last) if not gate.refusal(Period(start, end, ""))]
+    quarter_ends = [end for end in shown if quarter_of(end).last == end]
+    end = (quarter_ends or shown or [last])[-1]
     return feedback_report(db, actor, form_id, months_period(start, end), k, today=today)
