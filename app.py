@@ -71,7 +71,8 @@ link_visit = any(key in st.query_params for key in ("t", "d", "o", "f"))
 if actor is None:
     # Staff open /survey?t=<token> and /diary?d=<token>, self-profile raters
     # /rate-profile?t=<token>, and people at a conference /feedback?f=<token>, from their
-    # links without an account; everyone else lands on sign-in. No menu is drawn for anonymous visitors.
+    # links without an account; everyone else lands on sign-in. No menu is drawn for
+    # anonymous visitors.
     sign_in = st.Page(SIGN_IN_PAGE, title="Sign in", icon=":material/login:", default=True)
     navigation = st.navigation([sign_in, *link_pages], position="hidden")
 elif link_visit:

@@ -281,10 +281,10 @@ def test_by_agency_suppression_cannot_be_undone_by_subtraction(db: Database, wor
             by_agency += 1
             assert sum(row.n or 0 for row in report.by_breakdown) == report.n
         for row in report.by_breakdown:
-            agencies = {code for name, code in names.items() if name in row.label}
-            members = frozenset(i for i in in_period if identities[i][1] in agencies)
+            codes = {code for name, code in names.items() if name in row.label}
+            members = frozenset(i for i in in_period if identities[i][1] in codes)
             assert row.n == len(members) and row.n >= K, row
-            merged += len(agencies) > 1
+            merged += len(codes) > 1
             shown.append(members)
     assert by_agency >= 3 and merged > 0  # Q1, Q2, Q1 and Q2; small agencies were merged
 
