@@ -55,6 +55,18 @@ if form.first_month is None:
     st.stop()
 
 months = list(reversed(months_between(form.first_month, today)))
+
+
+def _final(period: Period) -> bool:
+    """Whether a period's figures can be final (ended, and the paper forms typed in)."""
+    return period.ends_on + dt.timedelta(days=ENTRY_WINDOW_DAYS) < today
+
+
+def _latest_final(periods: list[Period]) -> int:
+    """The index of the newest period that can show figures (the first is the newest)."""
+    return next((i for i, p in enumerate(periods) if _final(p)), 0)
+
+
 kind = st.radio(
     "Show figures for",
     ["Quarter", "Month", "Financial year", "Months from … to …"],
@@ -70,6 +82,7 @@ elif kind == "Quarter":
     period = st.selectbox(
         "Quarter (financial year, April to March)",
         quarters,
+        index=_latest_final(quarters),
         format_func=lambda q: q.label,
         key="feedback_quarter",
     )
