@@ -390,13 +390,14 @@ class _Gate:
 def _statements(gate: _Gate, period: Period, blocks: list[list[dt.date]]) -> list[ScoreRow]:
     rows = []
     forms = gate.forms_in(period)
+    block_of = {month: index for index, block in enumerate(blocks) for month in block}
     for item in gate.definition.items:
         if not isinstance(item, ScaleItem) or item.code == gate.definition.reporting.headline:
             continue
-        per_block = [
-            sum(1 for day, answers in forms if month_start(day) in block and item.code in answers)
-            for block in blocks
-        ]
+        answering = Counter(
+            block_of[month_start(day)] for day, answers in forms if item.code in answers
+        )
+        per_block = [answering[index] for index in range(len(blocks))]
         values = [answers[item.code] for _, answers in forms if item.code in answers]
         if not values:
             rows.append(ScoreRow(item.label, 0, None, "Nobody answered this statement."))
@@ -421,14 +422,15 @@ def _breakdown(
     assert headline is not None
     forms = gate.forms_in(period)
     categories = [str(option.value) for option in item.options] + [NOT_GIVEN]
-    groupings = []
-    for block in blocks:
-        in_block = Counter(
-            str(answers.get(item.code, NOT_GIVEN))
-            for day, answers in forms
-            if month_start(day) in block
-        )
-        groupings.append(breakdown_groups({c: in_block[c] for c in categories}, gate.k))
+    block_of = {month: index for index, block in enumerate(blocks) for month in block}
+    cells = Counter(
+        (block_of[month_start(day)], str(answers.get(item.code, NOT_GIVEN)))
+        for day, answers in forms
+    )
+    groupings = [
+        breakdown_groups({c: cells[(index, c)] for c in categories}, gate.k)
+        for index in range(len(blocks))
+    ]
     names = {str(option.value): option.label for option in item.options}
     names[NOT_GIVEN] = f"{item.label} not given"
     order = {category: index for index, category in enumerate(categories)}
