@@ -9,11 +9,12 @@ import csv
 import datetime as dt
 import io
 import itertools
+from collections import Counter
 
 import numpy as np
 import openpyxl
 import pytest
-from sqlalchemy import DateTime, func, select
+from sqlalchemy import DateTime, func, select, text
 
 from sos_workforce import feedback, surveys
 from sos_workforce.core.db import Database
@@ -531,3 +532,27 @@ def test_versions_registered_before_the_new_fields_keep_their_checksum() -> None
     ).hexdigest()
     assert definition.checksum() == old
     assert surveys.InstrumentDefinition.model_validate(stored) == definition
+
+
+def test_stored_forms_share_their_postgresql_transaction_with_a_batch_of_k(
+    db: Database, world: World
+) -> None:
+    """A waiting form has its own transaction id (the documented residual, the order of a
+    day's forms); once moved, each form's xmin is shared with at least k others."""
+    if db.is_sqlite:
+        pytest.skip("xmin is PostgreSQL's transaction id; SQLite has none")
+    form_id = start_form(db, world, FAMILY)
+    token = _token(feedback.issue_feedback_link(db, world.lead, form_id, base_url="http://t").url)
+    for score in range(7):
+        feedback.submit_feedback(db, token, {"overall": score, "family_comment": f"c{score}"})
+
+    def xmins(table: str) -> Counter[str]:
+        with db.read() as session:
+            return Counter(session.scalars(text(f"SELECT xmin::text FROM {table}")))  # noqa: S608
+
+    entries, comments, waiting = (
+        xmins(t) for t in ("feedback_entry", "feedback_comment", "feedback_pending")
+    )
+    assert sum(entries.values()) == 5 and list(entries.values()) == [5]
+    assert list(comments.values()) == [5] and set(comments) == set(entries)
+    assert sum(waiting.values()) == 2 and not set(waiting) & set(entries)
