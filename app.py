@@ -9,6 +9,7 @@ import streamlit as st
 
 from navigation import (
     DIARY_PAGE,
+    FEEDBACK_PAGE,
     RATING_PAGE,
     SIGN_IN_PAGE,
     SURVEY_PAGE,
@@ -57,14 +58,21 @@ rating_page = st.Page(
 diary_page = st.Page(
     DIARY_PAGE, title="Time diary", icon=":material/edit_calendar:", url_path=LinkPage.DIARY.value
 )
-link_pages = [survey_page, rating_page, diary_page]
-# A personal or organisation link (?t=, ?d=, ?o=) carries its own authority.
-link_visit = any(key in st.query_params for key in ("t", "d", "o"))
+feedback_page = st.Page(
+    FEEDBACK_PAGE,
+    title="Conference feedback form",
+    icon=":material/forum:",
+    url_path=LinkPage.FEEDBACK.value,
+)
+link_pages = [survey_page, rating_page, diary_page, feedback_page]
+# A personal, organisation or standing link (?t=, ?d=, ?o=, ?f=) carries its own authority.
+link_visit = any(key in st.query_params for key in ("t", "d", "o", "f"))
 
 if actor is None:
-    # Staff open /survey?t=<token> and /diary?d=<token>, and self-profile raters
-    # /rate-profile?t=<token>, from their links without an account; everyone else lands on
-    # sign-in. No menu is drawn for anonymous visitors.
+    # Staff open /survey?t=<token> and /diary?d=<token>, self-profile raters
+    # /rate-profile?t=<token>, and people at a conference /feedback?f=<token>, from their
+    # links without an account; everyone else lands on sign-in. No menu is drawn for
+    # anonymous visitors.
     sign_in = st.Page(SIGN_IN_PAGE, title="Sign in", icon=":material/login:", default=True)
     navigation = st.navigation([sign_in, *link_pages], position="hidden")
 elif link_visit:

@@ -28,6 +28,14 @@ PAGES: list[PageSpec] = [
         frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
     ),
     PageSpec(
+        "pages/conference_feedback.py",
+        "Conference feedback",
+        ":material/forum:",
+        "conference-feedback",
+        "Results",
+        frozenset({Role.ADMIN, Role.LEAD, Role.EXECUTIVE}),
+    ),
+    PageSpec(
         "pages/workforce.py",
         "Workforce and retention",
         ":material/badge:",
@@ -72,6 +80,14 @@ PAGES: list[PageSpec] = [
         "Survey instruments",
         ":material/assignment:",
         "instruments",
+        "Run surveys",
+        frozenset({Role.ADMIN, Role.LEAD}),
+    ),
+    PageSpec(
+        "pages/feedback_forms.py",
+        "Conference feedback forms",
+        ":material/qr_code_2:",
+        "feedback-forms",
         "Run surveys",
         frozenset({Role.ADMIN, Role.LEAD}),
     ),
@@ -121,6 +137,7 @@ SIGN_IN_PAGE = "pages/sign_in.py"
 SURVEY_PAGE = "pages/survey.py"
 RATING_PAGE = "pages/rate_profile.py"
 DIARY_PAGE = "pages/diary.py"  # staff, anonymous: /diary?d=<token>
+FEEDBACK_PAGE = "pages/feedback.py"  # anyone at a conference, anonymous: /feedback?f=<token>
 
 
 def pages_for(role: Role) -> list[PageSpec]:

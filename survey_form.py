@@ -66,8 +66,10 @@ def _label(item: Item) -> str:
     return item.text + (" *(required)*" if item.required else " *(optional)*")
 
 
-def _widget(item: Item, previous: AnswerValue) -> AnswerValue:
-    key = f"q_{item.code}"
+def answer_widget(item: Item, previous: AnswerValue, key_prefix: str = "q_") -> AnswerValue:
+    """The input for one item, labelled with its text (required or optional), keyed
+    ``<key_prefix><item code>``; also used by the conference feedback pages."""
+    key = f"{key_prefix}{item.code}"
     if isinstance(item, ScaleItem):
         options = list(range(item.min, item.max + 1))
         index = (
@@ -160,7 +162,7 @@ def render_survey(
             if item not in visible_items(definition, answers):
                 answers.pop(item.code, None)
                 continue
-            answers[item.code] = _widget(item, answers.get(item.code))
+            answers[item.code] = answer_widget(item, answers.get(item.code))
         back, save, forward = st.columns(3)
         if step > 0 and back.button("Back", key="survey_back", icon=":material/arrow_back:"):
             actions.save(answers)

@@ -145,6 +145,10 @@ def confidence_block(wave: WaveSummary) -> None:
             f"**{table.respondents} respondents.** Percentages are of those who answered "
             f"each statement; rows with fewer than {k} answers show “{TOO_FEW}”."
         )
+        st.caption(
+            f"Answered by {counts.definition.audience_words}; each statement "
+            f"{counts.definition.range_words()}."
+        )
         frame = table.to_frame()
         table_column, chart_column = st.columns([3, 2])
         with table_column:

@@ -70,9 +70,21 @@ with preview_tab:
             icon=":material/download:",
         )
         scales = sum(isinstance(item, ScaleItem) for item in definition.items)
+        reported = (
+            "reported as a mean with its distribution"
+            if definition.reporting.summary == "mean"
+            else "reported in bands"
+        )
+        collected = (
+            "collected all year through a standing link and paper forms (Conference feedback "
+            "forms page)"
+            if definition.collection == "continuous"
+            else "run in survey waves"
+        )
         st.caption(
             f"{len(definition.sections)} section(s), {len(definition.items)} question(s), "
-            f"{scales} reported in bands; audience: {definition.audience}."
+            f"{scales} {reported} ({definition.range_words()}); answered by "
+            f"{definition.audience_words}; {collected}."
         )
         st.info("This is a preview, exactly as respondents see it. Nothing is saved or sent.")
         with st.container(border=True):

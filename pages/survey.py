@@ -21,14 +21,20 @@ from ui import runtime
 context = runtime()
 DONE_KEY = "survey_done"
 OPEN_LINK_KEY = "survey_open_link"
+AUDIENCE_KEY = "survey_audience"  # the sent form's audience, for the thank-you words
 
 
 def _thank_you() -> None:
     st.title("Thank you")
     st.success("Your answers have been sent. You can close this page.")
     st.write(
-        "Your answers are combined with your colleagues' and only reported for groups of "
-        f"at least {context.settings.min_group_size} people."
+        "Your answers are combined with "
+        + (
+            "your colleagues'"
+            if st.session_state.get(AUDIENCE_KEY, "staff") == "staff"
+            else "others'"
+        )
+        + f" and only reported for groups of at least {context.settings.min_group_size} people."
     )
     open_token = st.session_state.get(OPEN_LINK_KEY)
     if open_token and st.button("Start another response", key="another_response"):
@@ -42,7 +48,7 @@ def _choose_team(open_token: str) -> None:
     try:
         link = open_link_form(context.db, open_token)
     except LinkRefused as refusal:
-        st.title("Staff survey")
+        st.title("Survey")
         st.warning(str(refusal))
         st.stop()
     st.title(link.survey_title)
@@ -83,7 +89,7 @@ if not token and st.query_params.get("o"):
 try:
     form = open_survey(context.db, token)
 except LinkRefused as refusal:
-    st.title("Staff survey")
+    st.title("Survey")
     st.warning(str(refusal))
     st.stop()
 
@@ -111,6 +117,7 @@ def _send(answers: dict[str, AnswerValue], identity: Identity | None) -> None:
         return
     forget()
     st.session_state[DONE_KEY] = token
+    st.session_state[AUDIENCE_KEY] = definition.audience
     st.rerun()
 
 

@@ -58,7 +58,8 @@ st.title("Survey waves")
 launch_tab, waves_tab = st.tabs(["Launch a wave", "Waves and response rates"])
 
 with launch_tab:
-    instruments = list_instrument_versions(context.db, actor)
+    # Forms collected all year (conference feedback) have their own page, not waves.
+    instruments = [v for v in list_instrument_versions(context.db, actor) if v.collection == "wave"]
     teams = list_teams(context.db, actor, organisation_id)
     if not teams:
         st.info("This organisation has no teams yet. An administrator can add them.")

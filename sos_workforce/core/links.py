@@ -18,6 +18,7 @@ class LinkPage(StrEnum):
     SURVEY = "survey"  # personal survey link (?t=) and the organisation's open link (?o=)
     DIARY = "diary"  # a worker's time-diary link (?d=)
     RATING = "rate-profile"  # a self-profile rater's link (?t=)
+    FEEDBACK = "feedback"  # a feedback form's standing link (?f=), on a poster's QR code
 
 
 def _link(base_url: str, page: LinkPage, parameter: str, token: str) -> str:
@@ -38,6 +39,10 @@ def diary_url(base_url: str, token: str) -> str:
 
 def rating_url(base_url: str, token: str) -> str:
     return _link(base_url, LinkPage.RATING, "t", token)
+
+
+def feedback_url(base_url: str, token: str) -> str:
+    return _link(base_url, LinkPage.FEEDBACK, "f", token)
 
 
 def mint_token() -> str:

@@ -939,3 +939,80 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- conference feedback (continuous collection) -----------------------------------------
+
+
+class FeedbackForm(Base):
+    """A feedback form an organisation collects all year (``collection: continuous``):
+    one per instrument version. Its standing link (a QR code on a poster in the conference
+    room) is kept only as the SHA-256 of its token; issuing a new link replaces it."""
+
+    __tablename__ = "feedback_form"
+    __table_args__ = (UniqueConstraint("organisation_id", "instrument_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
+    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Forms wait in ``feedback_pending`` until this many can be moved to ``feedback_entry``
+    # together, shuffled (the minimum group size when the form was set up).
+    release_step: Mapped[int] = mapped_column(SmallInteger, default=5)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    instrument_version: Mapped[InstrumentVersion] = relationship()
+
+
+class FeedbackPending(Base):
+    """A feedback form as sent (through the standing link or typed in from paper), waiting
+    to be moved with at least ``release_step`` others into ``feedback_entry`` and
+    ``feedback_comment``. It keeps the date only, its id is random and, on SQLite, the
+    table has no rowid, so neither id nor storage order says when it came. Reports count
+    these rows as well: the move changes where a form is stored, never a figure."""
+
+    __tablename__ = "feedback_pending"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_form.id", ondelete="CASCADE"), index=True
+    )
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    answers: Mapped[dict[str, int]] = mapped_column(JSON)  # scale and single-choice items
+    texts: Mapped[list[list[str]]] = mapped_column(JSON)  # [item code, comment] pairs
+
+
+class FeedbackEntry(Base):
+    """One feedback form's answers (no comments), written in shuffled batches of at least
+    ``release_step`` with new random ids: its id, place and transaction tie it only to a
+    batch. The date is the day the form was sent or, for paper, the conference's date."""
+
+    __tablename__ = "feedback_entry"
+    __table_args__ = (
+        Index("ix_feedback_entry_form_received", "form_id", "received_on"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("feedback_form.id", ondelete="CASCADE"))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    answers: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class FeedbackComment(Base):
+    """A comment written on a feedback form, kept apart from the form's answers."""
+
+    __tablename__ = "feedback_comment"
+    __table_args__ = (
+        Index("ix_feedback_comment_form_received", "form_id", "received_on"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("feedback_form.id", ondelete="CASCADE"))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    item_code: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)

@@ -28,6 +28,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import Instrument, InstrumentVersion, Organisation, Wave
 from sos_workforce.devdata.diaries import seed_comparator_diary, seed_diaries
+from sos_workforce.devdata.feedback import seed_feedback
 from sos_workforce.devdata.outcomes import seed_outcomes
 from sos_workforce.devdata.profiling import seed_profiling
 from sos_workforce.startup import sync_instruments
@@ -229,6 +230,7 @@ def seed_demo(
     _seed_other_surveys(db, settings, organisation_id, lead, headcounts, rng, today)
     _seed_comparator_authorities(db, settings, organisation_id, version_id, rng, today)
     _seed_workforce(db, organisation_id, lead, rng, today)
+    seed_feedback(db, settings, organisation_id=organisation_id, lead=lead, today=today, rng=rng)
     admin = sign_in(db, *DEMO_CREDENTIALS[Role.ADMIN])
     diary_links = seed_diaries(
         db,

@@ -11,6 +11,14 @@ its largest shown sub-groups (its *residual*). So the rule is:
 2. *Complementary*: every shown group's residual must be 0 or at least k; while it is not,
    hide the smallest shown sub-group that still has members (the "next-smallest sibling").
 
+Continuous collections (conference feedback, collected all year) are reported for periods
+of whole months chosen freely (a month, a quarter, "April to December"). Months are joined
+into *blocks* of at least k forms (``period_blocks``) and a period is shown only when it
+takes whole blocks, so any difference between two shown periods is whole blocks too. A
+breakdown (by agency) is grouped within each block (``breakdown_groups``) and a period
+uses the finest grouping coarser than each of its blocks' (``join_groupings``): every
+figure shown is then a sum of fixed (block, group) cells of 0 or at least k forms.
+
 Filters (role, employment type, …) split a group into cells: with filters F1..Fm active a
 user can also query the group with any subset of them, so every cell of the
 inclusion–exclusion table (F1 and not F2, …) must be 0 or at least k.
@@ -18,7 +26,7 @@ inclusion–exclusion table (F1 and not F2, …) must be 0 or at least k.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations, product
 
@@ -153,6 +161,69 @@ def suppress_filtered(
                 tree = {g: GroupCount(parent, own[g]) for g, parent in parents.items()}
                 shown &= suppress_tree(tree, k)
     return shown
+
+
+def period_blocks(counts: Sequence[int], k: int) -> list[tuple[int, int]]:
+    """Consecutive periods (months, in order, with how many forms each holds) joined into
+    blocks of at least k: each block is (first index, last index). The blocks are made
+    from the first period on, so adding periods at the end never moves an earlier block;
+    the periods after the last block (fewer than k so far) belong to no block yet."""
+    _check_k(k)
+    blocks: list[tuple[int, int]] = []
+    start, total = 0, 0
+    for index, count in enumerate(counts):
+        if count < 0:
+            raise ValueError("a count cannot be negative")
+        total += count
+        if total >= k:
+            blocks.append((start, index))
+            start, total = index + 1, 0
+    return blocks
+
+
+def breakdown_groups(counts: Mapping[str, int], k: int) -> list[frozenset[str]]:
+    """One block's categories (agencies, with their counts) grouped so that every group
+    holds 0 or at least k: a category with at least k (or none) stands alone; the others
+    are merged into one group; while that group holds fewer than k, the smallest category
+    standing alone joins it (complementary suppression: otherwise the total minus the
+    shown categories would give it)."""
+    _check_k(k)
+    alone = {name for name, count in counts.items() if count == 0 or count >= k}
+    merged = set(counts) - alone
+    while merged and 0 < sum(counts[name] for name in merged) < k:
+        candidates = [name for name in alone if counts[name] > 0]
+        if not candidates:
+            break
+        smallest = min(candidates, key=lambda name: (counts[name], name))
+        alone.discard(smallest)
+        merged.add(smallest)
+    groups = [frozenset({name}) for name in sorted(alone)]
+    return groups + ([frozenset(merged)] if merged else [])
+
+
+def join_groupings(groupings: Iterable[Iterable[frozenset[str]]]) -> list[frozenset[str]]:
+    """The finest grouping that is coarser than each of ``groupings`` (categories grouped
+    together in any of them end up together): a period's breakdown from its blocks'."""
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        parent.setdefault(name, name)
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for grouping in groupings:
+        for group in grouping:
+            members = sorted(group)
+            for name in members:
+                root(name)
+            for other in members[1:]:
+                parent[root(other)] = root(members[0])
+    joined: dict[str, set[str]] = {}
+    for name in list(parent):
+        joined.setdefault(root(name), set()).add(name)
+    return sorted((frozenset(g) for g in joined.values()), key=lambda g: sorted(g))
 
 
 def change_safe(previous_n: int, current_n: int, k: int) -> bool:

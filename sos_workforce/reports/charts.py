@@ -645,3 +645,49 @@ def outcome_chart(
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
     ).configure_legend(orient="bottom", direction="vertical", columns=1, labelLimit=230)
     return chart
+
+
+def score_distribution_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """Bars of the share of forms giving each score, from a frame with ``score``,
+    ``forms`` and ``percent`` (the conference feedback page's distribution)."""
+    if frame.empty or not frame["forms"].sum():
+        return None
+    chart: alt.Chart = (
+        alt.Chart(frame, title="Scores given")
+        .mark_bar(color="#1d70b8")
+        .encode(
+            x=alt.X("score:O", title="Score"),
+            y=alt.Y("percent:Q", title="% of forms"),
+            tooltip=[
+                alt.Tooltip("score:O", title="Score"),
+                alt.Tooltip("forms:Q", title="Forms"),
+                alt.Tooltip("percent:Q", title="% of forms", format=ROUNDED_TOOLTIP),
+            ],
+        )
+        .properties(height=220)
+    )
+    return chart
+
+
+def feedback_quarter_chart(frame: pd.DataFrame) -> alt.Chart | None:
+    """The average score quarter by quarter (only quarters shown), from a frame with
+    ``quarter``, ``order``, ``mean`` and ``n``; None with fewer than two quarters."""
+    shown = frame.dropna(subset=["mean"])
+    if len(shown) < 2:
+        return None
+    order = list(shown.sort_values("order")["quarter"])
+    chart: alt.Chart = (
+        alt.Chart(shown, title="Average score by quarter")
+        .mark_line(point=True, color="#1d70b8")
+        .encode(
+            x=alt.X("quarter:N", sort=order, title="Quarter of the financial year"),
+            y=alt.Y("mean:Q", title="Average score", scale=alt.Scale(domain=[0, 10])),
+            tooltip=[
+                alt.Tooltip("quarter:N", title="Quarter"),
+                alt.Tooltip("mean:Q", title="Average score", format=ROUNDED_TOOLTIP),
+                alt.Tooltip("n:Q", title="Forms"),
+            ],
+        )
+        .properties(height=220)
+    )
+    return chart

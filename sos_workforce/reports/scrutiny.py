@@ -19,6 +19,7 @@ from sos_workforce.core.enums import DiaryStatus, Role, WaveStatus
 from sos_workforce.core.errors import NotFound
 from sos_workforce.core.figures import as_shown, exact
 from sos_workforce.diaries import BENCHMARKS, compare_with_others, list_periods, time_use_report
+from sos_workforce.feedback import ENTRY_WINDOW_DAYS, latest_feedback, list_feedback_forms
 from sos_workforce.outcomes import CAUTION, CAUTION_HEADING, FICTIONAL, outcome_report
 from sos_workforce.profiling import get_timeline, progress_report
 from sos_workforce.reports.charts import (
@@ -88,7 +89,15 @@ def _fmt(value: object) -> str:
 
 def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> ReportSection:
     counts = load_wave_counts(db, actor, wave_id)
-    section = ReportSection("Staff confidence in Signs of Safety")
+    definition = counts.definition
+    # The instrument's own words: its audience ("members of staff", "parents and carers")
+    # and its scale ("rated from 0 to 10"), never the staff survey's for another form.
+    heading = (
+        "Staff confidence in Signs of Safety"
+        if definition.audience == "staff"
+        else definition.title
+    )
+    section = ReportSection(heading)
     if counts.status is WaveStatus.OPEN:
         section.paragraphs.append(
             f"This survey is still open. Its results change only after every "
@@ -108,8 +117,9 @@ def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> Rep
             )
             continue
         section.paragraphs.append(
-            f"{table.respondents} members of staff answered. Each statement was rated from "
-            "1 to 10; the table shows the share of those who answered in each band."
+            f"{table.respondents} {definition.audience_words} answered. Each statement was "
+            f"{definition.range_words()}; the table shows the share of those who answered "
+            "in each band."
         )
         rows = []
         for row in table.rows:
@@ -130,7 +140,7 @@ def _confidence_section(db: Database, actor: Actor, wave_id: int, k: int) -> Rep
             )
         section.tables.append(
             ReportTable(
-                "Staff confidence: % of those answering in each band",
+                f"{heading}: % of those answering in each band",
                 [
                     "Statement",
                     *(f"{b}" for b in table.band_labels),
@@ -286,6 +296,74 @@ def _benchmark_section(db: Database, actor: Actor, wave_id: int, k: int) -> Repo
                 "How we compare.",
             )
         )
+    return section
+
+
+def _conference_feedback_section(
+    db: Database, actor: Actor, organisation_id: int, k: int, today: dt.date
+) -> ReportSection:
+    """Feedback after child protection conferences, in the words of Brent's report (seed
+    004 §3.17, §3.26: "216 professionals, average score of 8.8/10"): the financial year to
+    date as far as the disclosure gate shows it, by agency and by quarter."""
+    section = ReportSection("Feedback after child protection conferences")
+    forms = [f for f in list_feedback_forms(db, actor, organisation_id) if f.form_id is not None]
+    if not forms:
+        section.paragraphs.append(
+            "No conference feedback is collected yet. A lead can start a form, print its "
+            "poster and type in paper forms on the Conference feedback forms page."
+        )
+        return section
+    for form in forms:
+        assert form.form_id is not None
+        report = latest_feedback(db, actor, form.form_id, k, today=today)
+        if report is None:
+            section.paragraphs.append(
+                f"{form.title}: no month with forms has ended yet, so there are no figures."
+            )
+            continue
+        if not report.shown:
+            section.withheld.append(f"{report.title}: {report.explanation}")
+            continue
+        section.paragraphs.append(f"{report.title}. {report.sentence()}")
+        count, average = report.count_heading, report.mean_heading
+        section.tables.append(
+            ReportTable(
+                f"{report.title}: scores given, {report.period.label}",
+                ["Score", count, "% of forms"],
+                [
+                    [str(row.score), str(row.forms), as_shown(row.percent, unit="%")]
+                    for row in report.distribution
+                ],
+            )
+        )
+        if report.by_breakdown and report.breakdown_label:
+            section.tables.append(
+                ReportTable(
+                    f"{report.title}: by {report.breakdown_label.lower()}, {report.period.label}",
+                    [report.breakdown_label, count, average],
+                    [[row.label, str(row.n), as_shown(row.mean)] for row in report.by_breakdown],
+                )
+            )
+        section.tables.append(
+            ReportTable(
+                f"{report.title}: by quarter of the financial year",
+                ["Quarter", count, average],
+                [
+                    [
+                        row.period.label,
+                        str(row.n) if row.n is not None else "not shown",
+                        as_shown(row.mean, missing="not shown"),
+                    ]
+                    for row in report.quarters
+                ],
+            )
+        )
+        section.withheld.extend(report.notes[1:])
+    section.withheld.append(
+        f"A period's figures appear once it has ended, {ENTRY_WINDOW_DAYS} days have passed "
+        f"for paper forms to be typed in, and it holds at least {k} forms; a quarter shown "
+        "as “not shown” has not ended or has too few forms on its own."
+    )
     return section
 
 
@@ -606,6 +684,7 @@ def scrutiny_report(
         _confidence_section(db, actor, wave_id, k),
         _trend_section(db, actor, organisation_id, counts.definition.code, k),
         _benchmark_section(db, actor, wave_id, k),
+        _conference_feedback_section(db, actor, organisation_id, k, today or dt.date.today()),
         _retention_section(db, actor, organisation_id, k),
         _time_use_section(db, actor, organisation_id, k),
         _self_profile_section(db, actor, organisation_id),

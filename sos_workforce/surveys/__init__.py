@@ -30,6 +30,7 @@ from sos_workforce.surveys.delivery import (
 )
 from sos_workforce.surveys.erasure import erase_respondent, purge_expired_waves
 from sos_workforce.surveys.instruments import (
+    AUDIENCE_WORDS,
     DIARY_CODES_PREFIX,
     SELF_PROFILE_PREFIX,
     ChoiceItem,
@@ -38,6 +39,7 @@ from sos_workforce.surveys.instruments import (
     ScaleItem,
     Section,
     TextItem,
+    definition_of,
     dump_instrument,
     load_instrument_file,
     parse_yaml_model,
@@ -52,6 +54,7 @@ from sos_workforce.surveys.responses import (
     open_survey,
     save_draft,
     submit_response,
+    validate_answers,
     visible_items,
 )
 from sos_workforce.surveys.results import (
@@ -85,6 +88,9 @@ from sos_workforce.surveys.waves import (
 )
 
 __all__ = [
+    "AUDIENCE_WORDS",
+    "definition_of",
+    "validate_answers",
     "seal_wave",
     "LINKS_FILE_WARNING",
     "delivery",

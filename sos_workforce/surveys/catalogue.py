@@ -37,6 +37,7 @@ class InstrumentVersionSummary:
     version: int
     title: str
     item_count: int
+    collection: str = "wave"  # "continuous": collected all year, never launched as a wave
 
     @property
     def label(self) -> str:
@@ -46,6 +47,10 @@ class InstrumentVersionSummary:
 def list_instrument_versions(db: Database, actor: Actor) -> list[InstrumentVersionSummary]:
     require(actor)
     with db.read() as session:
+        collections = {
+            version.id: definition_of(version).collection
+            for version in session.scalars(select(InstrumentVersion))
+        }
         rows = session.execute(
             select(
                 InstrumentVersion.id,
@@ -61,7 +66,7 @@ def list_instrument_versions(db: Database, actor: Actor) -> list[InstrumentVersi
             )
             .order_by(Instrument.title, InstrumentVersion.version)
         )
-        return [InstrumentVersionSummary(*row) for row in rows]
+        return [InstrumentVersionSummary(*row, collections[row[0]]) for row in rows]
 
 
 MAX_INSTRUMENT_BYTES = 200_000

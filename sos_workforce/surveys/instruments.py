@@ -137,6 +137,36 @@ class TextItem(_ItemBase):
 Item = Annotated[ScaleItem | ChoiceItem | TextItem, Field(discriminator="kind")]
 
 
+Audience = Literal["staff", "professional", "family", "rater"]
+
+# What each audience is called wherever its answers are reported ("216 professionals",
+# "163 parents and carers"): the plural for a count, and who "answered".
+AUDIENCE_WORDS: dict[str, str] = {
+    "staff": "members of staff",
+    "professional": "professionals",
+    "family": "parents and carers",
+    "rater": "raters",
+}
+
+
+class Reporting(_Strict):
+    """How an instrument's answers are reported.
+
+    ``bands``: each scale item as the share of answers in its bands (the cut points are the
+    items' ``bands``), as Brent's staff confidence table. ``mean``: the mean of each scale
+    item with its distribution over the whole scale, as Brent's conference feedback ("216
+    professionals, average score 8.8/10"); ``headline`` names the required scale item whose
+    mean is the headline, ``breakdown`` a single-choice item to report by (the
+    professional's agency) and ``conference_type`` the single-choice item that records the
+    kind of conference.
+    """
+
+    summary: Literal["bands", "mean"] = "bands"
+    headline: Code | None = None
+    breakdown: Code | None = None
+    conference_type: Code | None = None
+
+
 class Section(_Strict):
     code: Code
     title: str = Field(min_length=1, max_length=200)
@@ -151,7 +181,11 @@ class InstrumentDefinition(_Strict):
     version: int = Field(ge=1)
     title: str = Field(min_length=1, max_length=300)
     intro: str | None = Field(default=None, max_length=4000)
-    audience: Literal["staff", "family", "professional"] = "staff"
+    audience: Audience = "staff"
+    # ``wave``: launched to staff teams for a fixed time. ``continuous``: a standing link
+    # and paper forms, reported by period (conference feedback, ``sos_workforce.feedback``).
+    collection: Literal["wave", "continuous"] = "wave"
+    reporting: Reporting = Reporting()
     sections: list[Section] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -171,7 +205,59 @@ class InstrumentDefinition(_Strict):
                     if not isinstance(source, ScaleItem | ChoiceItem):
                         raise ValueError(f"item '{item.code}' cannot depend on a text item")
                 seen[item.code] = item
+        self._check_reporting(seen)
         return self
+
+    def _check_reporting(self, items: dict[str, _ItemBase]) -> None:
+        reporting = self.reporting
+        if reporting.summary == "mean" and reporting.headline is None:
+            raise ValueError("reporting by mean needs a headline: the scale item it reports")
+        if reporting.headline is not None:
+            headline = items.get(reporting.headline)
+            if not isinstance(headline, ScaleItem):
+                raise ValueError(
+                    f"reporting.headline '{reporting.headline}' is not a scale item of this "
+                    "instrument"
+                )
+            if self.collection == "continuous" and not headline.required:
+                raise ValueError(
+                    f"the headline item '{reporting.headline}' must be required: every form "
+                    "counted has its score"
+                )
+        for role in ("breakdown", "conference_type"):
+            code = getattr(reporting, role)
+            if code is not None:
+                item = items.get(code)
+                if not isinstance(item, ChoiceItem) or item.kind != "single_choice":
+                    raise ValueError(
+                        f"reporting.{role} '{code}' is not a single-choice item of this instrument"
+                    )
+        if self.collection == "continuous":
+            if reporting.summary != "mean":
+                raise ValueError("a continuous collection is reported by mean (reporting.summary)")
+            if any(
+                isinstance(item, ChoiceItem) and item.kind == "multiple_choice"
+                for item in items.values()
+            ):
+                raise ValueError("a continuous collection has no multiple-choice items")
+
+    @property
+    def audience_words(self) -> str:
+        """Who answered, as reports say it: "professionals", "parents and carers"."""
+        return AUDIENCE_WORDS[self.audience]
+
+    def scale_range(self) -> tuple[int, int] | None:
+        """The (min, max) all scale items share, or None when they differ (or there are
+        none): reports say "rated from 0 to 10" only when it is true of every item."""
+        ranges = {(item.min, item.max) for item in self.items if isinstance(item, ScaleItem)}
+        return next(iter(ranges)) if len(ranges) == 1 else None
+
+    def range_words(self) -> str:
+        """ "rated from 0 to 10", or the ranges per item when they differ."""
+        shared = self.scale_range()
+        if shared is not None:
+            return f"rated from {shared[0]} to {shared[1]}"
+        return "rated on the scale given beside each statement"
 
     @property
     def items(self) -> list[ScaleItem | ChoiceItem | TextItem]:
@@ -184,8 +270,20 @@ class InstrumentDefinition(_Strict):
         raise KeyError(code)
 
     def checksum(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        # Fields added to the schema later are left out while they hold their defaults, so
+        # every version registered before them keeps its checksum (versions are immutable).
+        for name, default in _ADDED_LATER.items():
+            if data.get(name) == default:
+                data.pop(name)
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_ADDED_LATER: dict[str, object] = {
+    "collection": "wave",
+    "reporting": Reporting().model_dump(mode="json"),
+}
 
 
 # --- loading -------------------------------------------------------------------------

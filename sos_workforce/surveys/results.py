@@ -479,7 +479,7 @@ def team_heatmap(counts: WaveCounts, k: int) -> pd.DataFrame:
 
 
 BAND_TABLE_MEANINGS = {
-    "Statement": "The statement staff rated.",
+    "Statement": "The statement respondents rated.",
     "n answering": "Respondents who answered this statement (skipped answers are excluded).",
     "team": "Team, with its sub-teams.",
     "item": "Short label of the statement.",
@@ -507,6 +507,7 @@ def wave_workbook(
     sheets["By team"] = heatmap
     sheets.update(extra_sheets or {})
     meanings = dict(BAND_TABLE_MEANINGS)
+    meanings["Statement"] = f"The statement {counts.definition.audience_words} rated."
     for frame in sheets.values():
         for column in frame.columns:
             if str(column).endswith(" %"):

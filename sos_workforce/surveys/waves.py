@@ -51,6 +51,7 @@ from sos_workforce.mail import (
 from sos_workforce.privacy import GroupCount, gated_counts
 from sos_workforce.surveys import release, tallies
 from sos_workforce.surveys.delivery import IssuedLink, queue_invitations
+from sos_workforce.surveys.instruments import definition_of
 
 MAX_HEADCOUNT = 2000
 MIN_RELEASE_STEP = 3  # as Settings.min_group_size
@@ -143,8 +144,14 @@ def launch_wave(
         if not 1 <= headcount <= MAX_HEADCOUNT:
             raise InvalidInput(f"Each team's headcount must be between 1 and {MAX_HEADCOUNT}.")
     with db.write() as session:
-        if session.get(InstrumentVersion, instrument_version_id) is None:
+        version = session.get(InstrumentVersion, instrument_version_id)
+        if version is None:
             raise InvalidInput("That instrument version does not exist.")
+        if definition_of(version).collection == "continuous":
+            raise InvalidInput(
+                "This form is collected all year, not in waves: start it on the Conference "
+                "feedback forms page."
+            )
         # Also stops a double-clicked "Launch" from creating two waves.
         if (
             session.scalar(

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select
 
 import sos_workforce
-from sos_workforce import diaries, surveys, workforce
+from sos_workforce import diaries, feedback, surveys, workforce
 from sos_workforce.access.audit_log import AuditFilter
 from sos_workforce.access.auth import Actor
 from sos_workforce.core.config import Settings
@@ -34,7 +34,7 @@ from sos_workforce.core.models import OutboxMessage
 from sos_workforce.mail import DIARY_INVITATION, SURVEY_INVITATION
 from sos_workforce.profiling import rounds as profiling
 from sos_workforce.profiling import timeline
-from tests.support.factories import World, build_world, launch
+from tests.support.factories import World, build_world, instrument_version, launch
 
 TODAY = dt.date.today()
 AS_OF = dt.date(2024, 9, 30)
@@ -440,6 +440,32 @@ SERVICES: dict[str, Service] = {
     "diaries.time_use.confidence_beside_time": Service(
         "reader", lambda t, own: _one(t.diary_period_id, t.wave_id, 5)
     ),
+    # conference feedback collected all year
+    "feedback.forms.list_feedback_forms": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id)
+    ),
+    "feedback.forms.start_feedback_form": Service(
+        "lead",
+        lambda t, own: _one(
+            t.a.organisation_id,
+            instrument_version(DB, "conference_feedback_family"),
+            release_step=5,
+        ),
+    ),
+    "feedback.forms.issue_feedback_link": Service(
+        "lead", lambda t, own: _one(_feedback_form(t), base_url="http://testserver")
+    ),
+    "feedback.forms.enter_paper_forms": Service(
+        "lead",
+        lambda t, own: _one(
+            _feedback_form(t), [feedback.PaperForm(TODAY, {"overall": 8})], today=TODAY
+        ),
+    ),
+    "feedback.report.feedback_report": Service(
+        "reader",
+        lambda t, own: _one(_feedback_form(t), feedback.month_period(TODAY.year, TODAY.month), 5),
+    ),
+    "feedback.report.latest_feedback": Service("reader", lambda t, own: _one(_feedback_form(t), 5)),
 }
 DFE_POPULATION = (
     "time_period,geographic_level,country_code,region_code,region_name,old_la_code,"
@@ -456,6 +482,19 @@ sections:
     items:
       - {code: q, kind: text, text: "Anything to add"}
 """
+
+
+def _feedback_form(t: Targets) -> int:
+    """Organisation A's professionals' conference feedback form (started once)."""
+    if "feedback form" not in t.extra_waves:
+        t.extra_waves["feedback form"] = feedback.start_feedback_form(
+            DB,
+            t.a.lead,
+            t.a.organisation_id,
+            instrument_version(DB, "conference_feedback_professional"),
+            release_step=5,
+        )
+    return t.extra_waves["feedback form"]
 
 
 def _extra_wave(t: Targets, purpose: str) -> int:

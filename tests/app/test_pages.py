@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from navigation import (
     DIARY_PAGE,
+    FEEDBACK_PAGE,
     PAGES,
     RATING_PAGE,
     SIGN_IN_PAGE,
@@ -32,7 +33,7 @@ from tests.support.apptest import (
 from tests.support.environment import make_settings
 from ui import read_reruns
 
-ANONYMOUS_PAGES = {SIGN_IN_PAGE, SURVEY_PAGE, RATING_PAGE, DIARY_PAGE}
+ANONYMOUS_PAGES = {SIGN_IN_PAGE, SURVEY_PAGE, RATING_PAGE, DIARY_PAGE, FEEDBACK_PAGE}
 
 
 def test_anonymous_visitor_sees_only_sign_in(demo_app: DemoApp) -> None:
@@ -80,6 +81,8 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app: DemoApp, role:
                     "pages/time_use.py": "Time use",
                     "pages/diaries.py": "Time diaries",
                     "pages/outcomes.py": "Outcomes beside the implementation",
+                    "pages/conference_feedback.py": "Conference feedback",
+                    "pages/feedback_forms.py": "Conference feedback forms",
                 }[page.path]
             )
         else:
@@ -94,6 +97,7 @@ def test_menus_match_the_product_roles() -> None:
         "pages/progress.py",
         "pages/time_use.py",
         "pages/outcomes.py",
+        "pages/conference_feedback.py",
     }
     assert {p.path for p in pages_for(Role.EXECUTIVE)} == results
     assert {p.path for p in pages_for(Role.LEAD)} == results | {
@@ -103,6 +107,7 @@ def test_menus_match_the_product_roles() -> None:
         "pages/profiling.py",
         "pages/timeline.py",
         "pages/audit.py",
+        "pages/feedback_forms.py",
     }
     assert {p.path for p in pages_for(Role.ADMIN)} == {p.path for p in PAGES}
 

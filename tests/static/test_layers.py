@@ -29,6 +29,7 @@ DOMAINS = [
     "diaries",
     "workforce",
     "profiling",
+    "feedback",
     "dfe",
     "outcomes",
     "reports",
