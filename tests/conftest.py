@@ -49,6 +49,32 @@ def _fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
         )
 
 
+# The slowest files, longest first (measured with --durations=0): the suite runs one file
+# per worker at a time (--dist loadfile, --no-loadscope-reorder), so starting these first
+# keeps one of them from running alone at the end while the other workers sit idle.
+SLOWEST_FIRST = (
+    "tests/browser/test_tour.py",
+    "tests/browser/test_emailed_invitations.py",
+    "tests/surveys/test_wave_state_machine.py",
+    "tests/browser/test_sso.py",
+    "tests/operations/test_scale_out.py",
+    "tests/app/test_pages.py",
+    "tests/profiling/test_rounds_and_progress.py",
+    "tests/static/test_static.py",
+    "tests/privacy/test_attacker.py",
+    "tests/operations/test_cli.py",
+    "tests/browser/test_outcomes_import.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -9,7 +9,8 @@ test_filters.py; kills during imports and submissions in test_reliability.py.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -24,6 +25,7 @@ from sos_workforce.diaries.days import EntryInput
 from sos_workforce.diaries.periods import ParticipantInput
 from sos_workforce.privacy import retention
 from tests.support.database import dump
+from tests.support.environment import empty_postgres, make_settings
 from tests.support.factories import World, build_world, launch, token_of, with_links
 
 TODAY = dt.date.today()
@@ -49,8 +51,7 @@ class Corpus:
     closed_diary_period_id: int = 0
 
 
-@pytest.fixture
-def corpus(db: Database, settings: Settings) -> Corpus:
+def build_corpus(db: Database, settings: Settings) -> Corpus:
     world = build_world(db, settings)
     launched = launch(db, world, {"Alpha": 6, "Beta": 3}, allow_identified=False)
     tokens = [token_of(link) for link in launched.links]
@@ -410,8 +411,7 @@ def _text_wave_submit(db: Database, corpus: Corpus, comment: str) -> None:
     )
 
 
-@pytest.fixture
-def with_text_wave(db: Database, corpus: Corpus) -> Corpus:
+def add_text_wave(db: Database, corpus: Corpus) -> Corpus:
     from sos_workforce.core.models import Instrument, InstrumentVersion
 
     with db.read() as session:
@@ -438,14 +438,37 @@ def with_text_wave(db: Database, corpus: Corpus) -> Corpus:
     return corpus
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Database, Corpus]]:
+    """One corpus per database for every case: a case that changed anything fails on its
+    own (the dump before and after), so the next case still starts from the same state."""
+    folder = tmp_path_factory.mktemp("bad_input")
+    if request.param == "sqlite":
+        path = folder / "corpus.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_database")
+        empty_postgres(url)
+    db = Database.from_settings(make_settings(url, folder))
+    corpus = add_text_wave(db, build_corpus(db, make_settings(url, folder)))
+    yield db, corpus
+    db.dispose()
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_gets_a_clear_error_and_changes_nothing(
-    db: Database, with_text_wave: Corpus, case: str
+    shared: tuple[Database, Corpus], case: str
 ) -> None:
+    db, corpus = shared
     action, message = CASES[case]
     before = dump(db)
     with pytest.raises(SosError) as caught:
-        action(db, with_text_wave)
+        action(db, corpus)
     assert message in str(caught.value), (case, str(caught.value))
     assert "Traceback" not in str(caught.value)
     after = dump(db)

@@ -4,7 +4,7 @@ both processes at once stores exactly one response."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypedDict
 
@@ -54,40 +54,52 @@ def two_apps(postgres_database: str, tmp_path: Path) -> Iterator[TwoApps]:
         }
 
 
-def _click(page: Page, name: str) -> None:
-    page.get_by_role("button", name=name).click()
-    settled(page)
+def _each(pages: list[Page], step: Callable[[Page], object]) -> None:
+    """Take one step on every page, then wait for each: the two processes serve the
+    people at once, as they would behind a proxy."""
+    for page in pages:
+        step(page)
+    for page in pages:
+        settled(page)
 
 
-def _answer_up_to_review(page: Page, base_url: str, token: str, score: int) -> None:
-    page.goto(f"{base_url}/survey?t={token}")
-    settled(page)
-    _click(page, "Continue")  # "About you" is optional
-    page.locator(".st-key-q_understanding").get_by_text(str(score), exact=True).click()
-    settled(page)
-    _click(page, "Continue")
-    expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+def _answer_up_to_review(
+    pages: list[Page], apps: list[str], tokens: list[str], scores: list[int]
+) -> None:
+    for page, base_url, token in zip(pages, apps, tokens, strict=True):
+        page.goto(f"{base_url}/survey?t={token}")
+    _each(pages, lambda page: None)
+    _each(
+        pages, lambda page: page.get_by_role("button", name="Continue").click()
+    )  # "About you" is optional
+    for page, score in zip(pages, scores, strict=True):
+        page.locator(".st-key-q_understanding").get_by_text(str(score), exact=True).click()
+    _each(pages, lambda page: None)
+    _each(pages, lambda page: page.get_by_role("button", name="Continue").click())
+    for page in pages:
+        expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
 
 
 def test_two_app_processes_on_one_postgresql_lose_and_duplicate_nothing(
     two_apps: TwoApps, browser: Browser
 ) -> None:
     apps, tokens = two_apps["apps"], two_apps["tokens"]
-    sent = 0
-    # Six people, alternating between the two processes (as a proxy would spread them).
-    for index, token in enumerate(tokens[:6]):
-        page = browser.new_context().new_page()
-        _answer_up_to_review(page, apps[index % 2], token, score=index + 3)
-        _click(page, "Send my answers")
+    # Six people at once, alternating between the two processes (as a proxy would spread
+    # them).
+    people = [browser.new_context().new_page() for _ in range(6)]
+    _answer_up_to_review(
+        people, [apps[i % 2] for i in range(6)], tokens[:6], [i + 3 for i in range(6)]
+    )
+    _each(people, lambda page: page.get_by_role("button", name="Send my answers").click())
+    for page in people:
         expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
         page.context.close()
-        sent += 1
+    sent = 6
 
     # One person opens the same link in both processes and presses send in both.
     racer = tokens[6]
     tabs = [browser.new_context().new_page() for _ in apps]
-    for tab, base_url in zip(tabs, apps, strict=True):
-        _answer_up_to_review(tab, base_url, racer, score=8)
+    _answer_up_to_review(tabs, list(apps), [racer, racer], [8, 8])
     for tab in tabs:
         tab.get_by_role("button", name="Send my answers").click()
     for tab in tabs:  # wait until each process has answered its send
