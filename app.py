@@ -15,7 +15,8 @@ from navigation import (
     SURVEY_PAGE,
     pages_for,
 )
-from sos_workforce.access import ROLE_LABELS, list_organisations
+from sos_workforce.access import ROLE_LABELS, change_own_password, list_organisations
+from sos_workforce.core.errors import SosError
 from sos_workforce.core.links import LinkPage
 from ui import (
     ORGANISATION_KEY,
@@ -134,6 +135,27 @@ if actor is not None and not link_visit:
             st.caption("No organisation yet. An administrator can add one.")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             sign_out()
+        with (
+            st.popover("Change your password", icon=":material/key:"),
+            st.form("own_password", clear_on_submit=True),
+        ):
+            current_password = st.text_input(
+                "Current password", type="password", key="own_current_password"
+            )
+            new_password = st.text_input("New password", type="password", key="own_new_password")
+            repeated = st.text_input(
+                "New password again", type="password", key="own_new_password_again"
+            )
+            if st.form_submit_button("Change password"):
+                if new_password != repeated:
+                    st.error("The two new passwords are not the same.")
+                else:
+                    try:
+                        change_own_password(context.db, actor, current_password, new_password)
+                    except SosError as error:
+                        st.error(str(error))
+                    else:
+                        st.success("Your password is changed.")
 
 try:
     navigation.run()

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from sos_workforce.access import (
     ROLE_LABELS,
+    OrganisationSummary,
+    UserSummary,
+    change_role,
     create_organisation,
     create_team,
     create_user,
     list_organisations,
     list_teams,
     list_users,
+    memberships_of,
+    reset_password,
+    set_account_active,
     set_la_codes,
+    set_memberships,
 )
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, SosError
@@ -29,7 +38,102 @@ users_tab, organisations_tab, privacy_tab = st.tabs(
     ["Users", "Organisations and teams", "Retention and erasure"]
 )
 
+CONFIRM_DEACTIVATE_KEY = "deactivate_to_confirm"
+
+
+def _change_account(users: list[UserSummary], organisations: list[OrganisationSummary]) -> None:
+    """Change one account: role, organisations, active or not, a new password. Each change
+    is audited; the last active administrator cannot be removed."""
+    st.subheader("Change an account")
+    by_id = {u.id: u for u in users}
+    chosen_id = st.selectbox(
+        "Account",
+        list(by_id),
+        format_func=lambda i: f"{by_id[i].display_name} ({by_id[i].email})",
+        key="account_to_change",
+    )
+    if chosen_id is None:
+        return
+    chosen = by_id[chosen_id]
+
+    def attempt(change: Callable[[], object], done: str) -> None:
+        try:
+            change()
+        except SosError as error:
+            st.error(str(error))
+        else:
+            st.session_state[ACCOUNT_NOTICE_KEY] = done
+            st.rerun()
+
+    roles = list(Role)
+    role = st.selectbox(
+        "Role",
+        roles,
+        index=roles.index(chosen.role),
+        format_func=ROLE_LABELS.__getitem__,
+        key=f"role_of_{chosen.id}",
+    )
+    if st.button("Save the role", key=f"save_role_{chosen.id}") and role is not None:
+        attempt(
+            lambda: change_role(context.db, actor, chosen.id, role),
+            f"{chosen.email} is now {ROLE_LABELS[role]}.",
+        )
+    names = {o.id: o.name for o in organisations}
+    member_of = st.multiselect(
+        "Organisations (administrators act for every organisation)",
+        list(names),
+        default=[i for i in memberships_of(context.db, actor, chosen.id) if i in names],
+        format_func=names.__getitem__,
+        key=f"organisations_of_{chosen.id}",
+    )
+    if st.button("Save the organisations", key=f"save_organisations_{chosen.id}"):
+        attempt(
+            lambda: set_memberships(context.db, actor, chosen.id, member_of),
+            f"Saved the organisations of {chosen.email}.",
+        )
+    with st.form(f"reset_password_{chosen.id}", clear_on_submit=True):
+        new_password = st.text_input(
+            "New password for this account (tell them to change it after signing in)",
+            type="password",
+            key=f"new_password_{chosen.id}",
+        )
+        if st.form_submit_button("Set the new password"):
+            attempt(
+                lambda: reset_password(context.db, actor, chosen.id, new_password),
+                f"Set a new password for {chosen.email}; the account is unlocked.",
+            )
+    if not chosen.is_active:
+        if st.button("Reactivate this account", key=f"reactivate_{chosen.id}"):
+            attempt(
+                lambda: set_account_active(context.db, actor, chosen.id, active=True),
+                f"{chosen.email} can sign in again.",
+            )
+        return
+    if st.button("Deactivate this account", key=f"deactivate_{chosen.id}"):
+        st.session_state[CONFIRM_DEACTIVATE_KEY] = chosen.id
+    if st.session_state.get(CONFIRM_DEACTIVATE_KEY) == chosen.id:
+        st.warning(
+            f"Deactivate {chosen.email}? They can no longer sign in. Their work and the "
+            "audit trail stay, and you can reactivate the account later."
+        )
+        yes, no = st.columns(2)
+        if yes.button("Yes, deactivate", type="primary", key=f"confirm_deactivate_{chosen.id}"):
+            st.session_state.pop(CONFIRM_DEACTIVATE_KEY, None)
+            attempt(
+                lambda: set_account_active(context.db, actor, chosen.id, active=False),
+                f"{chosen.email} is deactivated.",
+            )
+        if no.button("Not now", key=f"cancel_deactivate_{chosen.id}"):
+            st.session_state.pop(CONFIRM_DEACTIVATE_KEY, None)
+            st.rerun()
+
+
+ACCOUNT_NOTICE_KEY = "account_notice"
+
 with users_tab:
+    notice = st.session_state.pop(ACCOUNT_NOTICE_KEY, None)
+    if notice:
+        st.success(notice)
     users = list_users(context.db, actor)
     st.dataframe(
         pd.DataFrame(
@@ -78,6 +182,8 @@ with users_tab:
                 st.error(str(error))
             else:
                 st.success(f"Added {email}.")
+
+    _change_account(users, organisations)
 
 with organisations_tab:
     with st.form("add_organisation", clear_on_submit=True):

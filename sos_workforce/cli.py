@@ -7,6 +7,7 @@ import os
 import subprocess  # noqa: S404 - runs streamlit with fixed arguments
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -267,6 +268,106 @@ def user_add(
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Created {parsed_role.value} account {email.strip().lower()}.")
+
+
+def _account_change(email: str, change: Callable[[Database, int], object], done: str) -> None:
+    """Run an account change as whoever controls the server (audited as the system)."""
+    from sos_workforce.access import account_id
+
+    database = _database()
+    try:
+        change(database, account_id(database, None, email, bootstrap=True))
+    except SosError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(done)
+
+
+@user_app.command("deactivate")
+def user_deactivate(email: str) -> None:
+    """Stop an account signing in (its work and the audit trail stay)."""
+    from sos_workforce.access import set_account_active
+
+    _account_change(
+        email,
+        lambda db, user: set_account_active(db, None, user, active=False, bootstrap=True),
+        f"Deactivated {email}.",
+    )
+
+
+@user_app.command("activate")
+def user_activate(email: str) -> None:
+    """Let a deactivated account sign in again."""
+    from sos_workforce.access import set_account_active
+
+    _account_change(
+        email,
+        lambda db, user: set_account_active(db, None, user, active=True, bootstrap=True),
+        f"Reactivated {email}.",
+    )
+
+
+@user_app.command("role")
+def user_role(email: str, role: str) -> None:
+    """Change an account's role (admin, lead or executive)."""
+    from sos_workforce.access import change_role
+    from sos_workforce.core.enums import Role
+
+    try:
+        parsed = Role(role)
+    except ValueError:
+        raise typer.BadParameter("role must be admin, lead or executive") from None
+    _account_change(
+        email,
+        lambda db, user: change_role(db, None, user, parsed, bootstrap=True),
+        f"{email} is now {parsed.value}.",
+    )
+
+
+@user_app.command("orgs")
+def user_orgs(
+    email: str,
+    org: Annotated[list[str] | None, typer.Option(help="Organisation code (repeatable).")] = None,
+) -> None:
+    """Set the organisations an account belongs to (replacing the earlier ones)."""
+    from sqlalchemy import select
+
+    from sos_workforce.access import set_memberships
+    from sos_workforce.core.models import Organisation
+
+    codes = org or []
+    with _database().read() as session:
+        found = dict(
+            session.execute(
+                select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))
+            ).all()
+        )
+    missing = sorted(set(codes) - set(found))
+    if missing:
+        raise typer.BadParameter(f"unknown organisation code(s): {', '.join(missing)}")
+    _account_change(
+        email,
+        lambda db, user: set_memberships(db, None, user, found.values(), bootstrap=True),
+        f"{email} belongs to {', '.join(sorted(codes)) or 'no organisation'}.",
+    )
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    email: str,
+    password: Annotated[
+        str, typer.Option(envvar="SOS_NEW_USER_PASSWORD", help="Asked for if not given.")
+    ] = "",
+) -> None:
+    """Set a new password for an account (and unlock it)."""
+    from sos_workforce.access import reset_password
+
+    password = password or typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _account_change(
+        email,
+        lambda db, user: reset_password(db, None, user, password, bootstrap=True),
+        f"Set a new password for {email}.",
+    )
 
 
 @org_app.command("add")

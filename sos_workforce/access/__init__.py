@@ -3,7 +3,16 @@ teams, and the audit log.
 
 Pages and other domains import from here, never from the modules inside."""
 
-from sos_workforce.access import audit, auth, organisations, sso
+from sos_workforce.access import accounts, audit, auth, organisations, sso
+from sos_workforce.access.accounts import (
+    account_id,
+    change_own_password,
+    change_role,
+    memberships_of,
+    reset_password,
+    set_account_active,
+    set_memberships,
+)
 from sos_workforce.access.audit import record_event
 from sos_workforce.access.audit_log import (
     AUDIT_CSV_HEADER,
@@ -16,6 +25,7 @@ from sos_workforce.access.audit_log import (
 from sos_workforce.access.auth import (
     ROLE_LABELS,
     Actor,
+    UserSummary,
     actor_for_sso_email,
     create_user,
     list_users,
@@ -35,10 +45,19 @@ from sos_workforce.access.organisations import (
 from sos_workforce.access.sso import PROVIDER, streamlit_arguments
 
 __all__ = [
+    "account_id",
+    "accounts",
+    "change_own_password",
+    "change_role",
+    "memberships_of",
+    "reset_password",
+    "set_account_active",
+    "set_memberships",
     "AUDIT_CSV_HEADER",
     "Actor",
     "AuditFilter",
     "PROVIDER",
+    "UserSummary",
     "OrganisationSummary",
     "ROLE_LABELS",
     "actor_for_sso_email",

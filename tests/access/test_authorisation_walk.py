@@ -34,7 +34,7 @@ from sos_workforce.core.models import OutboxMessage
 from sos_workforce.mail import DIARY_INVITATION, SURVEY_INVITATION
 from sos_workforce.profiling import rounds as profiling
 from sos_workforce.profiling import timeline
-from tests.support.factories import World, build_world, instrument_version, launch
+from tests.support.factories import PASSWORD, World, build_world, instrument_version, launch
 
 TODAY = dt.date.today()
 AS_OF = dt.date(2024, 9, 30)
@@ -100,6 +100,25 @@ SERVICES: dict[str, Service] = {
             password=None,
             organisation_ids=[t.a.organisation_id],
         ),
+    ),
+    "access.accounts.set_account_active": Service(
+        "admin", lambda t, own: _one(t.a.executive.user_id, active=True)
+    ),
+    "access.accounts.change_role": Service(
+        "admin", lambda t, own: _one(t.a.executive.user_id, Role.EXECUTIVE)
+    ),
+    "access.accounts.set_memberships": Service(
+        "admin", lambda t, own: _one(t.a.executive.user_id, [t.a.organisation_id])
+    ),
+    "access.accounts.reset_password": Service(
+        "admin", lambda t, own: _one(t.a.executive.user_id, "a walk in the long grass")
+    ),
+    "access.accounts.account_id": Service("admin", lambda t, own: _one(t.a.lead.email)),
+    "access.accounts.memberships_of": Service("admin", lambda t, own: _one(t.a.lead.user_id)),
+    "access.accounts.change_own_password": Service(
+        "shared",
+        lambda t, own: _one(PASSWORD, "a walk in the long grass"),
+        lambda result, t: result is None,
     ),
     "access.organisations.create_organisation": Service(
         "admin", lambda t, own: _one(f"New {next(t.serial)}", f"new{next(t.serial)}")

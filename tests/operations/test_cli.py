@@ -9,6 +9,7 @@ from sos_workforce.cli import app
 from sos_workforce.core import config
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
+from sos_workforce.core.errors import SignInFailed
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 
 runner = CliRunner()
@@ -91,3 +92,38 @@ def test_user_add_refuses_bad_input(cli_env: Path, arguments: list[str], message
     result = runner.invoke(app, ["user", "add", *flat])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_accounts_are_administered_from_the_command_line(cli_env: Path) -> None:
+    assert runner.invoke(app, ["org", "add", "--name", "Brent", "--code", "brent"]).exit_code == 0
+    assert runner.invoke(app, ["org", "add", "--name", "Ealing", "--code", "ealing"]).exit_code == 0
+    for email, role in (("boss@brent.example", "admin"), ("lead@brent.example", "lead")):
+        added = runner.invoke(
+            app,
+            ["user", "add", "--email", email, "--name", "X", "--role", role, "--org", "brent"],
+            env={"SOS_NEW_USER_PASSWORD": "a long unusual phrase"},
+        )
+        assert added.exit_code == 0, added.output
+    database = Database.from_settings(config.get_settings())
+
+    done = runner.invoke(app, ["user", "deactivate", "lead@brent.example"])
+    assert (done.exit_code, done.output.strip()) == (0, "Deactivated lead@brent.example.")
+    with pytest.raises(SignInFailed):
+        sign_in(database, "lead@brent.example", "a long unusual phrase")
+    assert runner.invoke(app, ["user", "activate", "lead@brent.example"]).exit_code == 0
+    assert runner.invoke(app, ["user", "role", "lead@brent.example", "executive"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["user", "orgs", "lead@brent.example", "--org", "ealing"]).exit_code == 0
+    )
+    reset = runner.invoke(
+        app, ["user", "reset-password", "lead@brent.example"], input="fresh kettle morning\n" * 2
+    )
+    assert reset.exit_code == 0, reset.output
+    actor = sign_in(database, "lead@brent.example", "fresh kettle morning")
+    assert actor.role is Role.EXECUTIVE and len(actor.organisation_ids) == 1
+    # The last administrator stays one; an unknown account is named.
+    refused = runner.invoke(app, ["user", "role", "boss@brent.example", "lead"])
+    assert refused.exit_code == 1 and "last active administrator" in refused.output
+    unknown = runner.invoke(app, ["user", "deactivate", "nobody@brent.example"])
+    assert unknown.exit_code == 1 and "No account for nobody@brent.example" in unknown.output
+    database.dispose()
