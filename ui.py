@@ -303,6 +303,13 @@ def email_delivery(
             st.rerun()
 
 
+def upload_megabytes(settings: Settings) -> int:
+    """The ``max_upload_size`` of a CSV/XLSX uploader (Streamlit counts MiB): the browser
+    refuses a larger file before sending it; the reader checks the rest
+    (``core.tabular.UploadLimits``)."""
+    return max(1, settings.upload_max_bytes // (1024 * 1024))
+
+
 def column_mapping(
     row_count: int,
     headers: Sequence[str],

@@ -49,6 +49,7 @@ from ui import (
     require_actor,
     require_organisation,
     runtime,
+    upload_megabytes,
 )
 
 context = runtime()
@@ -474,7 +475,10 @@ with import_tab:
             "Into the period", open_periods, format_func=_label, key="diary_import_period"
         )
         upload = st.file_uploader(
-            "Diary file (CSV or Excel)", type=["csv", "xlsx"], key="diary_file"
+            "Diary file (CSV or Excel)",
+            type=["csv", "xlsx"],
+            key="diary_file",
+            max_upload_size=upload_megabytes(context.settings),
         )
         if upload is not None:
             data = upload.getvalue()

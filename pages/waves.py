@@ -44,6 +44,7 @@ from ui import (
     require_actor,
     require_organisation,
     runtime,
+    upload_megabytes,
 )
 
 context = runtime()
@@ -104,6 +105,7 @@ with launch_tab:
                 "type and email",
                 type=["csv", "xlsx"],
                 key="wave_roster",
+                max_upload_size=upload_megabytes(context.settings),
             )
             if roster_file is not None:
                 try:

@@ -24,7 +24,14 @@ from sos_workforce.workforce import (
     save_summary,
     snapshot_report,
 )
-from ui import column_mapping, progress_callback, require_actor, require_organisation, runtime
+from ui import (
+    column_mapping,
+    progress_callback,
+    require_actor,
+    require_organisation,
+    runtime,
+    upload_megabytes,
+)
 
 context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
@@ -176,7 +183,10 @@ if can_edit:
             "pseudonymous (no names)."
         )
         upload = st.file_uploader(
-            "Roster file (CSV or Excel)", type=["csv", "xlsx"], key="roster_file"
+            "Roster file (CSV or Excel)",
+            type=["csv", "xlsx"],
+            key="roster_file",
+            max_upload_size=upload_megabytes(context.settings),
         )
         as_of = st.date_input(
             "Snapshot date",

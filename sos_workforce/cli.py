@@ -16,6 +16,7 @@ from sos_workforce.access import streamlit_arguments
 from sos_workforce.core.config import PROJECT_ROOT, get_settings
 from sos_workforce.core.db import Database, current_revisions, upgrade
 from sos_workforce.core.errors import SosError
+from sos_workforce.dfe import MAX_FILE_BYTES as DFE_MAX_FILE_BYTES
 from sos_workforce.startup import prepare_database
 
 app = typer.Typer(
@@ -49,6 +50,10 @@ def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # Streamlit refuses a larger upload before holding it (the DfE files' and the
+        # CSV/XLSX imports' limits; the readers check the rest).
+        "--server.maxUploadSize",
+        str(-(-max(DFE_MAX_FILE_BYTES, settings.upload_max_bytes) // (1024 * 1024))),
         *streamlit_arguments(settings),
     ]
     env = {**os.environ, **(extra_env or {})}

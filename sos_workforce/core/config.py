@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_rate_per_minute: int = Field(default=60, ge=1, le=10_000)
     mail_max_attempts: int = Field(default=5, ge=1, le=50)
+    # Uploads (rosters, audiences, diaries as CSV or XLSX): checked before anything is held
+    # in memory (core/tabular.py). An authority's roster is well under 1 MB and 20,000 rows.
+    upload_max_bytes: int = Field(default=50_000_000, ge=1, description="An upload's size.")
+    upload_max_rows: int = Field(default=250_000, ge=1, description="Rows after the header.")
+    upload_max_columns: int = Field(default=100, ge=1)
+    upload_max_cells: int = Field(
+        default=3_000_000, ge=1, description="Cells read, counting the empty ones in a row."
+    )
+    upload_max_unzipped_bytes: int = Field(
+        default=100_000_000,
+        ge=1,
+        description="An XLSX file's parts once unpacked: each part, and all of them together.",
+    )
 
     @field_validator("database_url")
     @classmethod
