@@ -17,6 +17,19 @@ import sys
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli as streamlit_cli
 
+# Options every process runs with, whatever the config file or the command line says:
+# Streamlit's own table toolbar ("Download as CSV") would export unescaped and unaudited,
+# so every download goes through ui.audited_download (core/exports.py, access.record_export).
+HARDENED_OPTIONS = {"client.disableDataExport": "true"}
+
+
+def hardened_arguments(arguments: list[str]) -> list[str]:
+    """``streamlit run`` arguments with ``HARDENED_OPTIONS`` last (the last value given
+    wins); other commands as they are."""
+    if arguments[:1] != ["run"]:
+        return arguments
+    return [*arguments, *(f"--{name}={value}" for name, value in HARDENED_OPTIONS.items())]
+
 
 def use_navigation_routing() -> None:
     """Route every request of this process through ``st.navigation`` in ``app.py``."""
@@ -30,4 +43,4 @@ def use_navigation_routing() -> None:
 
 if __name__ == "__main__":
     use_navigation_routing()
-    sys.exit(streamlit_cli.main(prog_name="streamlit"))
+    sys.exit(streamlit_cli.main(args=hardened_arguments(sys.argv[1:]), prog_name="streamlit"))

@@ -459,9 +459,11 @@ with import_tab:
         "recorded for that day. Nothing is imported unless every row is valid; importing "
         "the same file twice changes nothing."
     )
-    st.download_button(
+    audited_download(
         "Download the template (CSV)",
         diary_template(),
+        kind="diary_template_csv",
+        organisation_id=organisation_id,
         file_name="diary-template.csv",
         mime="text/csv",
         key="diary_template",

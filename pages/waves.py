@@ -93,9 +93,11 @@ with launch_tab:
         audience: list[AudienceMember] | None = None
         chosen_teams: list[int] = []
         if audience_mode == "roster":
-            st.download_button(
+            audited_download(
                 "Download a roster template (CSV)",
                 audience_template(),
+                kind="audience_template_csv",
+                organisation_id=organisation_id,
                 file_name="survey-audience-template.csv",
                 mime="text/csv",
                 key="audience_template",

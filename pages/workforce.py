@@ -25,6 +25,7 @@ from sos_workforce.workforce import (
     snapshot_report,
 )
 from ui import (
+    audited_download,
     column_mapping,
     progress_callback,
     require_actor,
@@ -169,9 +170,11 @@ with tabs[0]:
 
 if can_edit:
     with tabs[1]:
-        st.download_button(
+        audited_download(
             "Download the template (CSV)",
             roster_template(),
+            kind="roster_template_csv",
+            organisation_id=organisation_id,
             file_name="roster-template.csv",
             mime="text/csv",
             key="roster_template",
