@@ -12,10 +12,13 @@ Usage (as ``sos-workforce run`` does): ``python serve.py run app.py [streamlit o
 
 from __future__ import annotations
 
+import os
 import sys
 
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli as streamlit_cli
+
+from sos_workforce.core.config import get_settings
 
 # Options every process runs with, whatever the config file or the command line says:
 # Streamlit's own table toolbar ("Download as CSV") would export unescaped and unaudited,
@@ -41,6 +44,16 @@ def use_navigation_routing() -> None:
     PagesManager.uses_pages_directory = False
 
 
+def trust_only_configured_proxies() -> None:
+    """Uvicorn rewrites a connection's address from ``X-Forwarded-For`` when it comes
+    from ``FORWARDED_ALLOW_IPS`` (by default loopback); only the proxies an administrator
+    names in ``SOS_TRUSTED_PROXIES`` may do that here (none by default)."""
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(
+        str(network) for network in get_settings().trusted_proxy_networks
+    )
+
+
 if __name__ == "__main__":
     use_navigation_routing()
+    trust_only_configured_proxies()
     sys.exit(streamlit_cli.main(args=hardened_arguments(sys.argv[1:]), prog_name="streamlit"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a placeholder, refused in production
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
     base_url: str = "http://localhost:8501"
     sqlite_busy_timeout_ms: int = 10_000
     session_timeout_minutes: int = Field(default=60, ge=1)
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated) of reverse proxies whose "
+        "X-Forwarded-For names the client; empty: the connection's own address is used.",
+    )
     surveys_dir: Path = PROJECT_ROOT / "surveys"
     rerun_timing_log: Path | None = Field(
         default=None,
@@ -80,6 +87,26 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SOS_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                ) from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
