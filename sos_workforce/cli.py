@@ -38,7 +38,10 @@ def _database() -> Database:
 
 def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
     settings = get_settings()
-    typer.echo(f"Starting sos-workforce on http://localhost:{port}  (Ctrl+C to stop)")
+    typer.echo(
+        f"Starting sos-workforce on {settings.listen_address} port {port}: "
+        f"http://localhost:{port}  (Ctrl+C to stop)"
+    )
     command = [
         sys.executable,
         str(PROJECT_ROOT / "serve.py"),  # decides st.navigation routing before any request
@@ -46,6 +49,8 @@ def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
         str(PROJECT_ROOT / "app.py"),
         "--server.port",
         str(port),
+        "--server.address",
+        settings.listen_address,
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",

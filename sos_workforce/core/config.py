@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     demo: bool = False
     base_url: str = "http://localhost:8501"
+    listen_address: str = Field(
+        default="127.0.0.1",
+        description="The address `sos-workforce run` listens on: loopback, for a reverse "
+        "proxy on the same machine; 0.0.0.0 for every interface.",
+    )
     sqlite_busy_timeout_ms: int = 10_000
     session_timeout_minutes: int = Field(default=60, ge=1)
     trusted_proxies: str = Field(
