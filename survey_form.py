@@ -20,6 +20,7 @@ from sos_workforce.surveys import (
     ScaleItem,
     Section,
     TextItem,
+    offline_definition,
     visible_items,
 )
 
@@ -128,7 +129,10 @@ def render_survey(
     definition: InstrumentDefinition, draft: Answers, actions: FormActions, scope: str
 ) -> None:
     """Draw the current step of the survey. ``scope`` (e.g. the link) starts a fresh form
-    when it changes, so one browser never carries answers from one response to another."""
+    when it changes, so one browser never carries answers from one response to another.
+    Images and HTML in the instrument's text are never shown (nothing is fetched from
+    elsewhere on the staff page)."""
+    definition = offline_definition(definition)
     state = st.session_state.get(STATE_KEY)
     if not isinstance(state, _FormState) or state.scope != scope:
         forget()

@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import sos_workforce.reports as reports
-from sos_workforce.access import Actor, actor_for_sso_email, record_export
+from sos_workforce.access import Actor, actor_for_sso_email, record_export, source_address
 from sos_workforce.core.config import Settings, get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
@@ -92,6 +92,16 @@ def sign_in_from_sso(context: Runtime) -> Actor | None:
     st.session_state[ACTOR_KEY] = actor
     st.session_state[SSO_SIGNED_IN_KEY] = True
     return actor
+
+
+def client_source(settings: Settings) -> str:
+    """The address this browser connects from, through a proxy only if it is trusted
+    (``SOS_TRUSTED_PROXIES``): what sign-in failures are counted against."""
+    return source_address(
+        st.context.ip_address,
+        st.context.headers.get("X-Forwarded-For"),
+        settings.trusted_proxy_networks,
+    )
 
 
 def sign_out() -> None:
@@ -347,6 +357,13 @@ def send_reminders(
     if no.button("Not now", key=f"cancel_{key_prefix}reminders"):
         st.session_state.pop(confirm_key, None)
         st.rerun()
+
+
+def upload_megabytes(settings: Settings) -> int:
+    """The ``max_upload_size`` of a CSV/XLSX uploader (Streamlit counts MiB): the browser
+    refuses a larger file before sending it; the reader checks the rest
+    (``core.tabular.UploadLimits``)."""
+    return max(1, settings.upload_max_bytes // (1024 * 1024))
 
 
 def column_mapping(

@@ -50,6 +50,7 @@ from ui import (
     require_organisation,
     runtime,
     send_reminders,
+    upload_megabytes,
 )
 
 context = runtime()
@@ -429,9 +430,11 @@ with import_tab:
         "recorded for that day. Nothing is imported unless every row is valid; importing "
         "the same file twice changes nothing."
     )
-    st.download_button(
+    audited_download(
         "Download the template (CSV)",
         diary_template(),
+        kind="diary_template_csv",
+        organisation_id=organisation_id,
         file_name="diary-template.csv",
         mime="text/csv",
         key="diary_template",
@@ -445,7 +448,10 @@ with import_tab:
             "Into the period", open_periods, format_func=_label, key="diary_import_period"
         )
         upload = st.file_uploader(
-            "Diary file (CSV or Excel)", type=["csv", "xlsx"], key="diary_file"
+            "Diary file (CSV or Excel)",
+            type=["csv", "xlsx"],
+            key="diary_file",
+            max_upload_size=upload_megabytes(context.settings),
         )
         if upload is not None:
             data = upload.getvalue()

@@ -18,10 +18,19 @@ from sos_workforce.surveys import (
     publish_instrument,
 )
 from survey_form import FormActions, render_survey
-from ui import audited_download, require_actor, runtime
+from ui import (
+    audited_download,
+    require_actor,
+    require_organisation,
+    runtime,
+    selected_organisation,
+)
 
 context = runtime()
 actor = require_actor(Role.LEAD)
+# Instruments are shared; a download is recorded in the organisation being worked on (an
+# administrator may have none chosen: theirs is recorded across organisations).
+organisation_id = selected_organisation() if actor.is_admin else require_organisation()
 
 st.title("Survey instruments")
 st.write(
@@ -61,7 +70,7 @@ with preview_tab:
             "Download this version (YAML)",
             dump_instrument(definition).encode("utf-8"),
             kind="instrument_yaml",
-            organisation_id=None,
+            organisation_id=organisation_id,
             target=f"instrument:{definition.code}:v{definition.version}",
             count=len(definition.items),
             file_name=f"{definition.code}_v{definition.version}.yaml",

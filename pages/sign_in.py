@@ -6,7 +6,7 @@ import streamlit as st
 
 from sos_workforce.access import PROVIDER, sign_in
 from sos_workforce.core.errors import SignInFailed
-from ui import ACTOR_KEY, SSO_REFUSED_KEY, runtime, sign_out
+from ui import ACTOR_KEY, SSO_REFUSED_KEY, client_source, runtime, sign_out
 
 context = runtime()
 st.title("sos-workforce")
@@ -43,7 +43,9 @@ with st.form("sign_in"):
 
 if submitted:
     try:
-        st.session_state[ACTOR_KEY] = sign_in(context.db, email, password)
+        st.session_state[ACTOR_KEY] = sign_in(
+            context.db, email, password, source=client_source(context.settings)
+        )
     except SignInFailed as error:
         st.error(str(error))
     else:

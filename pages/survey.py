@@ -9,6 +9,7 @@ from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.surveys import (
     AnswerValue,
     Identity,
+    offline_definition,
     open_link_form,
     open_survey,
     save_draft,
@@ -93,7 +94,7 @@ except LinkRefused as refusal:
     st.warning(str(refusal))
     st.stop()
 
-definition = form.definition
+definition = offline_definition(form.definition)  # no images or HTML: nothing fetched
 st.title(definition.title)
 st.caption(f"{form.organisation} · {form.team} · open until {form.closes_on:%d %B %Y}")
 if definition.intro:

@@ -45,6 +45,7 @@ from ui import (
     require_organisation,
     runtime,
     send_reminders,
+    upload_megabytes,
 )
 
 context = runtime()
@@ -93,9 +94,11 @@ with launch_tab:
         audience: list[AudienceMember] | None = None
         chosen_teams: list[int] = []
         if audience_mode == "roster":
-            st.download_button(
+            audited_download(
                 "Download a roster template (CSV)",
                 audience_template(),
+                kind="audience_template_csv",
+                organisation_id=organisation_id,
                 file_name="survey-audience-template.csv",
                 mime="text/csv",
                 key="audience_template",
@@ -105,6 +108,7 @@ with launch_tab:
                 "type and email",
                 type=["csv", "xlsx"],
                 key="wave_roster",
+                max_upload_size=upload_megabytes(context.settings),
             )
             if roster_file is not None:
                 try:

@@ -40,12 +40,14 @@ from sos_workforce.workforce import (
     teams_in,
 )
 from ui import (
+    audited_download,
     column_mapping,
     draw_chart,
     progress_callback,
     require_actor,
     require_organisation,
     runtime,
+    upload_megabytes,
 )
 
 context = runtime()
@@ -373,9 +375,11 @@ def precedence_choice(key: str, what: str) -> str | None:
 
 
 def draw_import() -> None:
-    st.download_button(
+    audited_download(
         "Download the template (CSV)",
         roster_template(),
+        kind="roster_template_csv",
+        organisation_id=organisation_id,
         file_name="roster-template.csv",
         mime="text/csv",
         key="roster_template",
@@ -386,7 +390,12 @@ def draw_import() -> None:
         "the snapshot date. Dates are day/month/year. Staff ids must be "
         "pseudonymous (no names)."
     )
-    upload = st.file_uploader("Roster file (CSV or Excel)", type=["csv", "xlsx"], key="roster_file")
+    upload = st.file_uploader(
+        "Roster file (CSV or Excel)",
+        type=["csv", "xlsx"],
+        key="roster_file",
+        max_upload_size=upload_megabytes(context.settings),
+    )
     as_of = st.date_input(
         "Snapshot date", today, key="roster_as_of", format="DD/MM/YYYY", max_value=today
     )

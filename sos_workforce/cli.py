@@ -17,6 +17,7 @@ from sos_workforce.access import streamlit_arguments
 from sos_workforce.core.config import PROJECT_ROOT, get_settings
 from sos_workforce.core.db import Database, current_revisions, upgrade
 from sos_workforce.core.errors import SosError
+from sos_workforce.dfe import MAX_FILE_BYTES as DFE_MAX_FILE_BYTES
 from sos_workforce.startup import prepare_database
 
 app = typer.Typer(
@@ -38,7 +39,10 @@ def _database() -> Database:
 
 def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
     settings = get_settings()
-    typer.echo(f"Starting sos-workforce on http://localhost:{port}  (Ctrl+C to stop)")
+    typer.echo(
+        f"Starting sos-workforce on {settings.listen_address} port {port}: "
+        f"http://localhost:{port}  (Ctrl+C to stop)"
+    )
     command = [
         sys.executable,
         str(PROJECT_ROOT / "serve.py"),  # decides st.navigation routing before any request
@@ -46,10 +50,16 @@ def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
         str(PROJECT_ROOT / "app.py"),
         "--server.port",
         str(port),
+        "--server.address",
+        settings.listen_address,
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # Streamlit refuses a larger upload before holding it (the DfE files' and the
+        # CSV/XLSX imports' limits; the readers check the rest).
+        "--server.maxUploadSize",
+        str(-(-max(DFE_MAX_FILE_BYTES, settings.upload_max_bytes) // (1024 * 1024))),
         *streamlit_arguments(settings),
     ]
     env = {**os.environ, **(extra_env or {})}

@@ -17,6 +17,7 @@ from sos_workforce.access import Actor, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput
+from sos_workforce.core.private_files import create_private_file
 from sos_workforce.diaries import purge_expired_periods
 from sos_workforce.surveys import purge_expired_waves
 
@@ -38,7 +39,7 @@ def backup_sqlite(url: str, destination: Path) -> Path:
         raise InvalidInput(f"There is no database at {source_path}.")
     if destination.exists():
         raise InvalidInput(f"{destination} already exists; choose a new file name.")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    create_private_file(destination)  # as protected as the live database
     source = sqlite3.connect(source_path)
     target = sqlite3.connect(destination)
     try:

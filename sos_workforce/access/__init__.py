@@ -31,6 +31,7 @@ from sos_workforce.access.auth import (
     list_users,
     require,
     sign_in,
+    source_address,
 )
 from sos_workforce.access.organisations import (
     OrganisationSummary,
@@ -79,6 +80,7 @@ __all__ = [
     "require",
     "set_la_codes",
     "sign_in",
+    "source_address",
     "sso",
     "streamlit_arguments",
     "team_tree",

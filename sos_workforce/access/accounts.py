@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import audit
 from sos_workforce.access.auth import Actor, require
+from sos_workforce.core.config import get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
-from sos_workforce.core.models import Membership, Organisation, UserAccount
-from sos_workforce.core.security import check_password_policy, hash_password, verify_password
+from sos_workforce.core.models import Membership, Organisation, SignInFailure, UserAccount
+from sos_workforce.core.security import (
+    check_password_policy,
+    hash_password,
+    keyed_hash,
+    verify_password,
+)
 
 _LAST_ADMIN = (
     "This is the last active administrator. Make another account an administrator first, "
@@ -30,6 +36,17 @@ def _account(session: Session, user_id: int, *, lock: bool = False) -> UserAccou
     if user is None:
         raise NotFound("No such account.")
     return user
+
+
+def _forget_failed_sign_ins(session: Session, user: UserAccount) -> None:
+    """Lift every pause on this account's sign-in (failures are kept per email and source,
+    as keyed hashes: ``access.auth``)."""
+    secret = get_settings().secret_key.get_secret_value()
+    session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.subject == keyed_hash(secret, "sign-in email", user.email)
+        )
+    )
 
 
 def _refuse_losing_the_last_admin(session: Session, user: UserAccount) -> None:
@@ -59,7 +76,7 @@ def set_account_active(
     db: Database, actor: Actor | None, user_id: int, *, active: bool, bootstrap: bool = False
 ) -> None:
     """Deactivate an account (it can no longer sign in; its data and audit trail stay) or
-    reactivate it (its failed sign-ins are forgotten)."""
+    reactivate it (pauses on its sign-in are lifted)."""
     _administrator(actor, bootstrap)
     with db.write() as session:
         user = _account(session, user_id, lock=True)
@@ -69,7 +86,7 @@ def set_account_active(
             _refuse_losing_the_last_admin(session, user)
         user.is_active = active
         if active:
-            user.failed_login_count, user.locked_until = 0, None
+            _forget_failed_sign_ins(session, user)
         audit.record_event(
             session,
             actor,
@@ -166,7 +183,7 @@ def reset_password(
         user = _account(session, user_id, lock=True)
         check_password_policy(new_password, email=user.email)
         user.password_hash = hash_password(new_password)
-        user.failed_login_count, user.locked_until = 0, None
+        _forget_failed_sign_ins(session, user)
         audit.record_event(session, actor, "password_reset", target=f"user:{user.id}")
 
 

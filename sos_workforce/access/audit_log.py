@@ -30,6 +30,13 @@ EXPORT_KINDS: dict[str, str] = {
     "time_use_csv": "Time use tables (CSV)",
     "profile_scores_csv": "Self-profile scores (CSV)",
     "audit_log_csv": "Audit log (CSV)",
+    "instrument_yaml": "Survey instrument (YAML)",
+    "audience_template_csv": "Survey roster template (CSV)",
+    "roster_template_csv": "Workforce roster template (CSV)",
+    "diary_template_csv": "Time-diary import template (CSV)",
+    "feedback_csv": "Conference feedback (CSV)",
+    "feedback_xlsx": "Conference feedback (Excel)",
+    "feedback_poster_html": "Conference feedback poster with its link (HTML)",
 }
 PAGE_SIZE = 50
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])

@@ -7,16 +7,35 @@ role and organisation boundaries hold whatever page (or script) calls the servic
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from sos_workforce.access import audit
+from sos_workforce.core.config import IPNetwork, get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, PermissionDenied, SignInFailed, SsoSignInExpired
-from sos_workforce.core.models import Membership, Organisation, UserAccount, utcnow
-from sos_workforce.core.security import check_password_policy, hash_password, verify_password
+from sos_workforce.core.models import (
+    Membership,
+    Organisation,
+    SignInFailure,
+    UserAccount,
+    utcnow,
+)
+from sos_workforce.core.security import (
+    check_password_policy,
+    hash_password,
+    keyed_hash,
+    verify_nothing,
+    verify_password,
+)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_FAILED_SIGN_INS = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -127,39 +146,150 @@ def _actor_for(user: UserAccount, organisation_ids: list[int]) -> Actor:
     )
 
 
-def sign_in(db: Database, email: str, password: str, *, now: dt.datetime | None = None) -> Actor:
-    """Check a local password. Repeated failures lock the account for a while; the message
-    never says whether the email exists."""
+SIGN_IN_REFUSED = (
+    f"Email or password not recognised. After {MAX_FAILED_SIGN_INS} failed attempts, "
+    f"signing in from this device is paused for {LOCKOUT.seconds // 60} minutes."
+)
+SLOWDOWN_STEP = 0.5  # seconds of delay per MAX_FAILED_SIGN_INS failures from other sources
+MAX_SLOWDOWN = 4.0
+LOCAL_SOURCE = "local"
+
+
+def source_address(
+    peer: str | None, forwarded_for: str | None, trusted: Sequence[IPNetwork]
+) -> str:
+    """Where a sign-in comes from: the connection's own address (``None`` is loopback, as
+    Streamlit reports it), or, only when that address is a trusted proxy, the nearest
+    address in ``X-Forwarded-For`` that is not one (read from the right: each proxy
+    appends the address it was reached from, and a client can write anything on the
+    left)."""
+    address = _ip(peer) if peer else ipaddress.ip_address("127.0.0.1")
+    if address is None:
+        return (peer or "")[:100]
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    while hops and any(address in network for network in trusted):
+        hop = _ip(hops.pop())
+        if hop is None:
+            break  # a malformed entry: keep the last trusted proxy's own address
+        address = hop
+    return str(address)
+
+
+def _ip(text: str | None) -> IPAddress | None:
+    """An address as a proxy writes it: bare, IPv4 with a port, or [IPv6] with one."""
+    if not text:
+        return None
+    candidates = [text]
+    if text.startswith("[") and "]" in text:
+        candidates.append(text[1 : text.index("]")])
+    elif text.count(":") == 1:
+        candidates.append(text.rsplit(":", 1)[0])
+    for candidate in candidates:
+        try:
+            return ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class _Throttle:
+    paused: bool  # this source has failed MAX_FAILED_SIGN_INS times within LOCKOUT
+    delay: float  # seconds to wait: failures from other sources slow every attempt
+
+
+def _throttle(session: Session, subject: str, source: str, now: dt.datetime) -> _Throttle:
+    since = now - LOCKOUT
+    rows = session.execute(
+        select(SignInFailure.source, SignInFailure.failures).where(
+            SignInFailure.subject == subject, SignInFailure.last_failed_at > since
+        )
+    ).all()
+    own = sum(failures for where, failures in rows if where == source)
+    others = sum(failures for where, failures in rows if where != source)
+    delay = min(MAX_SLOWDOWN, SLOWDOWN_STEP * (others // MAX_FAILED_SIGN_INS))
+    return _Throttle(own >= MAX_FAILED_SIGN_INS, delay)
+
+
+def _record_failure(session: Session, subject: str, source: str, now: dt.datetime) -> int:
+    """Count a failure from ``source`` (a new count once the last is older than the pause)
+    and forget failures older than the pause; return this source's count."""
+    since = now - LOCKOUT
+    session.execute(delete(SignInFailure).where(SignInFailure.last_failed_at <= since))
+    row = session.get(SignInFailure, (subject, source))
+    if row is None:
+        row = SignInFailure(subject=subject, source=source, failures=0, last_failed_at=now)
+        session.add(row)
+    row.failures += 1
+    row.last_failed_at = now
+    session.flush()
+    return row.failures
+
+
+def sign_in(
+    db: Database,
+    email: str,
+    password: str,
+    *,
+    source: str = LOCAL_SOURCE,
+    now: dt.datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Actor:
+    """Check a local password.
+
+    An unknown email, a wrong password and a paused source get the same words
+    (``SIGN_IN_REFUSED``) after the same work (an argon2id check, against a stand-in hash
+    when there is no account). Failures are counted per (email, source): five from one
+    source pause that source for ``LOCKOUT``, even with the right password; failures from
+    other sources only slow every attempt down (``SLOWDOWN_STEP`` seconds per five, at
+    most ``MAX_SLOWDOWN``), so a stranger cannot keep the owner out. Unknown emails are
+    counted the same way, or the slowdown would tell which emails have accounts."""
     now = now or utcnow()
-    failure = SignInFailed("Email or password not recognised.")
+    failure = SignInFailed(SIGN_IN_REFUSED)
     try:
         email = _normalise_email(email)
     except InvalidInput:
+        verify_nothing(password)
         raise failure from None
+    secret = get_settings().secret_key.get_secret_value()
+    subject = keyed_hash(secret, "sign-in email", email)
+    source_key = keyed_hash(secret, "sign-in source", source)
+    with db.read() as session:
+        throttle = _throttle(session, subject, source_key, now)
+    sleep(throttle.delay)
     with db.write() as session:
         user = session.scalar(select(UserAccount).where(UserAccount.email == email))
-        if user is None or not user.is_active or user.password_hash is None:
+        usable = user is not None and user.is_active and user.password_hash is not None
+        if throttle.paused or not usable:
+            verify_nothing(password)
+            matched = False
+        else:
+            assert user is not None and user.password_hash is not None
+            matched = verify_password(user.password_hash, password)
+        if throttle.paused:
             raise failure
-        locked_until = user.locked_until
-        if locked_until is not None and locked_until.tzinfo is None:
-            locked_until = locked_until.replace(tzinfo=dt.UTC)
-        if locked_until is not None and locked_until > now:
-            raise SignInFailed(
-                "This account is locked after repeated failed sign-ins. Try again later."
-            )
-        if not verify_password(user.password_hash, password):
-            user.failed_login_count += 1
-            # Failures for unknown emails are not recorded: the log would collect typos of
-            # addresses (personal data) and show nothing an administrator can act on.
-            audit.record_event(session, None, "sign_in_failed", target=f"user:{user.id}")
-            if user.failed_login_count >= MAX_FAILED_SIGN_INS:
-                user.locked_until = now + LOCKOUT
-                user.failed_login_count = 0
-                audit.record_event(session, None, "account_locked", target=f"user:{user.id}")
+        if not matched:
+            failures = _record_failure(session, subject, source_key, now)
+            if user is not None:
+                # Failures for unknown emails are not audited: the log would collect typos
+                # of addresses (personal data) and show nothing an administrator can act on.
+                audit.record_event(session, None, "sign_in_failed", target=f"user:{user.id}")
+                if failures == MAX_FAILED_SIGN_INS:
+                    audit.record_event(
+                        session,
+                        None,
+                        "account_locked",
+                        target=f"user:{user.id}",
+                        detail=f"one source paused for {LOCKOUT.seconds // 60} minutes",
+                    )
             session.commit()
             raise failure
-        user.failed_login_count = 0
-        user.locked_until = None
+        assert user is not None
+        session.execute(
+            delete(SignInFailure).where(
+                SignInFailure.subject == subject, SignInFailure.source == source_key
+            )
+        )
         user.last_login_at = now
         memberships = list(
             session.scalars(select(Membership.organisation_id).where(Membership.user_id == user.id))

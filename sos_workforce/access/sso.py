@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from pathlib import Path
 
 from sos_workforce.core.config import Settings
+from sos_workforce.core.private_files import write_private_file
 
 PROVIDER = "sso"  # the provider's name in secrets.toml and st.login (no underscores)
 SECRETS_FILE = Path("streamlit") / "secrets.toml"
@@ -57,13 +57,8 @@ def write_streamlit_secrets(settings: Settings) -> Path | None:
     """Write the secrets file (owner-only) and return its path; ``None`` without SSO."""
     if not settings.sso_enabled:
         return None
-    path = settings.data_dir / SECRETS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets_toml(settings))
-    path.chmod(0o600)  # an older file may have had wider permissions
-    return path
+    # Owner-only; an older file's wider permissions are narrowed.
+    return write_private_file(settings.data_dir / SECRETS_FILE, secrets_toml(settings).encode())
 
 
 def streamlit_arguments(settings: Settings) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a placeholder, refused in production
@@ -30,8 +32,18 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     demo: bool = False
     base_url: str = "http://localhost:8501"
+    listen_address: str = Field(
+        default="127.0.0.1",
+        description="The address `sos-workforce run` listens on: loopback, for a reverse "
+        "proxy on the same machine; 0.0.0.0 for every interface.",
+    )
     sqlite_busy_timeout_ms: int = 10_000
     session_timeout_minutes: int = Field(default=60, ge=1)
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated) of reverse proxies whose "
+        "X-Forwarded-For names the client; empty: the connection's own address is used.",
+    )
     surveys_dir: Path = PROJECT_ROOT / "surveys"
     rerun_timing_log: Path | None = Field(
         default=None,
@@ -58,6 +70,19 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_rate_per_minute: int = Field(default=60, ge=1, le=10_000)
     mail_max_attempts: int = Field(default=5, ge=1, le=50)
+    # Uploads (rosters, audiences, diaries as CSV or XLSX): checked before anything is held
+    # in memory (core/tabular.py). An authority's roster is well under 1 MB and 20,000 rows.
+    upload_max_bytes: int = Field(default=50_000_000, ge=1, description="An upload's size.")
+    upload_max_rows: int = Field(default=250_000, ge=1, description="Rows after the header.")
+    upload_max_columns: int = Field(default=100, ge=1)
+    upload_max_cells: int = Field(
+        default=3_000_000, ge=1, description="Cells read, counting the empty ones in a row."
+    )
+    upload_max_unzipped_bytes: int = Field(
+        default=100_000_000,
+        ge=1,
+        description="An XLSX file's parts once unpacked: each part, and all of them together.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -67,6 +92,26 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SOS_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                ) from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from sos_workforce.core.config import Settings
+from sos_workforce.core.private_files import create_private_file
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION = "sos_write_transaction"
@@ -80,8 +81,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> En
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            create_private_file(Path(database))  # SQLite gives its WAL the same mode
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine

@@ -121,6 +121,21 @@ class UserAccount(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class SignInFailure(Base):
+    """Failed sign-ins from one source for one email, both kept only as keyed hashes
+    (``security.keyed_hash``: never the address typed, which may be a typo of someone's,
+    nor the IP address). Five from one source pause that source for that email; failures
+    from other sources only slow it down. Rows older than the pause are deleted as sign-ins
+    happen (``access.auth``)."""
+
+    __tablename__ = "sign_in_failure"
+
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)  # the email
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)  # the address
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Membership(Base):
     """Which organisations a (non-admin) user may act for."""
 

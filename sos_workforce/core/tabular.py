@@ -14,6 +14,7 @@ import gc
 import io
 import math
 import re
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,8 +23,11 @@ from operator import itemgetter
 from typing import Literal, NoReturn, cast
 
 import openpyxl
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from sos_workforce.core.config import Settings, get_settings
 from sos_workforce.core.errors import InvalidInput
+from sos_workforce.core.figures import as_shown
 
 MAX_PROBLEMS_LISTED = 50
 MAX_FILE_BYTES = 50_000_000  # an authority's whole roster is well under 1 MB
@@ -84,44 +88,220 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_csv(data: bytes) -> list[list[object]]:
-    """The non-blank rows of a CSV file (every cell a ``str``)."""
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an upload may hold, checked while it is read (never from what the file says
+    about itself): its size in bytes, its rows after the header, its columns, the cells
+    read (counting empty cells within a row) and, for XLSX, each part of the zip archive
+    once unpacked and all of them together (read from the archive's directory before any
+    part is unpacked; Python's ``zipfile`` never unpacks more than that directory says)."""
+
+    max_bytes: int = MAX_FILE_BYTES
+    max_rows: int = 250_000
+    max_columns: int = 100
+    max_cells: int = 3_000_000
+    max_unzipped_bytes: int = 100_000_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UploadLimits:
+        return cls(
+            max_bytes=settings.upload_max_bytes,
+            max_rows=settings.upload_max_rows,
+            max_columns=settings.upload_max_columns,
+            max_cells=settings.upload_max_cells,
+            max_unzipped_bytes=settings.upload_max_unzipped_bytes,
+        )
+
+
+def _megabytes(size: int) -> str:
+    """A size as people read it: "50 MB", "100.5 MB", "65 KB", "100 bytes"."""
+    if size >= 1_000_000:
+        return as_shown(size / 1_000_000, 0 if size % 1_000_000 == 0 else 1, " MB")
+    if size >= 1_000:
+        return as_shown(size / 1_000, 0, " KB")
+    return f"{size} bytes"
+
+
+class _Budget:
+    """Rows, columns and cells counted as they are read; the first one over its limit
+    refuses the file with a plain message."""
+
+    __slots__ = ("cells", "filename", "limits", "rows")
+
+    def __init__(self, filename: str, limits: UploadLimits) -> None:
+        self.filename = filename
+        self.limits = limits
+        self.rows = 0  # every row read, blank or not, the header included
+        self.cells = 0
+
+    def too_many_rows(self) -> NoReturn:
+        raise InvalidInput(
+            f"{self.filename} has more than {self.limits.max_rows:,} rows; split it into "
+            "smaller files."
+        )
+
+    def too_many_columns(self) -> NoReturn:
+        raise InvalidInput(
+            f"{self.filename} has more than {self.limits.max_columns:,} columns; keep only "
+            "the columns the import asks for."
+        )
+
+    def too_many_cells(self) -> NoReturn:
+        raise InvalidInput(
+            f"{self.filename} has more than {self.limits.max_cells:,} cells; split it into "
+            "smaller files or keep only the columns the import asks for."
+        )
+
+
+def _trimmed_width(row: Sequence[object]) -> int:
+    """The row's width without its trailing empty cells."""
+    width = len(row)
+    while width and (row[width - 1] is None or row[width - 1] == ""):
+        width -= 1
+    return width
+
+
+def _read_csv(data: bytes, filename: str, limits: UploadLimits) -> list[list[object]]:
+    """The non-blank rows of a CSV file (every cell a ``str``), within the limits.
+
+    A file can have no more records than lines, nor more cells than delimiters and lines
+    together: when those counts (done in C) are within the limits, the rows are read in
+    one pass; otherwise row by row, refusing at the first row over a limit, and refusing a
+    line whose delimiters alone could exceed the cells left before the reader splits it."""
     text = _decode(data)
     end = text.find("\n")
     first_line = text if end < 0 else text[:end]
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    with _gc_paused():
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        # A row is blank when its joined cells are only whitespace.
-        return cast("list[list[object]]", [row for row in rows if "".join(row).strip()])
+    budget = _Budget(filename, limits)
+    lines = text.count("\n") + 1
+    try:
+        with _gc_paused():
+            if lines <= limits.max_rows + 1 and text.count(delimiter) + lines <= limits.max_cells:
+                rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+                # A row is blank when its joined cells are only whitespace.
+                kept = [row for row in rows if "".join(row).strip()]
+            else:
+                kept = _read_csv_counted(text, delimiter, budget)
+    except csv.Error as error:
+        raise InvalidInput(f"{filename} could not be read as CSV ({error}).") from None
+    if max(map(len, kept), default=0) > limits.max_columns and any(
+        _trimmed_width(row) > limits.max_columns for row in kept
+    ):
+        budget.too_many_columns()
+    return cast("list[list[object]]", kept)
 
 
-def _read_xlsx(data: bytes) -> list[list[object]]:
+def _read_csv_counted(text: str, delimiter: str, budget: _Budget) -> list[list[str]]:
+    limits = budget.limits
+    max_rows, max_columns, max_cells = limits.max_rows + 1, limits.max_columns, limits.max_cells
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            if line.count(delimiter) >= max_cells - budget.cells:
+                budget.too_many_cells()  # before the reader holds a row that wide
+            yield line
+
+    kept: list[list[str]] = []
+    for row in csv.reader(lines(), delimiter=delimiter):
+        budget.rows += 1
+        budget.cells += len(row)
+        if budget.rows > max_rows:
+            budget.too_many_rows()
+        if budget.cells > max_cells:
+            budget.too_many_cells()
+        if len(row) > max_columns and _trimmed_width(row) > max_columns:
+            budget.too_many_columns()
+        if "".join(row).strip():
+            kept.append(row)
+    return kept
+
+
+def _check_archive(data: bytes, filename: str, limits: UploadLimits) -> None:
+    """Refuse an XLSX file whose parts would unpack to more than the limit, from the zip
+    directory alone (``infolist``), before openpyxl unpacks anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError):
+        raise InvalidInput(
+            f"{filename} is not an Excel workbook (.xlsx); save it as .xlsx or CSV."
+        ) from None
+    limit = limits.max_unzipped_bytes
+    total = 0
+    for member in members:
+        if member.file_size > limit:
+            raise InvalidInput(
+                f"{filename} would unpack to more than {_megabytes(limit)} "
+                f"({member.filename} alone is {_megabytes(member.file_size)}); it cannot be "
+                "read. Save the sheet as CSV, or split it into smaller files."
+            )
+        total += member.file_size
+    if total > limit:
+        raise InvalidInput(
+            f"{filename} would unpack to {_megabytes(total)}, more than "
+            f"{_megabytes(limit)}; it cannot be read. Save the sheet as CSV, or split it "
+            "into smaller files."
+        )
+
+
+def _read_xlsx(data: bytes, filename: str, limits: UploadLimits) -> list[list[object]]:
+    """The non-blank rows of the first sheet, streamed (openpyxl read-only), within the
+    limits. The sheet's declared dimension is ignored: it can claim a million rows and
+    16,384 columns for three cells, or two rows for a thousand (openpyxl would then pad
+    every row to the claimed width, or stop at the claimed last row)."""
+    _check_archive(data, filename, limits)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a broken file
         raise InvalidInput(f"The Excel file could not be read ({type(error).__name__}).") from error
-    sheet = workbook.worksheets[0]
-    rows: list[list[object]] = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+    budget = _Budget(filename, limits)
+    max_rows, max_columns, max_cells = limits.max_rows + 1, limits.max_columns, limits.max_cells
+    kept: list[list[object]] = []
+    cells = 0
+    try:
+        sheets = workbook.worksheets
+        if not sheets:
+            raise InvalidInput(f"{filename} has no sheet to read.")
+        sheet = sheets[0]
+        if isinstance(sheet, ReadOnlyWorksheet):
+            sheet.reset_dimensions()  # read the cells there are, not the ones declared
+        for rows, row in enumerate(sheet.iter_rows(values_only=True), 1):
+            # Rows missing from the file (a gap before row 1,000,000) come as empty
+            # rows, so they count too: reading them takes time.
+            width = len(row)
+            cells += width
+            if rows > max_rows:
+                budget.too_many_rows()
+            if cells > max_cells:
+                budget.too_many_cells()
+            used = _trimmed_width(row)
+            if used > max_columns:
+                budget.too_many_columns()
+            if any(c is not None and str(c).strip() for c in row[:used]):
+                kept.append(list(row[:used]))
+    except InvalidInput:
+        raise
+    except Exception as error:  # a part that is broken, or lies about its size
+        raise InvalidInput(f"The Excel file could not be read ({type(error).__name__}).") from error
+    finally:
+        workbook.close()
+    return kept
 
 
-def read_table(data: bytes, filename: str) -> Table:
-    """Read the first sheet (XLSX) or the CSV; drop blank rows; refuse an empty file,
-    a header with no data, or repeated headers."""
-    if len(data) > MAX_FILE_BYTES:
+def read_table(data: bytes, filename: str, limits: UploadLimits | None = None) -> Table:
+    """Read the first sheet (XLSX) or the CSV within ``limits`` (by default from the
+    settings, ``SOS_UPLOAD_*``); drop blank rows; refuse an empty file, a header with no
+    data, or repeated headers."""
+    limits = limits or UploadLimits.from_settings(get_settings())
+    if len(data) > limits.max_bytes:
         raise InvalidInput(
-            f"{filename} is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into "
+            f"{filename} is larger than {_megabytes(limits.max_bytes)}; split it into "
             "smaller files."
         )
     if not data.strip():
         raise InvalidInput(f"{filename} is empty.")
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx")
-    if is_xlsx:
-        rows = [r for r in _read_xlsx(data) if any(c is not None and str(c).strip() for c in r)]
-    else:
-        rows = _read_csv(data)
+    rows = _read_xlsx(data, filename, limits) if is_xlsx else _read_csv(data, filename, limits)
     if not rows:
         raise InvalidInput(f"{filename} is empty.")
     headers = ["" if c is None else str(c).strip() for c in rows[0]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import Instrument, InstrumentVersion, Organisation, Wave
+from sos_workforce.core.private_files import write_private_file
 from sos_workforce.devdata.diaries import seed_comparator_diary, seed_diaries
 from sos_workforce.devdata.feedback import seed_feedback
 from sos_workforce.devdata.outcomes import seed_outcomes
@@ -568,8 +570,8 @@ def _answer(
 
 
 def _write_links(path: Path, links: list[IssuedLink]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["team", "link"])
-        writer.writerows([link.team, link.url] for link in links)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["team", "link"])
+    writer.writerows([link.team, link.url] for link in links)
+    write_private_file(path, text.getvalue().encode("utf-8"))  # whoever holds it can answer

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import random
 from collections import Counter
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from sos_workforce.access import Actor, list_teams
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.exports import csv_bytes
+from sos_workforce.core.private_files import write_private_file
 from sos_workforce.diaries import (
     DiaryLink,
     ParticipantInput,
@@ -228,11 +230,11 @@ def seed_diaries(
 
 
 def _write(path: Path, links: list[DiaryLink]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["staff_id", "team", "link"])
-        writer.writerows([link.worker_ref, link.team, link.url] for link in links)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["staff_id", "team", "link"])
+    writer.writerows([link.worker_ref, link.team, link.url] for link in links)
+    write_private_file(path, text.getvalue().encode("utf-8"))  # whoever holds it can answer
 
 
 def seed_comparator_diary(

@@ -22,6 +22,7 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import RaterRole
 from sos_workforce.core.exports import csv_bytes
+from sos_workforce.core.private_files import write_private_file
 from sos_workforce.profiling import (
     SCORE_MAX,
     SCORE_MIN,
@@ -241,9 +242,9 @@ def seed_profiling(
     unused = _rate(
         db, _rater_links(db, admin, lead, opened, settings), current, OPEN_ROUND_SUBMITTED, rng
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / RATER_LINKS_FILE).write_bytes(
-        csv_bytes(["rater role", "link"], [(role.label, url) for role, url in unused])
+    write_private_file(
+        settings.data_dir / RATER_LINKS_FILE,
+        csv_bytes(["rater role", "link"], [(role.label, url) for role, url in unused]),
     )
 
     for name, code, days, level in PEERS:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -308,11 +309,14 @@ def _file_path(location: Sequence[int | str]) -> list[int | str]:
     return path
 
 
-def _node_line(root: yaml.Node | None, location: Sequence[int | str]) -> int | None:
-    """1-based line of the YAML node at a pydantic error location, as near as it exists."""
+def _node_line(
+    root: yaml.Node | None, location: Sequence[int | str], *, tagged: bool = True
+) -> int | None:
+    """1-based line of the YAML node at a pydantic error location (``tagged``: with its
+    discriminator tags) or a path in the file, as near as it exists."""
     node = root
     line = node.start_mark.line + 1 if node is not None else None
-    for key in _file_path(location):
+    for key in _file_path(location) if tagged else location:
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
@@ -325,9 +329,9 @@ def _node_line(root: yaml.Node | None, location: Sequence[int | str]) -> int | N
     return line
 
 
-def _format_location(location: Sequence[int | str]) -> str:
+def _format_location(location: Sequence[int | str], *, tagged: bool = True) -> str:
     parts: list[str] = []
-    for key in _file_path(location):
+    for key in _file_path(location) if tagged else location:
         if isinstance(key, int):
             parts.append(f"[{key}]")
         else:
@@ -337,8 +341,67 @@ def _format_location(location: Sequence[int | str]) -> str:
 
 def parse_instrument(text: str, source: str = "<upload>") -> InstrumentDefinition:
     """Parse and validate instrument YAML. Raises ``InvalidInput`` with one line per problem,
-    each naming the source, the line, the field and why."""
-    return parse_yaml_model(text, source, InstrumentDefinition)
+    each naming the source, the line, the field and why. Text that would load something
+    from elsewhere on the anonymous staff page (an image, HTML) is refused."""
+    definition = parse_yaml_model(text, source, InstrumentDefinition)
+    root: yaml.Node | None = None
+    problems = []
+    for location, value in _texts(definition.model_dump(mode="json"), []):
+        if REMOTE_CONTENT.search(value):
+            root = root or yaml.compose(text, Loader=_YAML_LOADER)
+            line = _node_line(root, location, tagged=False)
+            where = f" line {line}" if line is not None else ""
+            problems.append(
+                f"{source}{where}: {_format_location(location, tagged=False)}: images and "
+                "HTML are not "
+                "allowed (the staff page never loads anything from elsewhere)"
+            )
+    if problems:
+        raise InvalidInput("\n".join(problems), problems=problems)
+    return definition
+
+
+# Markdown images (inline, reference or shortcut) and HTML tags: what a browser would fetch
+# or run when the text is shown.
+REMOTE_CONTENT = re.compile(r"!\[|<\s*[A-Za-z!/?]")
+_IMAGE = re.compile(r"!\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])?")
+
+
+def _texts(node: object, location: list[int | str]) -> Iterator[tuple[list[int | str], str]]:
+    if isinstance(node, str):
+        yield location, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _texts(value, [*location, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _texts(value, [*location, index])
+
+
+def without_remote_content(text: str) -> str:
+    """``text`` with its Markdown images reduced to their alt text and every ``<`` written
+    as an entity, so nothing is fetched when it is shown (for instruments stored before
+    ``parse_instrument`` refused them)."""
+    return _IMAGE.sub(r"\1", text).replace("<", "&lt;")
+
+
+def offline_definition(definition: InstrumentDefinition) -> InstrumentDefinition:
+    """``definition`` with ``without_remote_content`` applied to every text, for showing
+    to staff. Codes, numbers and structure are unchanged; an instrument without images or
+    HTML comes back equal."""
+
+    def clean(node: object) -> object:
+        if isinstance(node, str):
+            return without_remote_content(node) if REMOTE_CONTENT.search(node) else node
+        if isinstance(node, dict):
+            return {key: clean(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [clean(value) for value in node]
+        return node
+
+    data = definition.model_dump(mode="json")
+    cleaned = clean(data)
+    return definition if cleaned == data else InstrumentDefinition.model_validate(cleaned)
 
 
 # libyaml's loader where PyYAML was built with it (its wheels are): about ten times faster

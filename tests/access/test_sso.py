@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from sos_workforce.access import auth, sso
+from sos_workforce.core import config
 from sos_workforce.core.config import PLACEHOLDER_SECRET, Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
@@ -222,6 +223,8 @@ def sso_app(
         "SOS_OIDC_LABEL": "Testshire account",
     }.items():
         monkeypatch.setenv(name, value)
+    # build_world signed in (sign-in reads the settings' secret): read them again.
+    config.get_settings.cache_clear()
     root = Path(__file__).resolve().parents[2]
     return lambda: AppTest.from_file(str(root / "app.py"), default_timeout=30)
 

@@ -18,6 +18,7 @@ from navigation import (
     SURVEY_PAGE,
     pages_for,
 )
+from sos_workforce.access.auth import SIGN_IN_REFUSED
 from sos_workforce.core.db import Database, make_engine
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import DiaryParticipant, DiaryPeriod, PendingResponse, Response
@@ -52,7 +53,7 @@ def test_wrong_password_is_refused_plainly(demo_app: DemoApp) -> None:
     at.text_input(key="email").input("lead@northbridge.example")
     at.text_input(key="password").input("wrong-password")
     at.button(key="FormSubmitter:sign_in-Sign in").click().run()
-    assert at.error[0].value == "Email or password not recognised."
+    assert at.error[0].value == SIGN_IN_REFUSED
     assert registered(at) == ANONYMOUS_PAGES
 
 

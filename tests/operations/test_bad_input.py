@@ -27,6 +27,7 @@ from sos_workforce.privacy import retention
 from tests.support.database import dump
 from tests.support.environment import empty_postgres, make_settings
 from tests.support.factories import World, build_world, launch, token_of, with_links
+from tests.support.workbooks import sheet_xml, workbook_with_sheet
 
 TODAY = dt.date.today()
 HEADER = (
@@ -34,6 +35,17 @@ HEADER = (
     "Cases held,Sickness days\r\n"
 )
 GOOD_ROW = "SW1,Alpha,Social worker,permanent,1.0,01/09/2021,,,12,2\r\n"
+# Issue 18: 5 KB declaring A1:XFD1048576, with a cell there; and a zip bomb part.
+CORNER_WORKBOOK = workbook_with_sheet(
+    sheet_xml(
+        [["Staff id", "Team"], ["SW1", "Alpha"]],
+        dimension="A1:XFD1048576",
+        extra_cells=[("XFD1048576", "x")],
+    )
+)
+BOMB_WORKBOOK = workbook_with_sheet(
+    sheet_xml([["Staff id", "Team"], ["SW1", "Alpha"]]), padding=100_000_001
+)
 
 
 @dataclass
@@ -185,6 +197,24 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "Row 2",
     ),
     "a very large file": (_roster(b"x" * (MAX_FILE_BYTES + 1)), "larger than"),
+    "a 5 KB roster workbook declaring a whole sheet, with a cell in its last corner": (
+        _roster(CORNER_WORKBOOK, "roster.xlsx"),
+        "roster.xlsx has more than 250,000 rows",
+    ),
+    "a roster workbook that unpacks to over 100 MB": (
+        _roster(BOMB_WORKBOOK, "roster.xlsx"),
+        "roster.xlsx would unpack to more than 100 MB",
+    ),
+    "an audience workbook declaring a whole sheet, with a cell in its last corner": (
+        lambda db, c: surveys.read_audience(
+            db,
+            c.world.lead,
+            c.world.organisation_id,
+            data=CORNER_WORKBOOK,
+            filename="audience.xlsx",
+        ),
+        "audience.xlsx has more than 250,000 rows",
+    ),
     "a leave reason without a leave date": (
         _roster(HEADER + GOOD_ROW.replace(",,,12", ",,resignation,12")),
         "without a leave date",
@@ -259,6 +289,15 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "only for direct work",
     ),
     "an empty diary file": (_diary_file(""), "empty"),
+    "a diary workbook with a cell far to the right": (
+        _diary_file(
+            workbook_with_sheet(
+                sheet_xml([["Staff id", "Date"], ["SW1", "01/01/2026"]], extra_cells=[("XFD3", 1)])
+            ),
+            "d.xlsx",
+        ),
+        "d.xlsx has more than 100 columns",
+    ),
     "a diary file with 31 April and a negative duration": (
         _diary_file(
             DIARY_HEADER

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sos_workforce.core.errors import InvalidInput
 from sos_workforce.surveys.instruments import (
+    REMOTE_CONTENT,
     ScaleItem,
     dump_instrument,
     instrument_files,
@@ -167,7 +168,7 @@ _TEXT = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
     min_size=1,
     max_size=40,
-).filter(lambda t: t.strip() == t and t != "")
+).filter(lambda t: t.strip() == t and t != "" and not REMOTE_CONTENT.search(t))  # issue 18.7
 
 
 @st.composite
