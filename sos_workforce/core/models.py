@@ -1084,17 +1084,18 @@ class TrainingTarget(Base):
 
 
 class InvitationIdentity(Base):
-    """The name and address of a personal link's recipient in a wave that allows opt-ins,
-    sealed with a key derived from the link's token (``core.sealing``): only someone
-    holding the link can open it, and it is deleted when the link is spent or the wave
-    closes."""
+    """The name and address of a personal link's recipient in a wave that allows opt-ins
+    (from the audience roster at launch), kept like ``mail_recipient``'s address: only
+    until the link is spent or the wave closes. Read at submission only when the
+    respondent opts in, to name their opt-in; never stored with their answers."""
 
     __tablename__ = "invitation_identity"
 
     invitation_id: Mapped[int] = mapped_column(
         ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True
     )
-    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
 
 
 class TrainingOptIn(Base):

@@ -51,6 +51,7 @@ from sos_workforce.surveys.open_link import issue_open_link, open_link_form, sta
 from sos_workforce.surveys.responses import (
     AnswerValue,
     Identity,
+    OptIn,
     open_survey,
     save_draft,
     submit_response,
@@ -108,6 +109,7 @@ __all__ = [
     "DIARY_CODES_PREFIX",
     "FILTER_LABELS",
     "Identity",
+    "OptIn",
     "InstrumentDefinition",
     "IssuedLink",
     "LaunchedWave",

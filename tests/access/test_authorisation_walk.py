@@ -30,7 +30,7 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import MailStatus, RaterRole, Role
 from sos_workforce.core.errors import NotFound, PermissionDenied
-from sos_workforce.core.models import OutboxMessage
+from sos_workforce.core.models import OutboxMessage, TrainingOptIn
 from sos_workforce.mail import DIARY_INVITATION, SURVEY_INVITATION
 from sos_workforce.profiling import rounds as profiling
 from sos_workforce.profiling import timeline
@@ -305,6 +305,14 @@ SERVICES: dict[str, Service] = {
     "training.coverage.coverage_report": Service(
         "reader", lambda t, own: _one(t.a.organisation_id, 3)
     ),
+    "training.optins.list_optins": Service("lead", lambda t, own: _one(t.a.organisation_id)),
+    "training.optins.record_step": Service(
+        "lead", _org_and_object(lambda org: ((org, _optin(), "offered_coaching"), {}))
+    ),
+    "training.optins.erase_optin": Service(
+        "lead", _org_and_object(lambda org: ((org, _optin()), {}))
+    ),
+    "training.optins.trainer_count": Service("reader", lambda t, own: _one(t.a.organisation_id)),
     # audit
     "access.audit_log.record_export": Service(
         "reader",
@@ -658,6 +666,23 @@ def _training_session() -> int:
     )
 
 
+def _optin() -> int:
+    """A request for support in organisation A (a fresh one each call: one may be erased)."""
+    with DB.write() as session:
+        optin = TrainingOptIn(
+            organisation_id=TARGETS.a.organisation_id,
+            name="Target Person",
+            email="target@testshire.example",
+            wants_support=True,
+            wants_trainer=False,
+            shared=[],
+            made_on=TODAY,
+        )
+        session.add(optin)
+        session.flush()
+        return optin.id
+
+
 def _unreachable_mail_server() -> Settings:
     """Mail settings whose server refuses connections: sending records a retry."""
     return Settings(
@@ -679,6 +704,7 @@ LAST = [
     "profiling.rounds.close_round",
     "profiling.timeline.remove_milestone",
     "training.records.delete_session",
+    "training.optins.erase_optin",
     "workforce.rosters.delete_roster",
     "diaries.periods.close_period",
     "diaries.periods.reopen_period",  # the period close_period has just closed

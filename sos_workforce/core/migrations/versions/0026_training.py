@@ -1,9 +1,9 @@
 """training: sessions and attendance (entered or imported), coverage targets, survey opt-ins
-for support or to become an in-house trainer (with their steps), sealed invitation identities
+for support or to become an in-house trainer (with their steps), the names kept for opt-ins
 
 Revision ID: 0026
 Revises: 0025
-Create Date: 2026-11-26 00:06:48.349778
+Create Date: 2026-11-26 00:12:21.912429
 """
 
 from collections.abc import Sequence
@@ -143,7 +143,8 @@ def upgrade() -> None:
     op.create_table(
         "invitation_identity",
         sa.Column("invitation_id", sa.Integer(), nullable=False),
-        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
         sa.ForeignKeyConstraint(
             ["invitation_id"],
             ["invitation.id"],
