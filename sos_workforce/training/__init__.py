@@ -24,6 +24,11 @@ from sos_workforce.training.coverage import (
     TrendPoint,
     coverage_report,
 )
+from sos_workforce.training.executive import (
+    CoverageBeside,
+    TeamBeside,
+    coverage_beside_confidence,
+)
 from sos_workforce.training.optins import (
     STEPS,
     OptInRecord,
@@ -64,6 +69,7 @@ __all__ = [
     "TRAINERS",
     "TRAINING_COLUMNS",
     "Course",
+    "CoverageBeside",
     "CoverageReport",
     "GroupCoverage",
     "LevelCoverage",
@@ -71,6 +77,7 @@ __all__ = [
     "PersonTraining",
     "SessionAttendance",
     "SessionRecord",
+    "TeamBeside",
     "StepRecord",
     "TrainerCount",
     "TrainerPoint",
@@ -81,6 +88,7 @@ __all__ = [
     "course",
     "course_names_in",
     "courses",
+    "coverage_beside_confidence",
     "coverage_report",
     "delete_session",
     "erase_optin",

@@ -232,12 +232,19 @@ def _share_of(
 
 
 def coverage_report(
-    db: Database, actor: Actor, organisation_id: int, k: int, *, today: dt.date | None = None
+    db: Database,
+    actor: Actor,
+    organisation_id: int,
+    k: int,
+    *,
+    today: dt.date | None = None,
+    shares_only: bool = False,
 ) -> CoverageReport:
-    """Coverage now, from the latest roster (see the module's docstring)."""
+    """Coverage now, from the latest roster (see the module's docstring). ``shares_only``:
+    as executives see it, whoever asks (for reports that go beyond the leads)."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     on = today or dt.date.today()
-    names = actor.is_admin or actor.role is Role.LEAD
+    names = (actor.is_admin or actor.role is Role.LEAD) and not shares_only
     gate = not names
     with db.read() as session:
         roster_date, staff = current_staff(session, organisation_id, on)
