@@ -18,8 +18,8 @@ from sos_workforce.training import (
     STEPS,
     TRAINERS,
     TRAINING_COLUMNS,
+    all_courses,
     course_names_in,
-    courses,
     coverage_report,
     delete_session,
     erase_optin,
@@ -108,7 +108,7 @@ def draw_coverage() -> None:
 
 
 def draw_entry() -> None:
-    titles = {course.id: course.title for course in courses()}
+    titles = {course.id: course.title for course in all_courses()}
     with st.form("training_entry", clear_on_submit=True):
         course_id = st.selectbox(
             "Course", list(titles), format_func=titles.__getitem__, key="training_course"
@@ -221,7 +221,7 @@ def draw_import() -> None:
         return
     st.markdown("**Match each course in your file to one of ours:**")
     proposed = propose_courses(names)
-    titles = {course.id: course.title for course in courses()}
+    titles = {course.id: course.title for course in all_courses()}
     options: list[str | None] = [None, *titles]
     course_map: dict[str, str | None] = {}
     for index, name in enumerate(names):

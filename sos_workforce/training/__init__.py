@@ -8,8 +8,8 @@ from sos_workforce.training.courses import (
     COVERAGE_LEVELS,
     LEVELS,
     Course,
+    all_courses,
     course,
-    courses,
     parse_catalogue,
 )
 from sos_workforce.training.coverage import (
@@ -84,10 +84,10 @@ __all__ = [
     "TrainingImported",
     "TrainingPreview",
     "TrendPoint",
+    "all_courses",
     "attendance_count",
     "course",
     "course_names_in",
-    "courses",
     "coverage_beside_confidence",
     "coverage_report",
     "delete_session",

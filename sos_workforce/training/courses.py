@@ -82,13 +82,13 @@ def parse_catalogue(text: str) -> Catalogue:
 
 
 @cache
-def courses() -> tuple[Course, ...]:
+def all_courses() -> tuple[Course, ...]:
     """Every course, in the file's order."""
     return tuple(parse_catalogue(COURSES_FILE.read_text(encoding="utf-8")).courses)
 
 
 def course(course_id: str) -> Course:
-    for candidate in courses():
+    for candidate in all_courses():
         if candidate.id == course_id:
             return candidate
     raise InvalidInput(f"'{course_id}' is not a known course.")

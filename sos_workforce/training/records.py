@@ -41,7 +41,7 @@ from sos_workforce.core.tabular import (
     read_table,
     refuse_import,
 )
-from sos_workforce.training.courses import LEVELS, course, courses
+from sos_workforce.training.courses import LEVELS, all_courses, course
 
 TRAINERS = "trainers"  # the target for the number of in-house trainers
 MAX_NAME = 200
@@ -81,7 +81,7 @@ TRAINING_COLUMNS: list[Column] = [
 
 def training_template() -> bytes:
     """A CSV template with example rows (dates are day/month/year)."""
-    first = courses()[0]
+    first = all_courses()[0]
     return csv_bytes(
         [column.label for column in TRAINING_COLUMNS],
         [
@@ -309,8 +309,8 @@ def course_names_in(table: Table, mapping: Mapping[str, str | None]) -> list[str
 def propose_courses(names: Sequence[str]) -> dict[str, str | None]:
     """Each of the file's course names matched to our course whose id or title it is
     (ignoring case and punctuation), else None."""
-    ours = {normalise_header(c.id): c.id for c in courses()} | {
-        normalise_header(c.title): c.id for c in courses()
+    ours = {normalise_header(c.id): c.id for c in all_courses()} | {
+        normalise_header(c.title): c.id for c in all_courses()
     }
     return {name: ours.get(normalise_header(name)) for name in names}
 
@@ -352,7 +352,7 @@ def import_training(
     mapping = dict(mapping or propose_mapping(table.headers, TRAINING_COLUMNS))
     records = parse_rows(table, mapping, TRAINING_COLUMNS)
     course_map = dict(course_map or propose_courses(course_names_in(table, mapping)))
-    known_ids = {c.id for c in courses()}
+    known_ids = {c.id for c in all_courses()}
     problems: list[str] = []
     for name, target in course_map.items():
         if target is not None and target not in known_ids:

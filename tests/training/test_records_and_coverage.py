@@ -332,3 +332,21 @@ def test_the_courses_file_is_checked() -> None:
     with pytest.raises(InvalidInput):
         parse_catalogue("courses:\n  - {id: a-b, title: One, level: expert}\n")
     assert course(INTRO).current_until(dt.date(2024, 2, 29)) == dt.date(2027, 2, 27)
+
+
+def test_the_scrutiny_report_shows_shares_and_trainers_never_staff_ids(
+    db: Database, world: World
+) -> None:
+    from sos_workforce.reports.scrutiny import scrutiny_report
+    from tests.support.factories import launch
+
+    _rosters(db, world)
+    _sessions(db, world)
+    set_target(db, world.lead, world.organisation_id, TRAINERS, 4)
+    wave_id = launch(db, world).wave_id
+    html = scrutiny_report(db, world.lead, world.organisation_id, wave_id, 3, today=TODAY)
+    section = html[html.index("Training and in-house trainers") :]
+    assert "Shares of the 5 staff in post on the roster of 31 March 2025" in section
+    assert "40.0%" in section and "20.0%" in section  # introduction trained, due
+    assert "In-house trainers (booked on train-the-trainer or licensed): 0, against a " in section
+    assert "T01" not in html and "T03" not in html
