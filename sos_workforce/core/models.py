@@ -1117,6 +1117,9 @@ class TrainingOptIn(Base):
     wants_trainer: Mapped[bool] = mapped_column(Boolean)
     shared: Mapped[list[list[str]]] = mapped_column(JSON)  # [question, answer] pairs
     made_on: Mapped[dt.date] = mapped_column(Date)
+    # Set when the release that took the person's team's pool (surveys.release) ran: until
+    # then their response may still wait in the pool, so a release counts them as named.
+    released: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class TrainingOptInStep(Base):

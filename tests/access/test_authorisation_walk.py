@@ -313,6 +313,9 @@ SERVICES: dict[str, Service] = {
         "lead", _org_and_object(lambda org: ((org, _optin()), {}))
     ),
     "training.optins.trainer_count": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "training.executive.coverage_beside_confidence": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id, 3)
+    ),
     # audit
     "access.audit_log.record_export": Service(
         "reader",

@@ -240,3 +240,25 @@ def test_band_tables_hide_a_team_whose_unnamed_respondents_are_fewer_than_k(
     counts = surveys.load_wave_counts(db, world.lead, wave_id)
     assert counts.known == {alpha: 2}
     assert all(table.respondents == 5 for table in counts.tables_for(alpha, 3))  # 3 unnamed
+
+
+def test_a_release_waits_for_k_people_who_shared_nothing_by_name(
+    db: Database, world: World
+) -> None:
+    tokens = _wave(db, world)  # release_step 3, everyone in Alpha
+    share = surveys.OptIn(support=True, share=("understanding",))
+    surveys.submit_response(db, tokens["SW001"], ANSWERS, opt_in=share)
+    surveys.submit_response(db, tokens["SW002"], ANSWERS, opt_in=share)
+    surveys.submit_response(db, tokens["SW003"], ANSWERS)
+    # Three waiting, two of them known by name: a release now would tell the lead what the
+    # third said about understanding (the change minus the two shared answers).
+    assert _count(db, Response) == 0 and _count(db, PendingResponse) == 3
+    surveys.submit_response(db, tokens["SW004"], ANSWERS)
+    assert _count(db, Response) == 0
+    surveys.submit_response(db, tokens["SW005"], ANSWERS)  # 3 unnamed with 2 named
+    assert _count(db, Response) == 5 and _count(db, PendingResponse) == 0
+    with db.read() as session:
+        assert session.scalars(select(TrainingOptIn.released)).all() == [True, True]
+    # A request without shared answers does not hold a release back.
+    surveys.submit_response(db, tokens["SW006"], ANSWERS, opt_in=surveys.OptIn(trainer=True))
+    assert _count(db, PendingResponse) == 1  # one alone is never released

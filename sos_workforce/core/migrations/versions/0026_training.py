@@ -115,6 +115,7 @@ def upgrade() -> None:
         sa.Column("wants_trainer", sa.Boolean(), nullable=False),
         sa.Column("shared", sa.JSON(), nullable=False),
         sa.Column("made_on", sa.Date(), nullable=False),
+        sa.Column("released", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisation.id"],
