@@ -45,6 +45,12 @@ NOT_SOS = "Not Signs of Safety training (leave out)"
 FLASH_KEY = "training_flash"
 
 
+def share_of(share: float | None, people: int | None, who: str) -> str:
+    if people == 0:
+        return f"no {who} on the roster"
+    return f"{as_shown(share, unit='%')} of {people}"
+
+
 def draw_coverage() -> None:
     report = coverage_report(context.db, actor, organisation_id, k)
     if report.roster_date is None:
@@ -74,9 +80,10 @@ def draw_coverage() -> None:
         hide_index=True,
     )
     st.markdown(
-        f"**Managers with the advanced course:** {as_shown(report.managers_advanced, unit='%')}"
-        f" of {report.managers} · **Practice leaders at a session in the last year:** "
-        f"{as_shown(report.practice_leaders_attending, unit='%')} of {report.practice_leaders}"
+        "**Managers with the advanced course:** "
+        + share_of(report.managers_advanced, report.managers, "managers")
+        + " · **Practice leaders at a session in the last year:** "
+        + share_of(report.practice_leaders_attending, report.practice_leaders, "practice leaders")
     )
     for title, groups in (("By team", report.teams), ("By role", report.roles)):
         st.subheader(title)
@@ -307,7 +314,7 @@ def draw_requests() -> None:
     for request in requests:
         with st.container(border=True):
             st.markdown(
-                f"**{request.name}** ({request.email}) · {request.team} · asked for "
+                f"**{request.name}** ({request.email}) · {request.team} · "
                 f"{request.asked_for} on {request.made_on:%d %B %Y} ({request.wave})"
             )
             for question, answer in request.shared:

@@ -47,11 +47,17 @@ else:
         ),
         hide_index=True,
     )
+
+    def share(value: float | None, people: int | None, who: str) -> str:
+        if people == 0:
+            return f"no {who} on the roster"
+        return as_shown(value, unit="%", missing=TOO_FEW)
+
     st.markdown(
         "**Managers with the advanced course:** "
-        + as_shown(report.managers_advanced, unit="%", missing=TOO_FEW)
+        + share(report.managers_advanced, report.managers, "managers")
         + " · **Practice leaders at a session in the last year:** "
-        + as_shown(report.practice_leaders_attending, unit="%", missing=TOO_FEW)
+        + share(report.practice_leaders_attending, report.practice_leaders, "practice leaders")
     )
     if report.trend:
         st.subheader("Over time")

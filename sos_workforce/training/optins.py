@@ -72,15 +72,13 @@ class OptInRecord:
 
     @property
     def asked_for(self) -> str:
-        wanted = [
-            label
-            for label, chosen in (
-                ("more support", self.wants_support),
-                ("to become an in-house trainer", self.wants_trainer),
-            )
-            if chosen
-        ]
-        return " and ".join(wanted)
+        """What the person asked, as a phrase: "asked for more support and to become an
+        in-house trainer"."""
+        if self.wants_support and self.wants_trainer:
+            return "asked for more support and to become an in-house trainer"
+        if self.wants_support:
+            return "asked for more support"
+        return "asked to become an in-house trainer"
 
 
 def list_optins(db: Database, actor: Actor, organisation_id: int) -> list[OptInRecord]:

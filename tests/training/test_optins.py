@@ -144,7 +144,7 @@ def test_only_the_authoritys_leads_see_requests_and_steps_are_audited_without_na
             list_optins(db, outsider, world.organisation_id)
     assert list_optins(db, other.lead, other.organisation_id) == []
     [optin] = list_optins(db, world.lead, world.organisation_id)
-    assert optin.asked_for == "more support and to become an in-house trainer"
+    assert optin.asked_for == "asked for more support and to become an in-house trainer"
     set_target(db, world.lead, world.organisation_id, TRAINERS, 4)
     before = trainer_count(db, world.executive, world.organisation_id)
     assert (before.trainers, before.target) == (0, 4)
