@@ -85,6 +85,23 @@ def draw_coverage() -> None:
         + " · **Practice leaders at a session in the last year:** "
         + share_of(report.practice_leaders_attending, report.practice_leaders, "practice leaders")
     )
+    if report.practice_sessions:
+        with st.expander(
+            f"Practice leaders' sessions in the last year ({len(report.practice_sessions)})"
+        ):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Date": s.held_on.strftime("%d/%m/%Y"),
+                            "Session": s.title,
+                            "Attended": s.attended,
+                        }
+                        for s in report.practice_sessions
+                    ]
+                ),
+                hide_index=True,
+            )
     for title, groups in (("By team", report.teams), ("By role", report.roles)):
         st.subheader(title)
         st.dataframe(
