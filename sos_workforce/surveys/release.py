@@ -132,6 +132,21 @@ def _ready_teams(
     }
 
 
+def named_in_waves(connection: Connection, wave_ids: Iterable[int]) -> dict[int, int]:
+    """Per wave, the requests for support or training that shared answers by name: whole-
+    wave figures (trends, benchmarks) count those people as known, so they show a figure
+    only when at least k others answered."""
+    named: dict[int, int] = defaultdict(int)
+    for wave_id, shared in connection.execute(
+        select(TrainingOptIn.wave_id, TrainingOptIn.shared).where(
+            TrainingOptIn.wave_id.in_(list(wave_ids))
+        )
+    ):
+        if shared and wave_id is not None:
+            named[wave_id] += 1
+    return dict(named)
+
+
 def named_waiting(connection: Connection, wave_id: int) -> dict[int, int]:
     """Per team, requests for support or training that shared answers by name and whose
     team has not been released since (their response may be waiting in the pool: the

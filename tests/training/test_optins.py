@@ -40,7 +40,9 @@ ANSWERS: dict[str, surveys.AnswerValue] = {
 }
 
 
-def _wave(db: Database, world: World, *, allow_optin: bool = True) -> dict[str, str]:
+def _wave(
+    db: Database, world: World, *, allow_optin: bool = True, title: str = "Opt-in wave"
+) -> dict[str, str]:
     """An audience wave (everyone in Alpha), its tokens by staff id."""
     audience = [
         surveys.AudienceMember(ref, world.teams["Alpha"], email, name)
@@ -51,7 +53,7 @@ def _wave(db: Database, world: World, *, allow_optin: bool = True) -> dict[str, 
         world.lead,
         organisation_id=world.organisation_id,
         instrument_version_id=world.instrument_version_id,
-        title="Opt-in wave",
+        title=title,
         opens_on=TODAY,
         closes_on=TODAY + dt.timedelta(days=14),
         audience=audience,
@@ -262,3 +264,29 @@ def test_a_release_waits_for_k_people_who_shared_nothing_by_name(
     # A request without shared answers does not hold a release back.
     surveys.submit_response(db, tokens["SW006"], ANSWERS, opt_in=surveys.OptIn(trainer=True))
     assert _count(db, PendingResponse) == 1  # one alone is never released
+
+
+def test_trends_count_answers_shared_by_name_as_known(db: Database, world: World) -> None:
+    tokens = _wave(db, world)
+    share = surveys.OptIn(support=True, share=("understanding",))
+    for ref in ("SW001", "SW002"):
+        surveys.submit_response(db, tokens[ref], ANSWERS, opt_in=share)
+    for ref in ("SW003", "SW004"):
+        surveys.submit_response(db, tokens[ref], ANSWERS)
+    wave_id = int(tokens["wave"])
+    surveys.close_wave(db, world.lead, wave_id)  # nothing shown before: all in at the close
+    trend = surveys.instrument_trend(db, world.lead, world.organisation_id, "sos_confidence", 3)
+    point = next(p for p in trend.points if p.wave_id == wave_id and p.item_code == "understanding")
+    assert point.n is None and point.top_share is None  # 4 answered, only 2 shared nothing
+    # The same answers with nothing shared by name are shown.
+    control = _wave(db, world, title="Control wave")
+    for ref in ("SW001", "SW002", "SW003", "SW004"):
+        surveys.submit_response(db, control[ref], ANSWERS)
+    surveys.close_wave(db, world.lead, int(control["wave"]))
+    trend = surveys.instrument_trend(db, world.lead, world.organisation_id, "sos_confidence", 3)
+    shown = next(
+        p
+        for p in trend.points
+        if p.wave_id == int(control["wave"]) and p.item_code == "understanding"
+    )
+    assert shown.n == 3  # released at the third; the fourth is held back at the close
