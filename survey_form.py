@@ -17,6 +17,7 @@ from sos_workforce.surveys import (
     ChoiceItem,
     Identity,
     InstrumentDefinition,
+    OptIn,
     ScaleItem,
     Section,
     TextItem,
@@ -35,6 +36,10 @@ class FormActions:
     save: Callable[[Answers], None]
     send: Callable[[Answers, Identity | None], None]
     allow_identified: bool = False
+    # A wave that lets people ask for support or to become an in-house trainer: sends the
+    # answers with the request (kept apart from them); ``optin_readers`` says who sees it.
+    send_optin: Callable[[Answers, OptIn], None] | None = None
+    optin_readers: str = ""
 
 
 STATE_KEY = "survey_form"
@@ -217,17 +222,59 @@ def render_survey(
         email = st.text_input("Your work email (optional)", key="identity_email")
         if name.strip():
             identity = Identity(name=name, email=email or None)
+    opt_in = _opt_in(definition, answers, actions) if actions.send_optin else None
     back, send = st.columns(2)
     if back.button("Back", key="survey_back_review", icon=":material/arrow_back:"):
         go(review_step - 1)
         st.rerun()
     if send.button("Send my answers", type="primary", key="survey_send"):
-        actions.send(
-            {code: value for code, value in answers.items() if _is_answered(value)}, identity
+        given = {code: value for code, value in answers.items() if _is_answered(value)}
+        if opt_in is not None and actions.send_optin is not None:
+            actions.send_optin(given, opt_in)
+        else:
+            actions.send(given, identity)
+
+
+def _opt_in(
+    definition: InstrumentDefinition, answers: Answers, actions: FormActions
+) -> OptIn | None:
+    """The optional request for support or to train others, with plain consent words."""
+    with st.container(border=True):
+        st.markdown("**Optional: ask for support, or offer to train others**")
+        support = st.checkbox("I would like more support", key="optin_support")
+        trainer = st.checkbox("I would like to become an in-house trainer", key="optin_trainer")
+        if not (support or trainer):
+            st.caption(
+                "If you tick neither box, nobody learns who you are: your answers stay anonymous."
+            )
+            return None
+        st.info(
+            f"**Who will see your name:** {actions.optin_readers}, and no one else. They "
+            "will see your name and work email as your invitation was sent to you, what "
+            "you asked for, and only the answers you choose below (none unless you choose "
+            "them). Your request is kept apart from your survey answers, which stay "
+            "anonymous: nothing links the two."
         )
+        shareable = [
+            item
+            for item in definition.items
+            if item.code in answers and _is_answered(answers.get(item.code))
+        ]
+        labels = {
+            item.code: f"{item.label}: {_display(item, answers.get(item.code))}"
+            for item in shareable
+        }
+        share = st.multiselect(
+            "Answers to share with your name (optional)",
+            list(labels),
+            format_func=labels.__getitem__,
+            key="optin_share",
+            placeholder="Share none of my answers",
+        )
+    return OptIn(support=support, trainer=trainer, share=tuple(share))
 
 
 def forget() -> None:
     """Drop a survey's answers and widget state from the session."""
-    for key in [k for k in st.session_state if str(k).startswith(("q_", STATE_KEY))]:
+    for key in [k for k in st.session_state if str(k).startswith(("q_", STATE_KEY, "optin_"))]:
         del st.session_state[key]

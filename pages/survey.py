@@ -9,6 +9,7 @@ from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.surveys import (
     AnswerValue,
     Identity,
+    OptIn,
     offline_definition,
     open_link_form,
     open_survey,
@@ -110,9 +111,11 @@ def _save(answers: dict[str, AnswerValue]) -> None:
         st.stop()
 
 
-def _send(answers: dict[str, AnswerValue], identity: Identity | None) -> None:
+def _send(
+    answers: dict[str, AnswerValue], identity: Identity | None, opt_in: OptIn | None = None
+) -> None:
     try:
-        submit_response(context.db, token, answers, identity=identity)
+        submit_response(context.db, token, answers, identity=identity, opt_in=opt_in)
     except (LinkRefused, InvalidInput) as problem:
         st.error(str(problem))
         return
@@ -122,4 +125,15 @@ def _send(answers: dict[str, AnswerValue], identity: Identity | None) -> None:
     st.rerun()
 
 
-render_survey(definition, form.draft, FormActions(_save, _send, form.allow_identified), scope=scope)
+def _send_optin(answers: dict[str, AnswerValue], opt_in: OptIn) -> None:
+    _send(answers, None, opt_in)
+
+
+actions = FormActions(
+    _save,
+    _send,
+    form.allow_identified,
+    send_optin=_send_optin if form.allow_optin else None,
+    optin_readers=f"the Signs of Safety implementation leads at {form.organisation}",
+)
+render_survey(definition, form.draft, actions, scope=scope)

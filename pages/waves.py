@@ -204,6 +204,17 @@ with launch_tab:
             "Let respondents choose to add their name (identified opt-in)",
             key="wave_identified",
         )
+        allow_optin = st.checkbox(
+            "Let respondents ask for support or to become an in-house trainer",
+            key="wave_optin",
+            disabled=not audience,
+            help=(
+                "Needs a roster audience with email addresses (and names, if you have them). "
+                "A request is kept apart from the person's anonymous answers and carries the "
+                "name and address their invitation was sent to; you see requests on the "
+                "Training page."
+            ),
+        )
         as_draft = st.checkbox(
             "Save as a draft: links are made now but only work once you open the wave",
             key="wave_draft",
@@ -235,6 +246,7 @@ with launch_tab:
                     audience=audience,
                     base_url=context.settings.base_url,
                     allow_identified=allow_identified,
+                    allow_optin=allow_optin,
                     draft=as_draft,
                     live_results=live_results,
                     email=template,

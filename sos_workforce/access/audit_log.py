@@ -37,6 +37,7 @@ EXPORT_KINDS: dict[str, str] = {
     "feedback_csv": "Conference feedback (CSV)",
     "feedback_xlsx": "Conference feedback (Excel)",
     "feedback_poster_html": "Conference feedback poster with its link (HTML)",
+    "training_template_csv": "Training records import template (CSV)",
 }
 PAGE_SIZE = 50
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])

@@ -218,6 +218,9 @@ class Wave(Base):
     # before and after could be compared cell by cell.
     reopened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     open_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A respondent may ask for support or to become an in-house trainer (sos_workforce
+    # .training): a separate, named record, never linked to their anonymous response.
+    allow_optin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The fallback for mail merge: an administrator's switch that lets the lead download
     # the personal links as a file (audited "links_file_enabled").
     links_file_enabled: Mapped[bool] = mapped_column(
@@ -1031,3 +1034,118 @@ class FeedbackComment(Base):
     received_on: Mapped[dt.date] = mapped_column(Date)
     item_code: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
+
+
+# --- training (sos_workforce.training) ---------------------------------------------------
+
+
+class TrainingImport(Base):
+    """A learning-system export imported once: the same file twice changes nothing."""
+
+    __tablename__ = "training_import"
+    __table_args__ = (UniqueConstraint("organisation_id", "checksum"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    checksum: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrainingSession(Base):
+    """One session of a course (``training/courses.yaml``) on a date."""
+
+    __tablename__ = "training_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    course_id: Mapped[str] = mapped_column(String(60))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_import.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrainingAttendance(Base):
+    """Who attended a session: a staff id from the roster, or a named attendee not on it
+    (agency staff, a partner's worker)."""
+
+    __tablename__ = "training_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "staff_ref", "attendee_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_session.id", ondelete="CASCADE"), index=True
+    )
+    staff_ref: Mapped[str] = mapped_column(String(100), default="")  # "" when named
+    attendee_name: Mapped[str] = mapped_column(String(200), default="")  # "" when on roster
+
+
+class TrainingTarget(Base):
+    """A lead's coverage target: a share (percent) for a level, or a number of in-house
+    trainers (``measure`` = "trainers")."""
+
+    __tablename__ = "training_target"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    measure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class InvitationIdentity(Base):
+    """The name and address of a personal link's recipient in a wave that allows opt-ins
+    (from the audience roster at launch), kept like ``mail_recipient``'s address: only
+    until the link is spent or the wave closes. Read at submission only when the
+    respondent opts in, to name their opt-in; never stored with their answers."""
+
+    __tablename__ = "invitation_identity"
+
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+
+
+class TrainingOptIn(Base):
+    """A respondent's request for support or to become an in-house trainer: their name and
+    address from their invitation and only the answers they chose to share. Written in a
+    transaction of its own, after the response's, with nothing naming the response."""
+
+    __tablename__ = "training_optin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    wants_support: Mapped[bool] = mapped_column(Boolean)
+    wants_trainer: Mapped[bool] = mapped_column(Boolean)
+    shared: Mapped[list[list[str]]] = mapped_column(JSON)  # [question, answer] pairs
+    made_on: Mapped[dt.date] = mapped_column(Date)
+    # Set when the release that took the person's team's pool (surveys.release) ran: until
+    # then their response may still wait in the pool, so a release counts them as named.
+    released: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class TrainingOptInStep(Base):
+    """What followed an opt-in, as the lead recorded it (offered coaching, booked on
+    train-the-trainer, licensed trainer, left), with its date."""
+
+    __tablename__ = "training_optin_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    optin_id: Mapped[int] = mapped_column(
+        ForeignKey("training_optin.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(40))
+    recorded_on: Mapped[dt.date] = mapped_column(Date)

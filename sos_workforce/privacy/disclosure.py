@@ -81,19 +81,35 @@ def _maximal_shown_descendants(
     return found
 
 
-def suppress_tree(groups: Mapping[int, GroupCount], k: int) -> set[int]:
+def suppress_tree(
+    groups: Mapping[int, GroupCount], k: int, known: Mapping[int, int] | None = None
+) -> set[int]:
     """The ids of groups that may be shown (primary + complementary suppression).
 
     A virtual root (the whole organisation, id ``None`` as parent) is always checked as
     well: its total may be shown only if the caller shows it; pass the organisation as a
     real group to include it.
+
+    ``known``: of each group's own members, how many shared some of their answers by name
+    (a survey's opt-in for support or training). Their answers count as known to whoever
+    reads the opt-ins, so a group (and every residual) is treated as holding k people only
+    when at least k of them shared nothing by name; a group with members but none of them
+    unnamed is never shown.
     """
     _check_k(k)
     totals = subtree_totals(groups)
+    unnamed = totals
+    if known:
+        unnamed = subtree_totals(
+            {
+                group_id: GroupCount(group.parent, max(0, group.own - known.get(group_id, 0)))
+                for group_id, group in groups.items()
+            }
+        )
     children: dict[int | None, list[int]] = {}
     for group_id, group in groups.items():
         children.setdefault(group.parent, []).append(group_id)
-    shown = {group_id for group_id, total in totals.items() if total == 0 or total >= k}
+    shown = {group_id for group_id, total in totals.items() if total == 0 or unnamed[group_id] >= k}
     changed = True
     while changed:
         changed = False
@@ -102,9 +118,10 @@ def suppress_tree(groups: Mapping[int, GroupCount], k: int) -> set[int]:
                 continue
             below = _maximal_shown_descendants(group_id, children, shown)
             residual = totals[group_id] - sum(totals[d] for d in below)
-            if 0 < residual < k:
+            residual_unnamed = unnamed[group_id] - sum(unnamed[d] for d in below)
+            if residual > 0 and residual_unnamed < k:
                 candidates = [d for d in below if totals[d] > 0]
-                if not candidates:  # cannot happen: then residual == total >= k
+                if not candidates:  # cannot happen: then residual == total, shown only >= k
                     shown.discard(group_id)
                 else:
                     shown.discard(min(candidates, key=lambda d: (totals[d], d)))
@@ -112,14 +129,16 @@ def suppress_tree(groups: Mapping[int, GroupCount], k: int) -> set[int]:
     return shown
 
 
-def gated_counts(groups: Mapping[int, GroupCount], k: int) -> dict[int, int | None]:
+def gated_counts(
+    groups: Mapping[int, GroupCount], k: int, known: Mapping[int, int] | None = None
+) -> dict[int, int | None]:
     """Each group's count (its own members and its sub-groups') where primary and
     complementary suppression allow it, else None. Every count a page shows — responses,
     diary participation, raters by role, comment counts — goes through here, so no hidden
     group can be worked out by subtracting shown counts from a shown total. A zero is shown:
-    an empty group reveals nobody."""
+    an empty group reveals nobody. ``known``: see ``suppress_tree``."""
     totals = subtree_totals(groups)
-    shown = suppress_tree(groups, k)
+    shown = suppress_tree(groups, k, known)
     return {group_id: totals[group_id] if group_id in shown else None for group_id in groups}
 
 

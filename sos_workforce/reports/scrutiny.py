@@ -42,6 +42,7 @@ from sos_workforce.surveys import (
     team_heatmap,
     wave_workbook,
 )
+from sos_workforce.training import coverage_beside_confidence, coverage_report, trainer_count
 from sos_workforce.workforce import measure_trend
 
 _templates = jinja2.Environment(
@@ -663,6 +664,70 @@ def _outcomes_section(db: Database, actor: Actor, organisation_id: int) -> Outco
     return section
 
 
+def _training_section(
+    db: Database, actor: Actor, organisation_id: int, k: int, today: dt.date
+) -> ReportSection:
+    """Training coverage of current staff (shares only), by team beside confidence, and
+    the number of in-house trainers against the target."""
+    section = ReportSection("Training and in-house trainers")
+    coverage = coverage_report(db, actor, organisation_id, k, today=today, shares_only=True)
+    if coverage.roster_date is None:
+        section.paragraphs.append(
+            "No roster yet: training coverage is worked out from the latest roster of staff."
+        )
+    else:
+        section.paragraphs.append(
+            f"Shares of the {coverage.staff} staff in post on the roster of "
+            f"{coverage.roster_date:%d %B %Y} (leavers no longer count), on {today:%d %B %Y}."
+        )
+        section.tables.append(
+            ReportTable(
+                "Staff trained to each level",
+                ["Level", "Trained", "Refresher due", "Target"],
+                [
+                    [
+                        level.label,
+                        as_shown(level.share, unit="%", missing=TOO_FEW),
+                        as_shown(level.due_share, unit="%", missing=TOO_FEW),
+                        as_shown(level.target, unit="%"),
+                    ]
+                    for level in coverage.levels
+                ],
+            )
+        )
+        beside = coverage_beside_confidence(db, actor, organisation_id, k, today=today)
+        if beside.wave_title is not None and beside.teams:
+            section.tables.append(
+                ReportTable(
+                    f"By team: trained beside confidence ({beside.wave_title}, % in the "
+                    f"{beside.top_band_label} band)",
+                    ["Team", "Introduction", "Advanced", *beside.statements],
+                    [
+                        [
+                            team.team,
+                            as_shown(team.trained["introduction"], unit="%", missing=TOO_FEW),
+                            as_shown(team.trained["advanced"], unit="%", missing=TOO_FEW),
+                            *[
+                                as_shown(team.top_band.get(text), unit="%", missing=TOO_FEW)
+                                for text in beside.statements
+                            ],
+                        ]
+                        for team in beside.teams
+                    ],
+                )
+            )
+        section.withheld.append(
+            f"A team's shares are withheld when it has fewer than {k} staff in post (or "
+            "respondents), or when they could be worked out by subtraction."
+        )
+    trainers = trainer_count(db, actor, organisation_id, today=today)
+    section.paragraphs.append(
+        f"In-house trainers (booked on train-the-trainer or licensed): {trainers.trainers}"
+        + (f", against a target of {trainers.target}." if trainers.target is not None else ".")
+    )
+    return section
+
+
 def scrutiny_report(
     db: Database,
     actor: Actor,
@@ -687,6 +752,7 @@ def scrutiny_report(
         _conference_feedback_section(db, actor, organisation_id, k, today or dt.date.today()),
         _retention_section(db, actor, organisation_id, k),
         _time_use_section(db, actor, organisation_id, k),
+        _training_section(db, actor, organisation_id, k, today or dt.date.today()),
         _self_profile_section(db, actor, organisation_id),
     ]
     return _templates.get_template("scrutiny_report.html.j2").render(

@@ -52,6 +52,7 @@ from sos_workforce.surveys.open_link import issue_open_link, open_link_form, sta
 from sos_workforce.surveys.responses import (
     AnswerValue,
     Identity,
+    OptIn,
     open_survey,
     save_draft,
     submit_response,
@@ -109,6 +110,7 @@ __all__ = [
     "DIARY_CODES_PREFIX",
     "FILTER_LABELS",
     "Identity",
+    "OptIn",
     "InstrumentDefinition",
     "IssuedLink",
     "LaunchedWave",

@@ -27,6 +27,7 @@ from sos_workforce.core.models import (
 )
 from sos_workforce.privacy import MIN_COMPARATORS
 from sos_workforce.surveys.instruments import InstrumentDefinition, ScaleItem, definition_of
+from sos_workforce.surveys.release import named_in_waves
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,12 @@ def _top_shares(
                 sum(histogram.values()),
                 sum(c for v, c in histogram.items() if top.min <= v <= top.max),
             )
+    named = named_in_waves(connection, wave_ids)  # answers shared by name count as known
     return {
         wave_id: {
             code: (percent(top_n, n), n)
             for code, (n, top_n) in items.items()
-            if n >= k and code in scale_items
+            if n - named.get(wave_id, 0) >= k and code in scale_items
         }
         for wave_id, items in counts.items()
     }

@@ -22,11 +22,13 @@ from sos_workforce.core.errors import InvalidInput, NotFound
 from sos_workforce.core.models import (
     Answer,
     Invitation,
+    InvitationIdentity,
     Organisation,
     PendingResponse,
     Response,
     ResponseDraft,
     TextAnswer,
+    TrainingOptIn,
     Wave,
 )
 from sos_workforce.surveys import tallies
@@ -35,7 +37,9 @@ from sos_workforce.surveys import tallies
 def erase_respondent(db: Database, actor: Actor, organisation_id: int, email: str) -> int:
     """Erase every identified response given with ``email`` in the organisation's waves:
     their answers are subtracted from the tallies (and a closed wave's sealed totals are
-    rewritten), then the rows are deleted. Returns how many responses were erased."""
+    rewritten), then the rows are deleted; so are their requests for support or training
+    (with what followed them) and any name kept for one. Returns how many responses and
+    requests were erased."""
     require(actor, Role.ADMIN, organisation_id=organisation_id)
     wanted = email.strip().lower()
     if "@" not in wanted:
@@ -79,7 +83,23 @@ def erase_respondent(db: Database, actor: Actor, organisation_id: int, email: st
                 func.lower(PendingResponse.respondent_email) == wanted,
             )
         ).rowcount  # type: ignore[attr-defined]
-        found_count = len(found) + int(pooled or 0)
+        optins = session.execute(
+            delete(TrainingOptIn).where(
+                TrainingOptIn.organisation_id == organisation_id,
+                func.lower(TrainingOptIn.email) == wanted,
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        session.execute(
+            delete(InvitationIdentity).where(
+                func.lower(InvitationIdentity.email) == wanted,
+                InvitationIdentity.invitation_id.in_(
+                    select(Invitation.id)
+                    .join(Wave, Wave.id == Invitation.wave_id)
+                    .where(Wave.organisation_id == organisation_id)
+                ),
+            )
+        )
+        found_count = len(found) + int(pooled or 0) + int(optins or 0)
         record_event(
             session,
             actor,

@@ -9,7 +9,11 @@ and deletes the pool rows. A team's pool is released as a whole, and only when
 
 - it holds at least k responses (k is the wave's ``release_step``), and
 - each question was answered by 0 or at least k of them (a skipped question counts: its
-  n must not move by fewer than k either).
+  n must not move by fewer than k either),
+
+counting as known (not among the k) anyone of the team who shared answers by name with a
+request for support or training since the team's last release (``named_waiting``): the
+difference between two moments must never isolate fewer than k people who shared nothing.
 
 Every figure a page shows is a sum over teams (a team with its sub-teams, the whole wave),
 so between two releases every shown group gains 0 or at least k respondents, and each
@@ -51,6 +55,7 @@ from sos_workforce.core.models import (
     Response,
     Team,
     TextAnswer,
+    TrainingOptIn,
     Wave,
 )
 from sos_workforce.surveys import tallies
@@ -104,25 +109,64 @@ def pooled_by_team(connection: Connection, wave_id: int) -> dict[int, list[_Pool
     return by_team
 
 
-def _step_is_safe(people: Sequence[_Pooled], k: int) -> bool:
-    """One group's gain: no one, or at least k people and each question's n by 0 or ≥ k."""
+def _step_is_safe(people: Sequence[_Pooled], k: int, named: int = 0) -> bool:
+    """One group's gain: no one, or at least k people and each question's n by 0 or ≥ k.
+    ``named``: of the people, how many may have shared answers by name with a request for
+    support or training (they count as known, so k others must come with them)."""
     if not people:
         return True
-    if len(people) < k:
+    if len(people) - named < k:
         return False
     answering: dict[int, int] = defaultdict(int)
     for person in people:
         for item in person.items:
             answering[item] += 1
-    return all(n >= k for n in answering.values())
+    return all(n - named >= k for n in answering.values())
 
 
-def _ready_teams(by_team: Mapping[int, list[_Pooled]], k: int) -> set[int]:
-    return {team for team, people in by_team.items() if _step_is_safe(people, k)}
+def _ready_teams(
+    by_team: Mapping[int, list[_Pooled]], k: int, named: Mapping[int, int]
+) -> set[int]:
+    return {
+        team for team, people in by_team.items() if _step_is_safe(people, k, named.get(team, 0))
+    }
+
+
+def named_in_waves(connection: Connection, wave_ids: Iterable[int]) -> dict[int, int]:
+    """Per wave, the requests for support or training that shared answers by name: whole-
+    wave figures (trends, benchmarks) count those people as known, so they show a figure
+    only when at least k others answered."""
+    named: dict[int, int] = defaultdict(int)
+    for wave_id, shared in connection.execute(
+        select(TrainingOptIn.wave_id, TrainingOptIn.shared).where(
+            TrainingOptIn.wave_id.in_(list(wave_ids))
+        )
+    ):
+        if shared and wave_id is not None:
+            named[wave_id] += 1
+    return dict(named)
+
+
+def named_waiting(connection: Connection, wave_id: int) -> dict[int, int]:
+    """Per team, requests for support or training that shared answers by name and whose
+    team has not been released since (their response may be waiting in the pool: the
+    request is stored after its response and before any release)."""
+    named: dict[int, int] = defaultdict(int)
+    for team_id, shared in connection.execute(
+        select(TrainingOptIn.team_id, TrainingOptIn.shared).where(
+            TrainingOptIn.wave_id == wave_id, TrainingOptIn.released.is_(False)
+        )
+    ):
+        if shared and team_id is not None:
+            named[team_id] += 1
+    return dict(named)
 
 
 def _safe_remainder(
-    by_team: Mapping[int, list[_Pooled]], parents: Mapping[int, int], k: int
+    by_team: Mapping[int, list[_Pooled]],
+    parents: Mapping[int, int],
+    k: int,
+    named: Mapping[int, int] | None = None,
 ) -> set[int]:
     """At close: the teams whose last few can be added together so that every shown group
     (each team with its sub-teams, and the whole wave) gains 0 or at least k on every
@@ -137,13 +181,18 @@ def _safe_remainder(
             chain.append(node)
             node = parents.get(node, _WHOLE_WAVE)
         ancestors[team] = chain
+    named = named or {}
     while chosen:
         gains: dict[int, list[_Pooled]] = defaultdict(list)
+        known: dict[int, int] = defaultdict(int)
         for team in chosen:
             for group in ancestors[team]:
                 gains[group].extend(by_team[team])
+                known[group] += named.get(team, 0)
         unsafe = [
-            (len(people), group) for group, people in gains.items() if not _step_is_safe(people, k)
+            (len(people), group)
+            for group, people in gains.items()
+            if not _step_is_safe(people, k, known[group])
         ]
         if not unsafe:
             return chosen
@@ -165,7 +214,8 @@ def release(connection: Connection, wave_id: int, *, closing: bool = False) -> R
         return Released(0, 0)
     step = wave.release_step
     by_team = pooled_by_team(connection, wave_id)
-    ready = _ready_teams(by_team, step)
+    named = named_waiting(connection, wave_id)
+    ready = _ready_teams(by_team, step, named)
     held_back = 0
     if closing and not _anything_shown(connection, wave_id):
         # The first release is at the close (results at close only, or too few answers
@@ -176,7 +226,7 @@ def release(connection: Connection, wave_id: int, *, closing: bool = False) -> R
         rest = {team: people for team, people in by_team.items() if team not in ready}
         if rest:
             parents = _team_parents(connection, wave_id)
-            ready |= _safe_remainder(rest, parents, step)
+            ready |= _safe_remainder(rest, parents, step, named)
         held = [
             person for team, people in by_team.items() if team not in ready for person in people
         ]
@@ -185,6 +235,12 @@ def release(connection: Connection, wave_id: int, *, closing: bool = False) -> R
     released = [person for team in ready for person in by_team[team]]
     if released:
         move_to_results(connection, wave_id, released)
+        # The whole pool of each of these teams went in, with any named request's response.
+        connection.execute(
+            update(TrainingOptIn)
+            .where(TrainingOptIn.wave_id == wave_id, TrainingOptIn.team_id.in_(ready))
+            .values(released=True)
+        )
     return Released(len(released), held_back)
 
 

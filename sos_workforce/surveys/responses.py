@@ -25,11 +25,13 @@ from sos_workforce.core.models import (
     InstrumentItem,
     InstrumentVersion,
     Invitation,
+    InvitationIdentity,
     MailRecipient,
     Organisation,
     PendingResponse,
     ResponseDraft,
     Team,
+    TrainingOptIn,
     Wave,
     utcnow,
 )
@@ -148,6 +150,8 @@ class SurveyForm:
     allow_identified: bool
     definition: InstrumentDefinition
     draft: dict[str, AnswerValue]
+    # The wave lets this person ask for support or to become an in-house trainer.
+    allow_optin: bool = False
 
 
 def _refuse_unless_open(
@@ -205,6 +209,8 @@ def open_survey(db: Database, token: str, *, today: dt.date | None = None) -> Su
             allow_identified=wave.allow_identified,
             definition=definition_of(wave.instrument_version),
             draft=saved,
+            allow_optin=wave.allow_optin
+            and session.get(InvitationIdentity, invitation.id) is not None,
         )
 
 
@@ -245,6 +251,17 @@ class Identity:
 
     name: str
     email: str | None = None
+
+
+@dataclass(frozen=True)
+class OptIn:
+    """A respondent's request, made with their response but stored apart from it: more
+    support and/or to become an in-house trainer, and the codes of the answers they chose
+    to share by name (none is shared unless chosen)."""
+
+    support: bool = False
+    trainer: bool = False
+    share: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -297,6 +314,8 @@ _SUBMIT_LOOKUP = (
         Wave.opens_on,
         Wave.closes_on,
         Wave.allow_identified,
+        Wave.allow_optin,
+        Wave.organisation_id,
         Wave.release_step,
         Wave.instrument_version_id,
         InstrumentVersion.checksum,
@@ -319,6 +338,9 @@ _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.token_hash == bindpara
 _FORGET_ADDRESS = delete(MailRecipient).where(
     MailRecipient.invitation_id == bindparam("invitation_id")
 )
+_FORGET_IDENTITY = delete(InvitationIdentity).where(
+    InvitationIdentity.invitation_id == bindparam("invitation_id")
+)
 
 
 def submit_response(
@@ -327,9 +349,14 @@ def submit_response(
     answers: Mapping[str, AnswerValue],
     *,
     identity: Identity | None = None,
+    opt_in: OptIn | None = None,
     today: dt.date | None = None,
 ) -> None:
     """Store one response for a personal link and spend the link, atomically.
+
+    ``opt_in`` (a wave that allows it): the person's request is stored afterwards in a
+    transaction of its own, named from their invitation (never from what they typed), with
+    only the answers they chose to share and nothing that names their response.
 
     Raises ``LinkRefused`` (unknown, spent, closed) or ``InvalidInput``; in both cases
     nothing is stored. Returns only once the response is committed.
@@ -353,9 +380,29 @@ def submit_response(
         validated = validate_answers(plan.definition, answers)
         if identity is not None and not link.allow_identified:
             raise InvalidInput("This survey is anonymous; names cannot be attached to it.")
+        wants = opt_in is not None and (opt_in.support or opt_in.trainer)
+        if wants and not link.allow_optin:
+            raise InvalidInput("This survey does not take requests for support or training.")
+        shared = _shared_answers(plan.definition, validated, opt_in) if wants else []
         if connection.execute(_SPEND, {"invitation_id": link.id}).rowcount != 1:
             raise LinkRefused(_SPENT_LINK)
         connection.execute(_FORGET_ADDRESS, {"invitation_id": link.id})
+        named = None
+        if link.allow_optin:
+            # Read only when asked for; deleted with the spent link either way.
+            if wants:
+                named = connection.execute(
+                    select(InvitationIdentity.name, InvitationIdentity.email).where(
+                        InvitationIdentity.invitation_id == link.id
+                    )
+                ).one_or_none()
+                if named is None:
+                    raise InvalidInput(
+                        "This link was not sent to a named person, so a request for support "
+                        "or training cannot be made with it. Please ask your implementation "
+                        "lead directly."
+                    )
+            connection.execute(_FORGET_IDENTITY, {"invitation_id": link.id})
         _pool_response(
             connection,
             link.wave_id,
@@ -372,9 +419,50 @@ def submit_response(
         if link.draft is not None or not db.is_sqlite:
             connection.execute(_DELETE_DRAFT, {"token_hash": token_hash})
         ready = release.pooled_count(connection, link.wave_id, link.team_id) >= link.release_step
+    if named is not None and opt_in is not None:
+        # Its own transaction, after the response's: the opt-in's row, id and transaction
+        # say nothing about which response is theirs. Stored before the release, so the
+        # gate counts what they shared when the team's figures first include them.
+        with db.write_connection() as own:
+            own.execute(
+                insert(TrainingOptIn),
+                {
+                    "organisation_id": link.organisation_id,
+                    "wave_id": link.wave_id,
+                    "team_id": link.team_id,
+                    "name": named.name,
+                    "email": named.email,
+                    "wants_support": opt_in.support,
+                    "wants_trainer": opt_in.trainer,
+                    "shared": shared,
+                    "made_on": today,
+                },
+            )
     # A release runs in a transaction of its own, never the one that spent the link.
     if ready:
         release.release_quietly(db, link.wave_id)
+
+
+def _shared_answers(
+    definition: InstrumentDefinition, validated: ValidatedAnswers, opt_in: OptIn | None
+) -> list[list[str]]:
+    """[question, answer] for each answer the respondent chose to share by name."""
+    chosen = set(opt_in.share if opt_in else ())
+    known = {item.code: item for item in definition.items}
+    unknown = sorted(chosen - set(known))
+    if unknown:
+        raise InvalidInput(f"Unknown question(s) to share: {', '.join(unknown)}.")
+    shared: list[list[str]] = []
+    for code, value in validated.values:
+        item = known[code]
+        if code not in chosen:
+            continue
+        if isinstance(item, ScaleItem):
+            shared.append([item.text, f"{value} (on a scale of {item.min} to {item.max})"])
+        elif isinstance(item, ChoiceItem):
+            shared.append([item.text, item.option_label(value)])
+    shared.extend([known[code].text, text] for code, text in validated.texts if code in chosen)
+    return shared
 
 
 def _pool_response(

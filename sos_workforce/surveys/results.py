@@ -28,6 +28,7 @@ from sos_workforce.core.models import (
     RespondentTally,
     Response,
     Team,
+    TrainingOptIn,
     Wave,
 )
 from sos_workforce.privacy import (
@@ -185,6 +186,9 @@ class WaveCounts:
     status: WaveStatus = WaveStatus.CLOSED
     reopened: bool = False
     held_back: bool = False  # a closed wave keeps some late answers out of its figures
+    # Per team, respondents who shared some answers by name with a request for support or
+    # training: the gate counts a group as holding k people only when k shared nothing.
+    known: dict[int, int] = field(default_factory=dict)
 
     @property
     def filters_withheld(self) -> str | None:
@@ -201,6 +205,11 @@ class WaveCounts:
             return (
                 "Filters are not offered for a wave that was reopened: its filtered figures "
                 "before and after could be compared to show what the late answers said."
+            )
+        if self.known:
+            return (
+                "Filters are not offered for this wave: some respondents shared answers by "
+                "name, and a filtered group could single out what else they said."
             )
         return None
 
@@ -262,7 +271,7 @@ class WaveCounts:
                 for team, parent in self.parents.items()
             }
         )
-        return suppress_tree(tree, k)
+        return suppress_tree(tree, k, self.known)
 
     def answering(self, item_code: str) -> dict[int, int]:
         return {
@@ -387,7 +396,22 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
         reopened=wave.reopened,
         held_back=wave.status is WaveStatus.CLOSED
         and release.held_back(session.connection(), wave.id),
+        known=named_by_team(session, wave.id),
     )
+
+
+def named_by_team(session: Session, wave_id: int) -> dict[int, int]:
+    """Per team, the wave's opt-ins that shared answers by name."""
+    rows = session.execute(
+        select(TrainingOptIn.team_id, TrainingOptIn.shared).where(
+            TrainingOptIn.wave_id == wave_id, TrainingOptIn.team_id.is_not(None)
+        )
+    ).all()
+    known: dict[int, int] = {}
+    for team_id, shared in rows:
+        if shared and team_id is not None:
+            known[team_id] = known.get(team_id, 0) + 1
+    return known
 
 
 def wave_data_stamp(db: Database, wave_id: int) -> tuple[int, int]:

@@ -26,6 +26,7 @@ from sos_workforce.core.models import (
 )
 from sos_workforce.privacy import change_safe
 from sos_workforce.surveys.instruments import ScaleItem, definition_of
+from sos_workforce.surveys.release import named_in_waves
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def instrument_trend(
                 AnswerTally.value,
             )
         ).all()
+        named = named_in_waves(session.connection(), wave_ids)
     histograms: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
     fingerprints: dict[tuple[int, str], str] = {}
     for wave_id, code, fingerprint, value, count in rows:
@@ -125,9 +127,11 @@ def instrument_trend(
             histogram = histograms.get((wave.id, item.code), {})
             n = sum(histogram.values())
             top = item.bands[-1]
+            # Answers shared by name with a request for support count as known.
+            enough = n - named.get(wave.id, 0) >= k
             share = (
                 percent(sum(c for v, c in histogram.items() if top.min <= v <= top.max), n)
-                if n >= k
+                if enough
                 else None
             )
             before = previous.get(item.code)
@@ -153,7 +157,7 @@ def instrument_trend(
                 item.code,
                 item.label,
                 fingerprint,
-                n if n >= k else None,
+                n if enough else None,
                 share,
                 moved,
             )

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, list_teams, record_event, require
@@ -26,6 +26,7 @@ from sos_workforce.core.models import (
     Instrument,
     InstrumentVersion,
     Invitation,
+    InvitationIdentity,
     RespondentTally,
     Team,
     Wave,
@@ -67,6 +68,7 @@ class AudienceMember:
     staff_ref: str
     team_id: int
     email: str | None = None
+    name: str | None = None  # kept only for a wave that allows opt-ins (training)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def launch_wave(
     audience: Sequence[AudienceMember] | None = None,
     base_url: str,
     allow_identified: bool = False,
+    allow_optin: bool = False,
     draft: bool = False,
     release_step: int | None = None,
     live_results: bool = True,
@@ -110,6 +113,11 @@ def launch_wave(
     ``live_results`` nothing shows until the wave closes, and then every answer counts;
     with them, a few answers that arrive after the last step may be held back at close."""
     require(actor, Role.LEAD, organisation_id=organisation_id)
+    if allow_optin and not (audience and any(member.email for member in audience)):
+        raise InvalidInput(
+            "Asking for support or to become a trainer needs a roster audience with email "
+            "addresses: the request carries the name and address of the person's invitation."
+        )
     step = release_step if release_step is not None else get_settings().min_group_size
     if step < MIN_RELEASE_STEP:
         raise InvalidInput(f"Results must be released in steps of at least {MIN_RELEASE_STEP}.")
@@ -177,6 +185,7 @@ def launch_wave(
             opens_on=opens_on,
             closes_on=closes_on,
             allow_identified=allow_identified,
+            allow_optin=allow_optin,
             release_step=step,
             live_results=live_results,
             created_by_id=actor.user_id,
@@ -213,6 +222,21 @@ def launch_wave(
                 ],
             )
         )
+        if allow_optin:
+            # Who each link was sent to, for a respondent who asks for support or to train
+            # others; deleted when the link is spent or the wave closes.
+            session.execute(
+                insert(InvitationIdentity),
+                [
+                    {
+                        "invitation_id": invitation_id,
+                        "name": " ".join((person.name or person.email or "").split())[:200],
+                        "email": person.email.strip().lower()[:320],
+                    }
+                    for invitation_id, person in zip(invitation_ids, people, strict=True)
+                    if person.email
+                ],
+            )
         queued = 0
         if email is not None:
             address_of = {
@@ -326,8 +350,16 @@ def close_wave(db: Database, actor: Actor, wave_id: int) -> None:
         release.release(session.connection(), wave.id, closing=True)
         wave.status = WaveStatus.CLOSED
         tallies.seal_wave(session, wave.id)
-        # The addresses kept for reminders go, and unsent invitations with them.
+        # The addresses kept for reminders go, and unsent invitations with them; so do the
+        # names kept for opt-ins.
         forget_recipients(session, MailScope(wave_id=wave.id))
+        session.execute(
+            delete(InvitationIdentity).where(
+                InvitationIdentity.invitation_id.in_(
+                    select(Invitation.id).where(Invitation.wave_id == wave.id)
+                )
+            )
+        )
         wave.links_file_enabled = False
         record_event(
             session,
@@ -530,6 +562,14 @@ AUDIENCE_COLUMNS = [
     Column(
         "email", "Email", required=False, max_length=320, synonyms=("email address", "work email")
     ),
+    Column(
+        "name",
+        "Name",
+        required=False,
+        synonyms=("full name", "staff name", "employee name"),
+        help="Used only in a wave that lets people ask for support or to train others, "
+        "to name their request; never with their answers.",
+    ),
 ]
 
 
@@ -544,6 +584,7 @@ def audience_template() -> bytes:
                 "Social worker",
                 "permanent",
                 "a.worker@example.gov.uk",
+                "A Worker",
             ]
         ],
     )
@@ -598,7 +639,12 @@ def read_audience(
         email = record.get("email")
         if email is not None and not is_valid_address(str(email)):
             problems.append(f"Row {line}: '{email}' is not an email address.")
-        members.append(AudienceMember(ref, team.id, str(email).strip() if email else None))
+        name = record.get("name")
+        members.append(
+            AudienceMember(
+                ref, team.id, str(email).strip() if email else None, str(name) if name else None
+            )
+        )
     if problems:
         raise InvalidInput(
             f"Nothing was read: {len(problems)} problem(s) found.\n" + "\n".join(problems[:50]),

@@ -23,14 +23,14 @@ import pytest
 from sqlalchemy import select
 
 import sos_workforce
-from sos_workforce import diaries, feedback, surveys, workforce
+from sos_workforce import diaries, feedback, surveys, training, workforce
 from sos_workforce.access.audit_log import AuditFilter
 from sos_workforce.access.auth import Actor
 from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import MailStatus, RaterRole, Role
 from sos_workforce.core.errors import NotFound, PermissionDenied
-from sos_workforce.core.models import OutboxMessage
+from sos_workforce.core.models import OutboxMessage, TrainingOptIn
 from sos_workforce.mail import DIARY_INVITATION, SURVEY_INVITATION
 from sos_workforce.profiling import rounds as profiling
 from sos_workforce.profiling import timeline
@@ -288,6 +288,53 @@ SERVICES: dict[str, Service] = {
     ),
     "workforce.census.census_report": Service("reader", lambda t, own: _one(t.a.organisation_id)),
     "workforce.rosters.delete_roster": Service("lead", lambda t, own: _one(t.snapshot_id)),
+    # training
+    "training.records.record_session": Service(
+        "lead",
+        lambda t, own: _one(
+            t.a.organisation_id,
+            course_id="sos-intro-2day",
+            held_on=TODAY - dt.timedelta(days=next(t.serial)),
+            staff_refs=["A1"],
+        ),
+    ),
+    "training.records.list_sessions": Service("lead", lambda t, own: _one(t.a.organisation_id)),
+    "training.records.delete_session": Service(
+        "lead", _org_and_object(lambda org: ((org, _training_session()), {}))
+    ),
+    "training.records.import_training": Service(
+        "lead",
+        lambda t, own: _one(
+            t.a.organisation_id,
+            data=(
+                f"Staff id,Course,Date\nA1,sos-advanced-5day,0{next(t.serial) % 9 + 1}/01/2025\n"
+            ).encode(),
+            filename="lms.csv",
+        ),
+    ),
+    "training.records.set_target": Service(
+        "lead", lambda t, own: _one(t.a.organisation_id, "advanced", 75.0)
+    ),
+    "training.records.training_targets": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id)
+    ),
+    "training.records.attendance_count": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id)
+    ),
+    "training.coverage.coverage_report": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id, 3)
+    ),
+    "training.optins.list_optins": Service("lead", lambda t, own: _one(t.a.organisation_id)),
+    "training.optins.record_step": Service(
+        "lead", _org_and_object(lambda org: ((org, _optin(), "offered_coaching"), {}))
+    ),
+    "training.optins.erase_optin": Service(
+        "lead", _org_and_object(lambda org: ((org, _optin()), {}))
+    ),
+    "training.optins.trainer_count": Service("reader", lambda t, own: _one(t.a.organisation_id)),
+    "training.executive.coverage_beside_confidence": Service(
+        "reader", lambda t, own: _one(t.a.organisation_id, 3)
+    ),
     # audit
     "access.audit_log.record_export": Service(
         "reader",
@@ -624,6 +671,40 @@ def _failed_rater_delivery(t: Targets) -> int:
     return t.extra_waves["failed rater delivery"]
 
 
+def _training_session() -> int:
+    """A training session of organisation A (a fresh one each call: one may be deleted)."""
+    t = TARGETS
+    on = TODAY - dt.timedelta(days=500 + next(t.serial))
+    training.record_session(
+        DB,
+        t.a.lead,
+        t.a.organisation_id,
+        course_id="sos-intro-2day",
+        held_on=on,
+        staff_refs=["A1"],
+    )
+    return next(
+        s.id for s in training.list_sessions(DB, t.a.lead, t.a.organisation_id) if s.held_on == on
+    )
+
+
+def _optin() -> int:
+    """A request for support in organisation A (a fresh one each call: one may be erased)."""
+    with DB.write() as session:
+        optin = TrainingOptIn(
+            organisation_id=TARGETS.a.organisation_id,
+            name="Target Person",
+            email="target@testshire.example",
+            wants_support=True,
+            wants_trainer=False,
+            shared=[],
+            made_on=TODAY,
+        )
+        session.add(optin)
+        session.flush()
+        return optin.id
+
+
 def _unreachable_mail_server() -> Settings:
     """Mail settings whose server refuses connections: sending records a retry."""
     return Settings(
@@ -644,6 +725,8 @@ LAST = [
     "profiling.rounds.record_agreed_scores",
     "profiling.rounds.close_round",
     "profiling.timeline.remove_milestone",
+    "training.records.delete_session",
+    "training.optins.erase_optin",
     "workforce.rosters.delete_roster",
     "diaries.periods.close_period",
     "diaries.periods.reopen_period",  # the period close_period has just closed

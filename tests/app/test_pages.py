@@ -84,6 +84,8 @@ def test_each_role_gets_its_menu_and_every_page_renders(demo_app: DemoApp, role:
                     "pages/outcomes.py": "Outcomes beside the implementation",
                     "pages/conference_feedback.py": "Conference feedback",
                     "pages/feedback_forms.py": "Conference feedback forms",
+                    "pages/training.py": "Training",
+                    "pages/training_coverage.py": "Training coverage",
                 }[page.path]
             )
         else:
@@ -99,6 +101,7 @@ def test_menus_match_the_product_roles() -> None:
         "pages/time_use.py",
         "pages/outcomes.py",
         "pages/conference_feedback.py",
+        "pages/training_coverage.py",
     }
     assert {p.path for p in pages_for(Role.EXECUTIVE)} == results
     assert {p.path for p in pages_for(Role.LEAD)} == results | {
@@ -109,6 +112,7 @@ def test_menus_match_the_product_roles() -> None:
         "pages/timeline.py",
         "pages/audit.py",
         "pages/feedback_forms.py",
+        "pages/training.py",
     }
     assert {p.path for p in pages_for(Role.ADMIN)} == {p.path for p in PAGES}
 

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.lint
 PYPROJECT = ROOT / "pyproject.toml"
 TOP_LEVEL_MODULES = ["app.py", "ui.py", "survey_form.py", "navigation.py", "serve.py"]
 DOMAINS = [
+    "training",
     "access",
     "privacy",
     "mail",
