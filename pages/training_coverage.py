@@ -18,6 +18,7 @@ actor = require_actor(Role.LEAD, Role.EXECUTIVE)
 organisation_id = require_organisation()
 k = context.settings.min_group_size
 TOO_FEW = f"fewer than {k}"
+NOT_ON_ROSTER = "no roster team of this name"
 
 st.title("Training coverage")
 report = coverage_report(context.db, actor, organisation_id, k, shares_only=True)
@@ -91,10 +92,14 @@ else:
                 {
                     "Team": team.team,
                     "Introduction trained": as_shown(
-                        team.trained["introduction"], unit="%", missing=TOO_FEW
+                        team.trained["introduction"],
+                        unit="%",
+                        missing=TOO_FEW if team.on_roster else NOT_ON_ROSTER,
                     ),
                     "Advanced trained": as_shown(
-                        team.trained["advanced"], unit="%", missing=TOO_FEW
+                        team.trained["advanced"],
+                        unit="%",
+                        missing=TOO_FEW if team.on_roster else NOT_ON_ROSTER,
                     ),
                 }
                 | {

@@ -546,6 +546,53 @@ def _seed_workforce(
                 if headcount
             ],
         )
+    _seed_training(db, organisation_id, lead, staff, today)
+
+
+def _seed_training(
+    db: Database, organisation_id: int, lead: Actor, staff: list[_DemoStaff], today: dt.date
+) -> None:
+    """Courses attended over two years (the 2-day introduction for most, the 5-day advanced
+    course for managers and senior practitioners, train-the-trainer for three) and the
+    lead's targets, recorded through the real service. Its own random stream, so the rest
+    of the demo is unchanged."""
+    from sos_workforce.training import TRAINERS, record_session, set_target
+
+    rng = random.Random(4711)
+    in_post = [person for person in staff if person.start < today - dt.timedelta(days=120)]
+    for days_ago in (620, 380, 150):
+        attendees = [p.ref for p in in_post if rng.random() < 0.3]
+        record_session(
+            db,
+            lead,
+            organisation_id,
+            course_id="sos-intro-2day",
+            held_on=today - dt.timedelta(days=days_ago),
+            staff_refs=attendees,
+            today=today,
+        )
+    senior = [p.ref for p in in_post if p.role in ("Team manager", "Senior practitioner")]
+    record_session(
+        db,
+        lead,
+        organisation_id,
+        course_id="sos-advanced-5day",
+        held_on=today - dt.timedelta(days=300),
+        staff_refs=[ref for ref in senior if rng.random() < 0.7],
+        names=["Agency practitioner (cover)"],
+        today=today,
+    )
+    record_session(
+        db,
+        lead,
+        organisation_id,
+        course_id="sos-train-the-trainer",
+        held_on=today - dt.timedelta(days=90),
+        staff_refs=rng.sample(senior, 3),
+        today=today,
+    )
+    for measure, value in (("introduction", 90.0), ("advanced", 50.0), (TRAINERS, 6.0)):
+        set_target(db, lead, organisation_id, measure, value)
 
 
 def _answer(

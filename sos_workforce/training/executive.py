@@ -26,6 +26,7 @@ class TeamBeside:
     trained: dict[str, float | None]  # level → % of the team's current staff (None: hidden)
     respondents: int | None  # None: the team's confidence bands are withheld
     top_band: dict[str, float | None]  # statement → % in the top band
+    on_roster: bool = True  # False: no roster team of this name, so no coverage to show
 
 
 @dataclass(frozen=True)
@@ -88,5 +89,5 @@ def coverage_beside_confidence(
         trained = {
             level: None if found is None else found.shares.get(level) for level in BESIDE_LEVELS
         }
-        teams.append(TeamBeside(name, trained, respondents, top))
+        teams.append(TeamBeside(name, trained, respondents, top, on_roster=found is not None))
     return CoverageBeside(wave.title, label, statements, teams)
