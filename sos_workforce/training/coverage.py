@@ -14,8 +14,8 @@ primary and complementary suppression against the authority's total)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -239,9 +239,11 @@ def coverage_report(
     *,
     today: dt.date | None = None,
     shares_only: bool = False,
+    team_of: Callable[[str], str] | None = None,
 ) -> CoverageReport:
     """Coverage now, from the latest roster (see the module's docstring). ``shares_only``:
-    as executives see it, whoever asks (for reports that go beyond the leads)."""
+    as executives see it, whoever asks (for reports that go beyond the leads). ``team_of``
+    groups the roster's teams into larger ones (a service with its sub-teams)."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     on = today or dt.date.today()
     names = (actor.is_admin or actor.role is Role.LEAD) and not shares_only
@@ -329,7 +331,13 @@ def coverage_report(
         on=on,
         staff=total,
         levels=levels,
-        teams=_groups(staff, "team", statuses, k, gate),
+        teams=_groups(
+            [replace(p, team=team_of(p.team)) for p in staff] if team_of else staff,
+            "team",
+            statuses,
+            k,
+            gate,
+        ),
         roles=_groups(staff, "role", statuses, k, gate),
         managers=managers_n,
         managers_advanced=managers_share,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sos_workforce.access import Actor, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role, WaveStatus
-from sos_workforce.core.models import InstrumentItem, Wave
+from sos_workforce.core.models import InstrumentItem, Team, Wave
 from sos_workforce.surveys import load_wave_counts
 from sos_workforce.training.coverage import coverage_report
 
@@ -40,11 +40,36 @@ class CoverageBeside:
 def coverage_beside_confidence(
     db: Database, actor: Actor, organisation_id: int, k: int, *, today: dt.date | None = None
 ) -> CoverageBeside:
-    """Per team (teams named alike on the roster and in the survey): trained shares of the
+    """Per top-level team (roster teams counted in the team of that name, or in the
+    top-level team above it, as the survey's tables count sub-teams): trained shares of the
     team's current staff beside the share in the top confidence band of the latest closed
     confidence survey. Shares only, as executives see them, whoever asks."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
-    coverage = coverage_report(db, actor, organisation_id, k, today=today, shares_only=True)
+    with db.read() as session:
+        tree = session.execute(
+            select(Team.id, Team.parent_id, Team.name).where(
+                Team.organisation_id == organisation_id
+            )
+        ).all()
+    # A roster's team counts in the top-level team it belongs to (a service with its
+    # sub-teams), as the survey's team tables do.
+    parent = {team_id: parent_id for team_id, parent_id, _ in tree}
+    names = {team_id: name for team_id, _, name in tree}
+    top_of: dict[str, str] = {}
+    for team_id, _, name in tree:
+        root: int = team_id
+        while (above := parent.get(root)) is not None:
+            root = above
+        top_of[name.casefold()] = names[root]
+    coverage = coverage_report(
+        db,
+        actor,
+        organisation_id,
+        k,
+        today=today,
+        shares_only=True,
+        team_of=lambda name: top_of.get(name.casefold(), name),
+    )
     by_team = {team.name.casefold(): team for team in coverage.teams}
     with db.read() as session:
         wave = session.execute(

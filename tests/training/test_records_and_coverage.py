@@ -9,6 +9,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from sos_workforce import surveys
+from sos_workforce.access.organisations import create_team
 from sos_workforce.core.db import Database
 from sos_workforce.core.errors import InvalidInput, PermissionDenied
 from sos_workforce.core.models import AuditEvent, TrainingAttendance, TrainingSession
@@ -20,6 +22,7 @@ from sos_workforce.training import (
     TrainingImported,
     attendance_count,
     course,
+    coverage_beside_confidence,
     coverage_report,
     import_training,
     list_sessions,
@@ -32,7 +35,7 @@ from sos_workforce.training import (
     training_template,
 )
 from sos_workforce.workforce import import_roster
-from tests.support.factories import World
+from tests.support.factories import World, launch
 
 TODAY = dt.date(2025, 6, 1)
 HEADER = "Staff id,Team,Role,Employment type,FTE,Start date,Leave date,Leave reason\n"
@@ -350,3 +353,45 @@ def test_the_scrutiny_report_shows_shares_and_trainers_never_staff_ids(
     assert "40.0%" in section and "20.0%" in section  # introduction trained, due
     assert "In-house trainers (booked on train-the-trainer or licensed): 0, against a " in section
     assert "T01" not in html and "T03" not in html
+
+
+def test_sub_teams_count_in_their_top_level_team_beside_confidence(
+    db: Database, world: World
+) -> None:
+    """A roster's sub-team counts in the top-level team above it, as the survey's tables
+    count sub-teams; a top-level team with nobody on the roster says so."""
+    north = create_team(
+        db, world.admin, world.organisation_id, "Alpha North", parent_id=world.teams["Alpha"]
+    )
+    assert north
+    roster = (
+        HEADER
+        + "".join(
+            f"N{n:02},Alpha North,Social worker,permanent,1,01/01/2019,,\n" for n in range(1, 5)
+        )
+        + "A01,Alpha,Social worker,permanent,1,01/01/2019,,\n"
+    )
+    import_roster(
+        db,
+        world.lead,
+        world.organisation_id,
+        data=roster.encode(),
+        filename="roster.csv",
+        as_of=dt.date(2025, 3, 31),
+        today=TODAY,
+    )
+    record_session(
+        db,
+        world.lead,
+        world.organisation_id,
+        course_id=INTRO,
+        held_on=dt.date(2025, 1, 10),
+        staff_refs=["N01", "N02", "A01"],
+        today=TODAY,
+    )
+    surveys.close_wave(db, world.lead, launch(db, world, {"Alpha": 5, "Beta": 5}).wave_id)
+    beside = coverage_beside_confidence(db, world.executive, world.organisation_id, 5, today=TODAY)
+    teams = {team.team: team for team in beside.teams}
+    # Alpha with Alpha North: 5 on the roster, 3 trained = 60.0%.
+    assert teams["Alpha"].on_roster and teams["Alpha"].trained["introduction"] == 60.0
+    assert not teams["Beta"].on_roster
