@@ -267,6 +267,23 @@ class Invitation(Base):
     channel: Mapped[Channel] = mapped_column(
         _enum(Channel), default=Channel.PERSONAL_LINK, server_default=Channel.PERSONAL_LINK.value
     )
+    # When an open-link start was made, kept only while it is unspent (so abandoned starts
+    # expire); cleared when the link is spent, so a spent link still has no time.
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OpenLinkStart(Base):
+    """One start through a wave's open link, for the rate limit only: the team and the
+    time, nothing pointing to the link minted, no address. Rows older than a minute are
+    deleted as starts happen (and by the purge)."""
+
+    __tablename__ = "open_link_start"
+    __table_args__ = (Index("ix_open_link_start_wave_team", "wave_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Response(Base):

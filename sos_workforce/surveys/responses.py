@@ -311,7 +311,7 @@ _SUBMIT_LOOKUP = (
 _SPEND = (
     update(Invitation)
     .where(Invitation.id == bindparam("invitation_id"), Invitation.spent.is_(False))
-    .values(spent=True)
+    .values(spent=True, started_at=None)  # a spent link keeps no time
 )
 _INSERT_PENDING = insert(PendingResponse)
 _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.token_hash == bindparam("token_hash"))
