@@ -78,6 +78,7 @@ def _by_channel(wave_id: int) -> None:
                     "Expected": r.expected,
                     "Through the open link": shown(r.open_link),
                     "Through personal links": shown(r.personal_link),
+                    "All answers": shown(r.total),
                     "More answers than people": "Yes" if r.over_headcount else "No",
                 }
                 for r in rows
@@ -92,6 +93,11 @@ def _by_channel(wave_id: int) -> None:
             + ", ".join(over)
             + ". The open link may have been used more than once by someone; check the "
             "expected headcount, and consider personal links for this team."
+        )
+    if not counts.by_link_available:
+        st.info(
+            "The answers by link are no longer available: the raw responses were deleted "
+            "at the end of the retention period. The totals remain."
         )
     st.caption(
         f"Counted from the answers already in the results. A team's counts by link are "

@@ -22,6 +22,7 @@ from sos_workforce.core.models import (
     Invitation,
     OpenLinkStart,
     Organisation,
+    RespondentTally,
     Response,
     ResponseDraft,
     Team,
@@ -29,7 +30,7 @@ from sos_workforce.core.models import (
     WaveTeam,
 )
 from sos_workforce.core.security import hash_token, is_well_formed_token
-from sos_workforce.privacy import suppress_filtered
+from sos_workforce.privacy import GroupCount, gated_counts, suppress_filtered
 from sos_workforce.surveys.instruments import definition_of
 from sos_workforce.surveys.waves import _wave, _wave_for
 
@@ -241,7 +242,7 @@ class ChannelCount:
     expected: int
     open_link: int | None  # None: not shown (the gate holds it back)
     personal_link: int | None
-    total: int | None
+    total: int | None  # as the response rates show it (the same gate, the same tallies)
 
     @property
     def over_headcount(self) -> bool:
@@ -254,6 +255,9 @@ class ChannelCounts:
     min_group_size: int
     teams: list[ChannelCount]
     overall: ChannelCount
+    # False once the retention purge has deleted the raw responses: the totals remain
+    # (from the kept tallies), the split by link does not.
+    by_link_available: bool = True
 
 
 _ALL_TEAMS = 0  # the root of the count tree (team ids start at 1)
@@ -266,12 +270,14 @@ def answers_by_channel(
     the open link and how many through personal links, and whether a team's answers exceed
     its expected headcount.
 
-    Only released answers count (``response`` rows, written by releases in steps of at
-    least k; never the pool). The channel splits each team into two cells, so the counts
-    pass the gate as a filter does (``suppress_filtered``): a team's figures are shown only
-    when its total, its open-link count and its personal-link count are each 0 or at least
-    k, after complementary suppression over the team tree, so no count can be worked out
-    by subtracting shown ones."""
+    Only released answers count (``response`` rows and the tallies, written by releases
+    in steps of at least k; never the pool). Totals, and so the flag, are those of
+    ``response_rates``: the same tallies through the same gate. The channel splits each
+    team into two cells, so the counts by link pass the gate as a filter does
+    (``suppress_filtered``): a team's counts by link are shown only when its total, its
+    open-link count and its personal-link count are each 0 or at least k, after
+    complementary suppression over the team tree, so no count can be worked out by
+    subtracting shown ones. A flag is raised only on a shown total."""
     with db.read() as session:
         wave = _wave_for(session, actor, wave_id, Role.LEAD, Role.EXECUTIVE)
         counts = session.execute(
@@ -279,6 +285,13 @@ def answers_by_channel(
             .where(Response.wave_id == wave_id)
             .group_by(Response.team_id, Response.channel)
         ).all()
+        tallied = dict(
+            session.execute(
+                select(RespondentTally.team_id, func.sum(RespondentTally.n))
+                .where(RespondentTally.wave_id == wave_id)
+                .group_by(RespondentTally.team_id)
+            ).all()
+        )
         tree = session.execute(
             select(Team.id, Team.parent_id).where(Team.organisation_id == wave.organisation_id)
         ).all()
@@ -293,7 +306,21 @@ def answers_by_channel(
     people = [
         (int(team_id), (channel is Channel.OPEN_LINK,), int(n)) for team_id, channel, n in counts
     ]
-    shown = suppress_filtered(parents, people, min_group_size)
+    totals = gated_counts(
+        {
+            team: GroupCount(parent, int(tallied.get(team, 0)) if team != _ALL_TEAMS else 0)
+            for team, parent in parents.items()
+        },
+        min_group_size,
+    )
+    responses: dict[int, int] = {}
+    for team_id, _, n in people:
+        responses[team_id] = responses.get(team_id, 0) + n
+    # The split by link needs the raw responses, which the retention purge deletes.
+    available = all(
+        int(tallied.get(t, 0)) == responses.get(t, 0) for t in set(tallied) | set(responses)
+    )
+    shown = suppress_filtered(parents, people, min_group_size) if available else set()
     children: dict[int, list[int]] = {}
     for child, parent in parents.items():
         if parent is not None:
@@ -314,13 +341,14 @@ def answers_by_channel(
         members = below(team)
         expected = sum(expected_own.get(t, 0) for t in members)
         if team not in shown:
-            return ChannelCount(name, expected, None, None, None)
+            return ChannelCount(name, expected, None, None, totals[team])
         open_n = sum(n for t, (is_open,), n in people if t in members and is_open)
         personal_n = sum(n for t, (is_open,), n in people if t in members and not is_open)
-        return ChannelCount(name, expected, open_n, personal_n, open_n + personal_n)
+        return ChannelCount(name, expected, open_n, personal_n, totals[team])
 
     return ChannelCounts(
         min_group_size,
         [count(team_id, name) for team_id, name, _ in audience],
         count(_ALL_TEAMS, "All teams"),
+        available,
     )
