@@ -161,7 +161,7 @@ def expire_open_starts(session: Session, now: dt.datetime, expiry_hours: int) ->
             Invitation.spent.is_(False),
             Invitation.started_at < cutoff,
         )
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     session.execute(delete(OpenLinkStart).where(OpenLinkStart.started_at < now - _RATE_WINDOW))
     return int(gone or 0)
 

@@ -155,7 +155,7 @@ def test_abandoned_starts_expire_on_new_starts_and_in_the_purge(db: Database, wo
     with pytest.raises(LinkRefused):
         surveys.open_survey(db, abandoned)
     assert _count(db, ResponseDraft) == 0
-    assert _count(db, Invitation, Invitation.spent) == 1
+    assert _count(db, Invitation, Invitation.spent.is_(True)) == 1
     assert surveys.open_survey(db, personal).team  # untouched
     assert _open_starts(db, alpha) == 3  # the spent one and the two recent starts
     # The purge expires the rest without any new start.
