@@ -267,9 +267,19 @@ class Invitation(Base):
     channel: Mapped[Channel] = mapped_column(
         _enum(Channel), default=Channel.PERSONAL_LINK, server_default=Channel.PERSONAL_LINK.value
     )
-    # When an open-link start was made, kept only while it is unspent (so abandoned starts
-    # expire); cleared when the link is spent, so a spent link still has no time.
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OpenLinkPending(Base):
+    """When an unspent open-link invitation was started, so an abandoned start expires.
+    Deleted in the transaction that spends the link: a spent link keeps no time, and the
+    invitation table itself has no time column."""
+
+    __tablename__ = "open_link_pending"
+
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True
+    )
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class OpenLinkStart(Base):

@@ -20,6 +20,7 @@ from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.core.links import mint_token, open_link_url
 from sos_workforce.core.models import (
     Invitation,
+    OpenLinkPending,
     OpenLinkStart,
     Organisation,
     RespondentTally,
@@ -146,24 +147,29 @@ def expire_open_starts(session: Session, now: dt.datetime, expiry_hours: int) ->
     many invitations went."""
     cutoff = now - dt.timedelta(hours=expiry_hours)
     stale = (
-        select(Invitation.token_hash)
+        select(Invitation.id)
+        .join(OpenLinkPending, OpenLinkPending.invitation_id == Invitation.id)
         .where(
             Invitation.channel == Channel.OPEN_LINK,
             Invitation.spent.is_(False),
-            Invitation.started_at < cutoff,
+            OpenLinkPending.started_at < cutoff,
         )
-        .scalar_subquery()
     )
-    session.execute(delete(ResponseDraft).where(ResponseDraft.token_hash.in_(stale)))
-    gone = session.execute(
-        delete(Invitation).where(
-            Invitation.channel == Channel.OPEN_LINK,
-            Invitation.spent.is_(False),
-            Invitation.started_at < cutoff,
+    ids = list(session.scalars(stale))
+    gone = 0
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        session.execute(
+            delete(ResponseDraft).where(
+                ResponseDraft.token_hash.in_(
+                    select(Invitation.token_hash).where(Invitation.id.in_(chunk))
+                )
+            )
         )
-    ).rowcount  # type: ignore[attr-defined]
+        session.execute(delete(OpenLinkPending).where(OpenLinkPending.invitation_id.in_(chunk)))
+        gone += len(chunk)
+        session.execute(delete(Invitation).where(Invitation.id.in_(chunk)))
     session.execute(delete(OpenLinkStart).where(OpenLinkStart.started_at < now - _RATE_WINDOW))
-    return int(gone or 0)
+    return gone
 
 
 def start_open_response(
@@ -220,16 +226,16 @@ def start_open_response(
         if int(recent or 0) >= limits.starts_per_minute:
             raise LinkRefused(_TOO_FAST)
         session.add(OpenLinkStart(wave_id=wave.id, team_id=team_id, started_at=now))
-        session.add(
-            Invitation(
-                wave_id=wave.id,
-                team_id=team_id,
-                token_hash=hash_token(personal),
-                spent=False,
-                channel=Channel.OPEN_LINK,
-                started_at=now,
-            )
+        invitation = Invitation(
+            wave_id=wave.id,
+            team_id=team_id,
+            token_hash=hash_token(personal),
+            spent=False,
+            channel=Channel.OPEN_LINK,
         )
+        session.add(invitation)
+        session.flush()
+        session.add(OpenLinkPending(invitation_id=invitation.id, started_at=now))
     return personal
 
 

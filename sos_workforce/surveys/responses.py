@@ -26,6 +26,7 @@ from sos_workforce.core.models import (
     InstrumentVersion,
     Invitation,
     MailRecipient,
+    OpenLinkPending,
     Organisation,
     PendingResponse,
     ResponseDraft,
@@ -311,7 +312,11 @@ _SUBMIT_LOOKUP = (
 _SPEND = (
     update(Invitation)
     .where(Invitation.id == bindparam("invitation_id"), Invitation.spent.is_(False))
-    .values(spent=True, started_at=None)  # a spent link keeps no time
+    .values(spent=True)
+)
+# An open-link start's time goes when its link is spent (surveys.open_link).
+_FORGET_START = delete(OpenLinkPending).where(
+    OpenLinkPending.invitation_id == bindparam("invitation_id")
 )
 _INSERT_PENDING = insert(PendingResponse)
 _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.token_hash == bindparam("token_hash"))
@@ -356,6 +361,7 @@ def submit_response(
         if connection.execute(_SPEND, {"invitation_id": link.id}).rowcount != 1:
             raise LinkRefused(_SPENT_LINK)
         connection.execute(_FORGET_ADDRESS, {"invitation_id": link.id})
+        connection.execute(_FORGET_START, {"invitation_id": link.id})
         _pool_response(
             connection,
             link.wave_id,

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from sos_workforce import maintenance, surveys
 from sos_workforce.core.db import Database
@@ -16,6 +17,7 @@ from sos_workforce.core.enums import Channel
 from sos_workforce.core.errors import LinkRefused
 from sos_workforce.core.models import (
     Invitation,
+    OpenLinkPending,
     OpenLinkStart,
     PendingResponse,
     Response,
@@ -41,6 +43,12 @@ def _count(db: Database, model: type, *where: ColumnElement[bool]) -> int:
 def _open_token(db: Database, world: World, wave_id: int) -> str:
     url = surveys.issue_open_link(db, world.lead, wave_id, base_url="http://t")
     return url.rsplit("o=", 1)[1]
+
+
+def _personal_ids(session: Session) -> set[int]:
+    return set(
+        session.scalars(select(Invitation.id).where(Invitation.channel == Channel.PERSONAL_LINK))
+    )
 
 
 def _open_starts(db: Database, team_id: int) -> int:
@@ -139,11 +147,13 @@ def test_abandoned_starts_expire_on_new_starts_and_in_the_purge(db: Database, wo
     sent = surveys.start_open_response(db, open_token, alpha, limits=NO_RATE, now=NOW)
     surveys.submit_response(db, sent, {"understanding": 7})
     personal = token_of(launched.links[0])  # personal links never expire this way
+    # A spent link keeps no time, so it cannot be matched to its answer by time: only the
+    # unspent start has one.
     with db.read() as session:
-        # A spent link keeps no time, so it cannot be matched to its answer by time.
-        assert session.scalars(select(Invitation.started_at).where(Invitation.spent)).all() == [
-            None
-        ]
+        unspent = session.scalars(select(Invitation.id).where(Invitation.spent.is_(False)))
+        assert set(session.scalars(select(OpenLinkPending.invitation_id))) == (
+            set(unspent) - _personal_ids(session)
+        )
     assert _count(db, ResponseDraft) == 1
     # Within the expiry, a new start leaves the abandoned one alone.
     almost = NOW + dt.timedelta(hours=NO_RATE.expiry_hours - 1)
@@ -163,7 +173,7 @@ def test_abandoned_starts_expire_on_new_starts_and_in_the_purge(db: Database, wo
     result = maintenance.purge_expired(db, None, system=True, now=much_later)
     assert result.open_link_starts == 2
     assert _open_starts(db, alpha) == 1
-    assert _count(db, OpenLinkStart) == 0
+    assert _count(db, OpenLinkStart) == 0 and _count(db, OpenLinkPending) == 0
 
 
 def _answer_open(db: Database, open_token: str, team_id: int, n: int) -> None:

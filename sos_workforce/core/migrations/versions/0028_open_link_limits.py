@@ -1,5 +1,5 @@
-"""open link limits: when an unspent open-link start was made (it expires), and the
-starts of the last minute per team for the rate limit
+"""open link limits: when an unspent open-link start was made (it expires; the row goes
+when the link is spent), and the starts of the last minute per team for the rate limit
 
 Revision ID: 0028
 Revises: 0026
@@ -18,8 +18,42 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("invitation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("started_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "open_link_pending",
+        sa.Column("invitation_id", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_open_link_pending_invitation_id_invitation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("invitation_id", name=op.f("pk_open_link_pending")),
+    )
+    with op.batch_alter_table("open_link_pending", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_open_link_pending_started_at"), ["started_at"], unique=False
+        )
+    # Unspent open-link starts from before this revision expire from now on.
+    invitation = sa.table(
+        "invitation",
+        sa.column("id", sa.Integer()),
+        sa.column("spent", sa.Boolean()),
+        sa.column("channel", sa.String()),
+    )
+    pending = sa.table(
+        "open_link_pending",
+        sa.column("invitation_id", sa.Integer()),
+        sa.column("started_at", sa.DateTime(timezone=True)),
+    )
+    op.execute(
+        pending.insert().from_select(
+            ["invitation_id", "started_at"],
+            sa.select(invitation.c.id, sa.func.current_timestamp()).where(
+                invitation.c.spent == sa.false(), invitation.c.channel == "open_link"
+            ),
+        )
+    )
     op.create_table(
         "open_link_start",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,5 +86,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_open_link_start_started_at"))
         batch_op.drop_index("ix_open_link_start_wave_team")
     op.drop_table("open_link_start")
-    with op.batch_alter_table("invitation", schema=None) as batch_op:
-        batch_op.drop_column("started_at")
+    with op.batch_alter_table("open_link_pending", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_open_link_pending_started_at"))
+    op.drop_table("open_link_pending")
