@@ -9,6 +9,7 @@ from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.surveys import (
     AnswerValue,
     Identity,
+    OpenLinkLimits,
     OptIn,
     offline_definition,
     open_link_form,
@@ -24,6 +25,11 @@ context = runtime()
 DONE_KEY = "survey_done"
 OPEN_LINK_KEY = "survey_open_link"
 AUDIENCE_KEY = "survey_audience"  # the sent form's audience, for the thank-you words
+# The per-browser limit of the open link (this browser session only; the cap per team and
+# the rate limit in the service are what hold when a new session is opened):
+SENT_KEY = "open_link_sent"  # answers sent through the open link from this session
+UNFINISHED_KEY = "open_link_unfinished"  # links started here and not yet sent
+CONFIRMED_KEY = "open_link_someone_else"  # "someone else is answering" was confirmed
 
 
 def _thank_you() -> None:
@@ -46,6 +52,26 @@ def _thank_you() -> None:
     st.stop()
 
 
+def _someone_else() -> None:
+    """After an answer was sent through the open link from this browser, ask before the
+    next start: a kiosk is passed on, but one person should not answer twice."""
+    if not st.session_state.get(SENT_KEY) or st.session_state.get(CONFIRMED_KEY):
+        return
+    st.subheader("Someone else answering on this device?")
+    st.write(
+        "An answer has already been sent from this device. Each person should answer "
+        "once. If you are someone else and have not answered yet, carry on."
+    )
+    if st.button("Yes, I am someone else and want to answer", key="confirm_someone_else"):
+        st.session_state[CONFIRMED_KEY] = True
+        st.rerun()
+    st.stop()
+
+
+def _unfinished() -> list[str]:
+    return list(st.session_state.get(UNFINISHED_KEY, []))
+
+
 def _choose_team(open_token: str) -> None:
     try:
         link = open_link_form(context.db, open_token)
@@ -55,6 +81,18 @@ def _choose_team(open_token: str) -> None:
         st.stop()
     st.title(link.survey_title)
     st.caption(f"{link.organisation} · {link.wave_title}")
+    _someone_else()
+    unfinished = _unfinished()
+    if len(unfinished) >= context.settings.open_link_unfinished_per_browser:
+        st.warning(
+            f"{len(unfinished)} surveys were started on this device and not sent yet. "
+            "Please finish one of them before starting another."
+        )
+        if st.button("Continue the last survey started here", key="continue_unfinished"):
+            st.query_params.clear()
+            st.query_params["t"] = unfinished[-1]
+            st.rerun()
+        st.stop()
     names = dict(link.teams)
     with st.form("choose_team", enter_to_submit=False):
         team_id = st.selectbox(
@@ -71,11 +109,18 @@ def _choose_team(open_token: str) -> None:
             st.error("Please choose your team.")
             st.stop()
         try:
-            personal = start_open_response(context.db, open_token, team_id)
+            personal = start_open_response(
+                context.db,
+                open_token,
+                team_id,
+                limits=OpenLinkLimits.from_settings(context.settings),
+            )
         except (LinkRefused, InvalidInput) as problem:
             st.error(str(problem))
             st.stop()
         st.session_state[OPEN_LINK_KEY] = open_token
+        st.session_state[UNFINISHED_KEY] = [*unfinished, personal]
+        st.session_state[CONFIRMED_KEY] = False
         st.query_params.clear()
         st.query_params["t"] = personal
         st.rerun()
@@ -120,6 +165,9 @@ def _send(
         st.error(str(problem))
         return
     forget()
+    if token in _unfinished():
+        st.session_state[UNFINISHED_KEY] = [t for t in _unfinished() if t != token]
+        st.session_state[SENT_KEY] = st.session_state.get(SENT_KEY, 0) + 1
     st.session_state[DONE_KEY] = token
     st.session_state[AUDIENCE_KEY] = definition.audience
     st.rerun()

@@ -21,6 +21,7 @@ from sos_workforce.surveys import (
     LINKS_FILE_WARNING,
     AudienceMember,
     WaveSummary,
+    answers_by_channel,
     audience_template,
     close_wave,
     discard_draft_wave,
@@ -54,6 +55,56 @@ organisation_id = require_organisation()
 CONFIRM_KEY = "emailed_launch_to_confirm"
 LINKS_KEY = "links_file"
 SEND_BATCH = 10
+
+
+def _by_channel(wave_id: int) -> None:
+    """Answers through the open link and through personal links, per team, flagging a
+    team with more answers than people (the open link over-used)."""
+    counts = answers_by_channel(
+        context.db, actor, wave_id, min_group_size=context.settings.min_group_size
+    )
+    k = counts.min_group_size
+    st.subheader("Answers by link")
+
+    def shown(n: int | None) -> str:
+        return str(n) if n is not None else f"held back (a count under {k} nearby)"
+
+    rows = [*counts.teams, counts.overall]
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Team": r.team,
+                    "Expected": r.expected,
+                    "Through the open link": shown(r.open_link),
+                    "Through personal links": shown(r.personal_link),
+                    "All answers": shown(r.total),
+                    "More answers than people": "Yes" if r.over_headcount else "No",
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+    )
+    over = [r.team for r in counts.teams if r.over_headcount]
+    if over:
+        st.warning(
+            "More answers than expected people in: "
+            + ", ".join(over)
+            + ". The open link may have been used more than once by someone; check the "
+            "expected headcount, and consider personal links for this team."
+        )
+    if not counts.by_link_available:
+        st.info(
+            "The answers by link are no longer available: the raw responses were deleted "
+            "at the end of the retention period. The totals remain."
+        )
+    st.caption(
+        f"Counted from the answers already in the results. A team's counts by link are "
+        f"shown only when each of them is 0 or at least {k} and none can be worked out from "
+        "the others, so they may be held back where the response rates above are shown."
+    )
+
 
 st.title("Survey waves")
 launch_tab, waves_tab = st.tabs(["Launch a wave", "Waves and response rates"])
@@ -486,5 +537,6 @@ with waves_tab:
             f"Responses are counted as they join the results: after every {k} new answers "
             "in a team (or at the close, for a wave that shows results only then)."
         )
+        _by_channel(chosen.id)
         _wave_actions(chosen)
         _delivery(chosen, k)

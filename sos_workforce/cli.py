@@ -203,11 +203,17 @@ def db_purge() -> None:
     from cron."""
     from sos_workforce.maintenance import purge_expired
 
-    result = purge_expired(_database(), None, system=True)
+    result = purge_expired(
+        _database(),
+        None,
+        system=True,
+        open_link_expiry_hours=get_settings().open_link_start_expiry_hours,
+    )
     typer.echo(
         f"Purged {result.responses} responses and {result.comments} comments from "
         f"{result.waves} waves, and {result.diary_entries} diary entries from "
-        f"{result.diary_periods} diary periods, past their retention period."
+        f"{result.diary_periods} diary periods, past their retention period; "
+        f"{result.open_link_starts} unfinished open-link starts expired."
     )
 
 

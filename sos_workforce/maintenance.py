@@ -19,7 +19,7 @@ from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput
 from sos_workforce.core.private_files import create_private_file
 from sos_workforce.diaries import purge_expired_periods
-from sos_workforce.surveys import purge_expired_waves
+from sos_workforce.surveys import expire_open_starts, purge_expired_waves
 
 
 def sqlite_path(url: str) -> Path:
@@ -72,14 +72,22 @@ class PurgeResult:
     comments: int
     diary_periods: int = 0
     diary_entries: int = 0
+    open_link_starts: int = 0
 
 
 def purge_expired(
-    db: Database, actor: Actor | None, *, today: dt.date | None = None, system: bool = False
+    db: Database,
+    actor: Actor | None,
+    *,
+    today: dt.date | None = None,
+    system: bool = False,
+    now: dt.datetime | None = None,
+    open_link_expiry_hours: int = 24,
 ) -> PurgeResult:
     """Delete raw responses, answers, comments, drafts and links of waves that closed more
     than their organisation's retention period ago, and the entries, participants and
-    import records of diary periods that ended (and closed) that long ago. Aggregates stay.
+    import records of diary periods that ended (and closed) that long ago, and unfinished
+    open-link starts older than ``open_link_expiry_hours``. Aggregates stay.
     ``system`` is the scheduled command (no signed-in user); otherwise an administrator."""
     if not system:
         require(actor, Role.ADMIN)
@@ -87,4 +95,5 @@ def purge_expired(
     with db.write() as session:
         waves, responses, comments = purge_expired_waves(session, actor, today)
         periods, entries = purge_expired_periods(session, actor, today)
-    return PurgeResult(waves, responses, comments, periods, entries)
+        starts = expire_open_starts(session, now or dt.datetime.now(dt.UTC), open_link_expiry_hours)
+    return PurgeResult(waves, responses, comments, periods, entries, starts)

@@ -84,6 +84,28 @@ class Settings(BaseSettings):
         description="An XLSX file's parts once unpacked: each part, and all of them together.",
     )
 
+    # The organisation's open link (kiosk, paper-to-screen): limits so one browser cannot
+    # stuff a team (surveys/open_link.py). No IP address is stored for any of them.
+    open_link_headcount_multiple: float = Field(
+        default=1.5,
+        ge=1.0,
+        le=10.0,
+        description="Starts per team through the open link: this times its expected "
+        "headcount, rounded up.",
+    )
+    open_link_cap_without_headcount: int = Field(
+        default=30, ge=1, description="Starts through the open link for a team with no headcount."
+    )
+    open_link_starts_per_minute: int = Field(
+        default=6, ge=1, le=1000, description="Starts per minute per wave per team."
+    )
+    open_link_start_expiry_hours: int = Field(
+        default=24, ge=1, description="An unfinished start through the open link expires."
+    )
+    open_link_unfinished_per_browser: int = Field(
+        default=3, ge=1, description="Unfinished starts one browser session may hold."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str) -> str:

@@ -272,6 +272,33 @@ class Invitation(Base):
     )
 
 
+class OpenLinkPending(Base):
+    """When an unspent open-link invitation was started, so an abandoned start expires.
+    Deleted in the transaction that spends the link: a spent link keeps no time, and the
+    invitation table itself has no time column."""
+
+    __tablename__ = "open_link_pending"
+
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True
+    )
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class OpenLinkStart(Base):
+    """One start through a wave's open link, for the rate limit only: the team and the
+    time, nothing pointing to the link minted, no address. Rows older than a minute are
+    deleted as starts happen (and by the purge)."""
+
+    __tablename__ = "open_link_start"
+    __table_args__ = (Index("ix_open_link_start_wave_team", "wave_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Response(Base):
     __tablename__ = "response"
     __table_args__ = (Index("ix_response_wave_team", "wave_id", "team_id"),)

@@ -48,7 +48,16 @@ from sos_workforce.surveys.instruments import (
     register,
     sync_directory,
 )
-from sos_workforce.surveys.open_link import issue_open_link, open_link_form, start_open_response
+from sos_workforce.surveys.open_link import (
+    ChannelCount,
+    ChannelCounts,
+    OpenLinkLimits,
+    answers_by_channel,
+    expire_open_starts,
+    issue_open_link,
+    open_link_form,
+    start_open_response,
+)
 from sos_workforce.surveys.responses import (
     AnswerValue,
     Identity,
@@ -138,6 +147,11 @@ __all__ = [
     "instrument_definition",
     "instrument_trend",
     "issue_open_link",
+    "ChannelCount",
+    "ChannelCounts",
+    "OpenLinkLimits",
+    "answers_by_channel",
+    "expire_open_starts",
     "latest_item_result",
     "launch_wave",
     "list_instrument_versions",

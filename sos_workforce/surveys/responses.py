@@ -27,6 +27,7 @@ from sos_workforce.core.models import (
     Invitation,
     InvitationIdentity,
     MailRecipient,
+    OpenLinkPending,
     Organisation,
     PendingResponse,
     ResponseDraft,
@@ -332,6 +333,10 @@ _SPEND = (
     .where(Invitation.id == bindparam("invitation_id"), Invitation.spent.is_(False))
     .values(spent=True)
 )
+# An open-link start's time goes when its link is spent (surveys.open_link).
+_FORGET_START = delete(OpenLinkPending).where(
+    OpenLinkPending.invitation_id == bindparam("invitation_id")
+)
 _INSERT_PENDING = insert(PendingResponse)
 _DELETE_DRAFT = delete(ResponseDraft).where(ResponseDraft.token_hash == bindparam("token_hash"))
 # The address kept for reminders goes when the link is spent (sos_workforce.mail).
@@ -403,6 +408,7 @@ def submit_response(
                         "lead directly."
                     )
             connection.execute(_FORGET_IDENTITY, {"invitation_id": link.id})
+        connection.execute(_FORGET_START, {"invitation_id": link.id})
         _pool_response(
             connection,
             link.wave_id,

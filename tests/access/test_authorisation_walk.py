@@ -372,6 +372,9 @@ SERVICES: dict[str, Service] = {
     "surveys.open_link.issue_open_link": Service(
         "lead", lambda t, own: _one(t.wave_id, base_url="http://testserver")
     ),
+    "surveys.open_link.answers_by_channel": Service(
+        "reader", lambda t, own: _one(t.wave_id, min_group_size=5)
+    ),
     # email: the outbox, reminders, failed deliveries and the links file
     "mail.sender.send_now": Service(
         "lead", lambda t, own: _one(_unreachable_mail_server(), t.a.organisation_id)
