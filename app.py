@@ -61,7 +61,7 @@ diary_page = st.Page(
 )
 feedback_page = st.Page(
     FEEDBACK_PAGE,
-    title="Conference feedback form",
+    title="Feedback after a conference",
     icon=":material/forum:",
     url_path=LinkPage.FEEDBACK.value,
 )

@@ -55,15 +55,19 @@ def _fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
 SLOWEST_FIRST = (
     "tests/browser/test_tour.py",
     "tests/browser/test_emailed_invitations.py",
-    "tests/surveys/test_wave_state_machine.py",
     "tests/browser/test_sso.py",
     "tests/operations/test_scale_out.py",
-    "tests/app/test_pages.py",
     "tests/profiling/test_rounds_and_progress.py",
-    "tests/static/test_static.py",
-    "tests/privacy/test_attacker.py",
-    "tests/operations/test_cli.py",
+    "tests/app/test_pages.py",
+    "tests/browser/test_trainer_pipeline.py",
+    "tests/app/test_downloads.py",
+    "tests/surveys/test_wave_state_machine.py",
+    "tests/access/test_sign_in.py",
+    "tests/app/test_profiling_pages.py",
+    "tests/browser/test_hardening.py",
     "tests/browser/test_outcomes_import.py",
+    "tests/privacy/test_attacker.py",
+    "tests/static/test_static.py",
 )
 
 

@@ -13,6 +13,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -220,7 +221,10 @@ def _client_seen_by_uvicorn(peer: str, forwarded_for: str) -> str:
         "client": (peer, 50000),
         "headers": [(b"x-forwarded-for", forwarded_for.encode())],
     }
-    asyncio.run(middleware(scope, None, None))  # type: ignore[arg-type]
+    # In a thread of its own: a browser test earlier on this worker may leave an event
+    # loop running in this one (playwright's sync API), and asyncio.run refuses that.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, middleware(scope, None, None)).result()  # type: ignore[arg-type]
     return seen[0]
 
 
