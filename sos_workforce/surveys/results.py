@@ -348,7 +348,9 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
         )
     ).all()
     parents = {team_id: parent_id or WHOLE_WAVE for team_id, parent_id, _ in teams}
-    rows = session.execute(
+    # Plain Core rows for the tallies (thousands of them): no ORM result processing.
+    connection = session.connection()
+    rows = connection.execute(
         select(
             AnswerTally.team_id,
             AnswerTally.staff_role,
@@ -369,7 +371,7 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
         cell_histograms[(team_id, role, employment, tenure)][code][value] = int(count)
     cell_respondents: dict[Cell, int] = {
         (team_id, role, employment, tenure): int(count)
-        for team_id, role, employment, tenure, count in session.execute(
+        for team_id, role, employment, tenure, count in connection.execute(
             select(
                 RespondentTally.team_id,
                 RespondentTally.staff_role,
