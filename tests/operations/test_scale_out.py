@@ -135,9 +135,10 @@ def test_two_app_processes_on_one_postgresql_lose_and_duplicate_nothing(
             .where(AnswerTally.wave_id == wave_id, InstrumentItem.code == "understanding")
         )
     database.dispose()
-    # Seven sent through two processes, each stored once: released in a step of at least
-    # five (five or six, as the six sends at once arrive), the rest waiting for more.
+    # Seven sent through two processes, each stored once: released in steps of at least
+    # five (one step of five, six or seven, as the sends at once arrive), and fewer than
+    # five left waiting for more.
     assert sent == spent == 7
     assert (responses or 0) + (waiting or 0) == 7
-    assert responses in (5, 6) and (waiting or 0) < 5
+    assert (responses or 0) >= 5 and (waiting or 0) < 5
     assert understanding_tallied == responses
