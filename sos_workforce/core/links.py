@@ -7,9 +7,13 @@ is stored (``security.hash_token``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
-from sos_workforce.core.security import new_token
+from sqlalchemy.orm import Session
+
+from sos_workforce.core.security import hash_token, new_token
 
 
 class LinkPage(StrEnum):
@@ -48,3 +52,26 @@ def feedback_url(base_url: str, token: str) -> str:
 def mint_token() -> str:
     """A new link token (the caller stores only its hash)."""
     return new_token()
+
+
+class Relinker:
+    """Gives rows of one link table (invitations, diary participants, rater links) a new
+    token on a reminder or a corrected address: ``relinker(row id)`` stores the new hash
+    and returns the new link's URL. The old link stops working; ``replaced`` keeps the
+    hashes it replaced (drafts sealed with them can never be opened again)."""
+
+    def __init__(
+        self, session: Session, model: type[Any], url: Callable[[str, str], str], base_url: str
+    ) -> None:
+        self._session = session
+        self._model = model
+        self._url = url
+        self._base_url = base_url
+        self.replaced: list[str] = []
+
+    def __call__(self, row_id: int) -> str:
+        row = self._session.get_one(self._model, row_id)
+        token = mint_token()
+        self.replaced.append(row.token_hash)
+        row.token_hash = hash_token(token)
+        return self._url(self._base_url, token)

@@ -16,7 +16,7 @@ saved stay, since they belong to the participant, not to the token. The reminder
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
-from sos_workforce.core.links import diary_url, mint_token
+from sos_workforce.core.links import Relinker, diary_url
 from sos_workforce.core.models import (
     DiaryEntry,
     DiaryParticipant,
@@ -33,7 +33,6 @@ from sos_workforce.core.models import (
     DiaryPeriodTeam,
     Team,
 )
-from sos_workforce.core.security import hash_token
 from sos_workforce.mail import (
     DIARY_REMINDER,
     Letter,
@@ -110,18 +109,6 @@ def period_mail(db: Database, actor: Actor, period_id: int, *, min_group_size: i
 # --- reminders ----------------------------------------------------------------------------
 
 
-def _relink(session: Session, base_url: str) -> Callable[[int], str]:
-    """A function giving a participant a new token (its link). The old link stops
-    working; any entries stay with the participant row."""
-
-    def relink(participant_id: int) -> str:
-        token = mint_token()
-        session.get_one(DiaryParticipant, participant_id).token_hash = hash_token(token)
-        return diary_url(base_url, token)
-
-    return relink
-
-
 def queue_reminders(
     db: Database,
     actor: Actor,
@@ -157,7 +144,7 @@ def queue_reminders(
             MailScope(period_id=period.id),
             Letter(DIARY_REMINDER, period.title, period.ends_on),
             list(nothing_yet),
-            _relink(session, base_url),
+            Relinker(session, DiaryParticipant, diary_url, base_url),
             organisation_id=period.organisation_id,
         )
         teams = dict(
@@ -212,7 +199,7 @@ def resend_invitation(
             ),
             message_id,
             address,
-            _relink(session, base_url),
+            Relinker(session, DiaryParticipant, diary_url, base_url),
             organisation_id=period.organisation_id,
             not_before=_send_from(period, today),
         )

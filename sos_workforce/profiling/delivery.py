@@ -9,8 +9,6 @@ A reminder mints a new token for the same rater link: the first link stops worki
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,9 +16,8 @@ from sos_workforce.access import Actor, record_event
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import RaterRole, Role, RoundStatus
 from sos_workforce.core.errors import InvalidInput
-from sos_workforce.core.links import mint_token, rating_url
+from sos_workforce.core.links import Relinker, rating_url
 from sos_workforce.core.models import ProfileRound, RaterLink
-from sos_workforce.core.security import hash_token
 from sos_workforce.mail import (
     RATER_REMINDER,
     Letter,
@@ -33,11 +30,11 @@ from sos_workforce.mail import (
     resend_failed,
 )
 from sos_workforce.mail import queue_reminders as queue_mail_reminders
-from sos_workforce.profiling.rounds import _round_for
+from sos_workforce.profiling.rounds import round_for
 
 
 def _emailed_round(session: Session, actor: Actor, round_id: int) -> ProfileRound:
-    profile_round = _round_for(session, actor, round_id, Role.LEAD)
+    profile_round = round_for(session, actor, round_id, Role.LEAD)
     if profile_round.mail_body is None:
         raise InvalidInput("This round's raters were not emailed, so the app cannot remind.")
     if profile_round.status is not RoundStatus.OPEN:
@@ -45,20 +42,11 @@ def _emailed_round(session: Session, actor: Actor, round_id: int) -> ProfileRoun
     return profile_round
 
 
-def _relink(session: Session, base_url: str) -> Callable[[int], str]:
-    def relink(link_id: int) -> str:
-        token = mint_token()
-        session.get_one(RaterLink, link_id).token_hash = hash_token(token)
-        return rating_url(base_url, token)
-
-    return relink
-
-
 def round_mail(db: Database, actor: Actor, round_id: int, *, min_group_size: int) -> MailOverview:
     """The round's send log (counts; reminders under the gate, since each counts raters
     who had not scored) and its failed invitations by address."""
     with db.read() as session:
-        profile_round = _round_for(session, actor, round_id, Role.LEAD)
+        profile_round = round_for(session, actor, round_id, Role.LEAD)
         return mail_overview(
             session,
             MailScope(round_id=profile_round.id),
@@ -88,7 +76,7 @@ def queue_rater_reminders(
             MailScope(round_id=profile_round.id),
             Letter(RATER_REMINDER, profile_round.title, profile_round.held_on),
             list(unscored),
-            _relink(session, base_url),
+            Relinker(session, RaterLink, rating_url, base_url),
             organisation_id=profile_round.organisation_id,
         )
         record_event(
@@ -130,7 +118,7 @@ def resend_rater_invitation(
             ),
             message_id,
             address,
-            _relink(session, base_url),
+            Relinker(session, RaterLink, rating_url, base_url),
             organisation_id=profile_round.organisation_id,
         )
         record_event(

@@ -267,7 +267,7 @@ def enable_rater_links_file(
     """An administrator lets the lead make this round's rater links as a file for the chair
     to hand out (or takes that back). Audited: whoever holds the file can score as anyone."""
     with db.write() as session:
-        profile_round = _round_for(session, actor, round_id, Role.ADMIN)
+        profile_round = round_for(session, actor, round_id, Role.ADMIN)
         if enabled and profile_round.status is not RoundStatus.OPEN:
             raise InvalidInput("This round is closed.")
         if enabled and profile_round.mail_body is not None:
@@ -292,7 +292,7 @@ def issue_rater_links(
     administrator has allowed the file for this round. An earlier file's links stop
     working. Audited with the count."""
     with db.write() as session:
-        profile_round = _round_for(session, actor, round_id, Role.LEAD)
+        profile_round = round_for(session, actor, round_id, Role.LEAD)
         if not profile_round.links_file_enabled:
             raise InvalidInput(
                 "Rater links are not given out as a file. An administrator can allow it for "
@@ -387,7 +387,7 @@ def list_rounds(db: Database, actor: Actor, organisation_id: int) -> list[RoundS
         return summaries
 
 
-def _round_for(session: Session, actor: Actor, round_id: int, *roles: Role) -> ProfileRound:
+def round_for(session: Session, actor: Actor, round_id: int, *roles: Role) -> ProfileRound:
     profile_round = session.get(ProfileRound, round_id)
     if profile_round is None:
         raise NotFound("No such self-profiling round.")
@@ -551,7 +551,7 @@ def round_consolidation(
     db: Database, actor: Actor, round_id: int, *, min_group_size: int
 ) -> RoundConsolidation:
     with db.read() as session:
-        profile_round = _round_for(session, actor, round_id, Role.LEAD, Role.EXECUTIVE)
+        profile_round = round_for(session, actor, round_id, Role.LEAD, Role.EXECUTIVE)
         definition = profile_definition_of(profile_round.instrument_version)
         submitted: dict[RaterRole, int] = defaultdict(int)
         issued = 0
@@ -636,7 +636,7 @@ def record_agreed_scores(
     if not agreed:
         raise InvalidInput("Choose an item to score.")
     with db.write() as session:
-        profile_round = _round_for(session, actor, round_id, Role.LEAD)
+        profile_round = round_for(session, actor, round_id, Role.LEAD)
         if profile_round.status is not RoundStatus.OPEN:
             raise InvalidInput("This round is closed; its agreed scores can no longer change.")
         definition = profile_definition_of(profile_round.instrument_version)
@@ -694,7 +694,7 @@ def record_agreed_scores(
 def close_round(db: Database, actor: Actor, round_id: int) -> None:
     """Close a round once every item has an agreed score; closed rounds count in progress."""
     with db.write() as session:
-        profile_round = _round_for(session, actor, round_id, Role.LEAD)
+        profile_round = round_for(session, actor, round_id, Role.LEAD)
         if profile_round.status is RoundStatus.CLOSED:
             raise InvalidInput("This round is already closed.")
         definition = profile_definition_of(profile_round.instrument_version)

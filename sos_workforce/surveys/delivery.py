@@ -12,7 +12,7 @@ it is lost (it is sealed with the old token); the reminder's text says so.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -22,9 +22,8 @@ from sos_workforce.access import Actor, record_event, require
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
-from sos_workforce.core.links import mint_token, survey_url
+from sos_workforce.core.links import Relinker, survey_url
 from sos_workforce.core.models import Invitation, ResponseDraft, Team, Wave, WaveTeam
-from sos_workforce.core.security import hash_token
 from sos_workforce.mail import (
     HELD,
     SURVEY_REMINDER,
@@ -115,21 +114,6 @@ def wave_mail(db: Database, actor: Actor, wave_id: int, *, min_group_size: int) 
 # --- reminders ----------------------------------------------------------------------------
 
 
-def _relink(session: Session, base_url: str) -> tuple[Callable[[int], str], list[str]]:
-    """A function giving an invitation a new token (its link), and the hashes it replaced:
-    drafts sealed with those can never be opened again, so the caller deletes them."""
-    replaced: list[str] = []
-
-    def relink(invitation_id: int) -> str:
-        invitation = session.get_one(Invitation, invitation_id)
-        token = mint_token()
-        replaced.append(invitation.token_hash)
-        invitation.token_hash = hash_token(token)
-        return survey_url(base_url, token)
-
-    return relink, replaced
-
-
 def _drop_drafts(session: Session, token_hashes: list[str]) -> None:
     if token_hashes:
         session.execute(
@@ -167,7 +151,8 @@ def queue_reminders(
                 .order_by(Invitation.id)
             ).all()
         )
-        relink, replaced = _relink(session, base_url)
+        relink = Relinker(session, Invitation, survey_url, base_url)
+        replaced = relink.replaced
         reminded = queue_mail_reminders(
             session,
             MailScope(wave_id=wave.id),
@@ -221,7 +206,7 @@ def resend_invitation(
         wave = _wave(session, actor, wave_id, Role.LEAD)
         if wave.status is WaveStatus.CLOSED or wave.mail_body is None:
             raise InvalidInput("This wave is closed; its invitations can no longer be sent.")
-        relink, _ = _relink(session, base_url)  # a failed invitation had no draft
+        relink = Relinker(session, Invitation, survey_url, base_url)  # no draft to drop
         resend_failed(
             session,
             MailScope(wave_id=wave.id),
@@ -293,7 +278,8 @@ def issue_links_file(
             )
             .order_by(Team.name, Invitation.roster_ref, Invitation.id)
         ).all()
-        relink, replaced = _relink(session, base_url)
+        relink = Relinker(session, Invitation, survey_url, base_url)
+        replaced = relink.replaced
         links = [
             IssuedLink(team, relink(invitation.id), invitation.roster_ref)
             for invitation, team in rows

@@ -46,7 +46,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from sos_workforce.core.db import Database
 from sos_workforce.core.models import (
@@ -132,34 +133,37 @@ def _ready_teams(
     }
 
 
+def shared_opt_ins(
+    connection: Connection, group: InstrumentedAttribute[Any], *where: ColumnElement[bool]
+) -> dict[int, int]:
+    """Requests for support or training that shared answers by name, counted per ``group``
+    (a wave or a team) among the rows ``where`` selects."""
+    named: dict[int, int] = defaultdict(int)
+    for key, shared in connection.execute(select(group, TrainingOptIn.shared).where(*where)):
+        if shared and key is not None:
+            named[key] += 1
+    return dict(named)
+
+
 def named_in_waves(connection: Connection, wave_ids: Iterable[int]) -> dict[int, int]:
     """Per wave, the requests for support or training that shared answers by name: whole-
     wave figures (trends, benchmarks) count those people as known, so they show a figure
     only when at least k others answered."""
-    named: dict[int, int] = defaultdict(int)
-    for wave_id, shared in connection.execute(
-        select(TrainingOptIn.wave_id, TrainingOptIn.shared).where(
-            TrainingOptIn.wave_id.in_(list(wave_ids))
-        )
-    ):
-        if shared and wave_id is not None:
-            named[wave_id] += 1
-    return dict(named)
+    return shared_opt_ins(
+        connection, TrainingOptIn.wave_id, TrainingOptIn.wave_id.in_(list(wave_ids))
+    )
 
 
 def named_waiting(connection: Connection, wave_id: int) -> dict[int, int]:
     """Per team, requests for support or training that shared answers by name and whose
     team has not been released since (their response may be waiting in the pool: the
     request is stored after its response and before any release)."""
-    named: dict[int, int] = defaultdict(int)
-    for team_id, shared in connection.execute(
-        select(TrainingOptIn.team_id, TrainingOptIn.shared).where(
-            TrainingOptIn.wave_id == wave_id, TrainingOptIn.released.is_(False)
-        )
-    ):
-        if shared and team_id is not None:
-            named[team_id] += 1
-    return dict(named)
+    return shared_opt_ins(
+        connection,
+        TrainingOptIn.team_id,
+        TrainingOptIn.wave_id == wave_id,
+        TrainingOptIn.released.is_(False),
+    )
 
 
 def _safe_remainder(

@@ -404,16 +404,9 @@ def _wave_counts(session: Session, wave: Wave) -> WaveCounts:
 
 def named_by_team(session: Session, wave_id: int) -> dict[int, int]:
     """Per team, the wave's opt-ins that shared answers by name."""
-    rows = session.execute(
-        select(TrainingOptIn.team_id, TrainingOptIn.shared).where(
-            TrainingOptIn.wave_id == wave_id, TrainingOptIn.team_id.is_not(None)
-        )
-    ).all()
-    known: dict[int, int] = {}
-    for team_id, shared in rows:
-        if shared and team_id is not None:
-            known[team_id] = known.get(team_id, 0) + 1
-    return known
+    return release.shared_opt_ins(
+        session.connection(), TrainingOptIn.team_id, TrainingOptIn.wave_id == wave_id
+    )
 
 
 def wave_data_stamp(db: Database, wave_id: int) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from sos_workforce.access import Actor, require
+from sos_workforce.access import Actor, require, team_tree
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.models import InstrumentItem, Team, Wave
@@ -46,21 +46,24 @@ def coverage_beside_confidence(
     confidence survey. Shares only, as executives see them, whoever asks."""
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:
-        tree = session.execute(
-            select(Team.id, Team.parent_id, Team.name).where(
-                Team.organisation_id == organisation_id
+        tree = team_tree(
+            list(
+                session.execute(
+                    select(Team.id, Team.name, Team.parent_id).where(
+                        Team.organisation_id == organisation_id
+                    )
+                ).tuples()
             )
-        ).all()
+        )
     # A roster's team counts in the top-level team it belongs to (a service with its
-    # sub-teams), as the survey's team tables do.
-    parent = {team_id: parent_id for team_id, parent_id, _ in tree}
-    names = {team_id: name for team_id, _, name in tree}
+    # sub-teams), as the survey's team tables do; the tree lists each top-level team
+    # before the teams below it.
     top_of: dict[str, str] = {}
-    for team_id, _, name in tree:
-        root: int = team_id
-        while (above := parent.get(root)) is not None:
-            root = above
-        top_of[name.casefold()] = names[root]
+    top_name = ""
+    for node in tree:
+        if node.depth == 0:
+            top_name = node.name
+        top_of[node.name.casefold()] = top_name
     coverage = coverage_report(
         db,
         actor,
