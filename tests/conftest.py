@@ -8,6 +8,7 @@ runs when ``SOS_TEST_POSTGRES_URL`` is set; under ``CI=true`` a missing server f
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import uuid
@@ -29,7 +30,15 @@ from sos_workforce.core.db import Database, upgrade
 from sos_workforce.devdata import seed_demo
 from tests.support.apptest import APP, DemoApp, DemoDatabase
 from tests.support.browser import CHROMIUM
-from tests.support.environment import empty_postgres, make_settings, require_chromium, skip_or_fail
+from tests.support.environment import (
+    WorldTemplate,
+    empty_postgres,
+    make_settings,
+    require_chromium,
+    restore_rows,
+    skip_or_fail,
+    snapshot_rows,
+)
 from tests.support.factories import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,15 +119,52 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+def _cheap_hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session")
+def world_template(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> WorldTemplate:
+    """``build_world`` run once per worker: tests that ask for ``world`` start from a copy
+    of its SQLite file, or of its rows on PostgreSQL (``restore_rows``), instead of
+    syncing the instruments and creating the organisation, teams and accounts again."""
+    from sos_workforce.core import security
+
+    folder = tmp_path_factory.mktemp("world")
+    path = folder / "world.db"
+    shutil.copyfile(sqlite_template, path)
+    settings = make_settings(f"sqlite:///{path}", folder)
+    database = Database.from_settings(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", _cheap_hasher())
+        world = build_world(database, settings)
+    rows = snapshot_rows(database)
+    database.dispose()  # the last connection checkpoints the WAL into the file
+    return WorldTemplate(path, world, rows)
+
+
+def _wants_world_template(request: pytest.FixtureRequest) -> bool:
+    return "world" in request.fixturenames and "real_password_cost" not in request.keywords
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty database on each backend."""
+    """A migrated database on each backend: empty, or holding the ``world`` when the test
+    asks for it."""
+    template = request.getfixturevalue("world_template") if _wants_world_template(request) else None
     if request.param == "sqlite":
         path = tmp_path / "test.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        source = template.path if template else request.getfixturevalue("sqlite_template")
+        shutil.copyfile(source, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_database")
     empty_postgres(url)
+    if template:
+        restore_rows(url, template.rows)
     return url
 
 
@@ -143,8 +189,12 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
-def world(db: Database, settings: Settings) -> World:
-    """An organisation with two teams and one user per role."""
+def world(request: pytest.FixtureRequest, db: Database, settings: Settings) -> World:
+    """An organisation with two teams and one user per role (already in the database
+    ``db_url`` made, from ``world_template``)."""
+    if _wants_world_template(request):
+        template: WorldTemplate = request.getfixturevalue("world_template")
+        return copy.deepcopy(template.world)
     return build_world(db, settings)
 
 
