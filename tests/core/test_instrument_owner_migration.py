@@ -121,9 +121,9 @@ def test_existing_instruments_get_their_owners_and_keep_everything(tmp_path: Pat
 
     engine = make_engine(url)
     with engine.begin() as connection:
-        owners = dict(
-            connection.execute(text("SELECT code, organisation_id FROM instrument")).all()
-        )
+        owners: dict[str, int | None] = {}
+        for code, owner in connection.execute(text("SELECT code, organisation_id FROM instrument")):
+            owners[code] = owner
         counts = [
             connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             for table in ("instrument_version", "wave", "feedback_form")
