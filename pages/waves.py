@@ -111,7 +111,11 @@ launch_tab, waves_tab = st.tabs(["Launch a wave", "Waves and response rates"])
 
 with launch_tab:
     # Forms collected all year (conference feedback) have their own page, not waves.
-    instruments = [v for v in list_instrument_versions(context.db, actor) if v.collection == "wave"]
+    instruments = [
+        v
+        for v in list_instrument_versions(context.db, actor, organisation_id)
+        if v.collection == "wave"
+    ]
     teams = list_teams(context.db, actor, organisation_id)
     if not teams:
         st.info("This organisation has no teams yet. An administrator can add them.")

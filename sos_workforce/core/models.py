@@ -150,11 +150,19 @@ class Membership(Base):
 
 
 class Instrument(Base):
+    """A survey instrument (its versions are ``InstrumentVersion``). ``organisation_id`` is
+    the organisation an uploaded instrument belongs to and is offered to; None is the
+    shared library (the shipped ``surveys/`` files and what an administrator publishes),
+    offered to every organisation. Codes are unique across both."""
+
     __tablename__ = "instrument"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(300))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
 
 
 class InstrumentVersion(Base):

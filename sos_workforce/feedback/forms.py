@@ -46,6 +46,7 @@ from sos_workforce.core.security import hash_token, is_well_formed_token
 from sos_workforce.surveys import (
     AnswerValue,
     InstrumentDefinition,
+    check_offered,
     definition_of,
     validate_answers,
 )
@@ -82,10 +83,17 @@ class FeedbackFormSummary:
         return f"{self.title} (v{self.version})"
 
 
-def _continuous_versions(session: Session) -> list[tuple[InstrumentVersion, InstrumentDefinition]]:
+def _continuous_versions(
+    session: Session, organisation_id: int
+) -> list[tuple[InstrumentVersion, InstrumentDefinition]]:
+    """The continuous versions offered to the organisation: the shared library's and its
+    own instruments'."""
     versions = session.scalars(
         select(InstrumentVersion)
         .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
+        .where(
+            Instrument.organisation_id.is_(None) | (Instrument.organisation_id == organisation_id)
+        )
         .order_by(Instrument.title, InstrumentVersion.version)
     ).all()
     found = []
@@ -119,7 +127,7 @@ def list_feedback_forms(
             )
         }
         summaries = []
-        for version, definition in _continuous_versions(session):
+        for version, definition in _continuous_versions(session, organisation_id):
             form = forms.get(version.id)
             summaries.append(
                 FeedbackFormSummary(
@@ -151,6 +159,7 @@ def start_feedback_form(
         version = session.get(InstrumentVersion, instrument_version_id)
         if version is None:
             raise NotFound("No such instrument version.")
+        check_offered(version, organisation_id)
         if definition_of(version).collection != "continuous":
             raise InvalidInput(
                 "This survey is run in waves; choose a feedback form collected all year."

@@ -14,9 +14,11 @@ from sos_workforce.surveys.benchmarks import (
     spread,
 )
 from sos_workforce.surveys.catalogue import (
+    InstrumentVersionSummary,
     instrument_definition,
     list_instrument_versions,
     publish_instrument,
+    share_instrument,
 )
 from sos_workforce.surveys.comments import free_text
 from sos_workforce.surveys.delivery import (
@@ -39,6 +41,7 @@ from sos_workforce.surveys.instruments import (
     ScaleItem,
     Section,
     TextItem,
+    check_offered,
     definition_of,
     dump_instrument,
     load_instrument_file,
@@ -100,6 +103,7 @@ from sos_workforce.surveys.waves import (
 
 __all__ = [
     "AUDIENCE_WORDS",
+    "check_offered",
     "definition_of",
     "validate_answers",
     "seal_wave",
@@ -121,6 +125,7 @@ __all__ = [
     "Identity",
     "OptIn",
     "InstrumentDefinition",
+    "InstrumentVersionSummary",
     "IssuedLink",
     "LaunchedWave",
     "SELF_PROFILE_PREFIX",
@@ -164,6 +169,7 @@ __all__ = [
     "open_wave",
     "parse_yaml_model",
     "publish_instrument",
+    "share_instrument",
     "purge_expired_waves",
     "read_audience",
     "refuse_changed_version",

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sos_workforce.core.errors import InvalidInput
+from sos_workforce.core.errors import InvalidInput, PermissionDenied
 from sos_workforce.core.models import Instrument, InstrumentItem, InstrumentVersion
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,79}$"
@@ -472,17 +472,38 @@ def refuse_changed_version(code: str, version: int, stored: str, offered: str) -
         )
 
 
-def register(session: Session, definition: InstrumentDefinition) -> InstrumentVersion:
-    """Store a definition as an immutable version (idempotent for identical content).
+def register(
+    session: Session, definition: InstrumentDefinition, organisation_id: int | None = None
+) -> InstrumentVersion:
+    """Store a definition as an immutable version (idempotent for identical content) of
+    an instrument of ``organisation_id`` (None: the shared library).
 
     Refuses a changed definition under an existing version number: a changed wording or
-    scale must be published as a new version.
+    scale must be published as a new version. Refuses a code that another owner's
+    instrument uses (codes are unique across organisations and the library).
     """
     instrument = session.scalar(select(Instrument).where(Instrument.code == definition.code))
     if instrument is None:
-        instrument = Instrument(code=definition.code, title=definition.title)
+        instrument = Instrument(
+            code=definition.code, title=definition.title, organisation_id=organisation_id
+        )
         session.add(instrument)
         session.flush()
+    elif instrument.organisation_id != organisation_id:
+        if instrument.organisation_id is None:
+            raise InvalidInput(
+                f"'{definition.code}' is an instrument of the shared library: only an "
+                "administrator publishes its versions. Give your instrument another code."
+            )
+        raise InvalidInput(
+            f"The code '{definition.code}' is already used by an organisation's own "
+            "instrument. Give this instrument another code"
+            + (
+                ", or ask an administrator to publish that one to the shared library."
+                if organisation_id is None
+                else "."
+            )
+        )
     existing = session.scalar(
         select(InstrumentVersion).where(
             InstrumentVersion.instrument_id == instrument.id,
@@ -514,6 +535,16 @@ def register(session: Session, definition: InstrumentDefinition) -> InstrumentVe
     )
     session.flush()
     return version
+
+
+def check_offered(version: InstrumentVersion, organisation_id: int) -> None:
+    """Refuse a version that is not offered to ``organisation_id``: another organisation's
+    own instrument (the shared library's are offered to every organisation)."""
+    owner = version.instrument.organisation_id
+    if owner is not None and owner != organisation_id:
+        raise PermissionDenied(
+            "That instrument belongs to another organisation and is not offered to this one."
+        )
 
 
 _definitions: dict[tuple[int, str], InstrumentDefinition] = {}

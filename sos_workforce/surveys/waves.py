@@ -52,7 +52,7 @@ from sos_workforce.mail import (
 from sos_workforce.privacy import GroupCount, gated_counts
 from sos_workforce.surveys import release, tallies
 from sos_workforce.surveys.delivery import IssuedLink, queue_invitations
-from sos_workforce.surveys.instruments import definition_of
+from sos_workforce.surveys.instruments import check_offered, definition_of
 
 MAX_HEADCOUNT = 2000
 MIN_RELEASE_STEP = 3  # as Settings.min_group_size
@@ -155,6 +155,7 @@ def launch_wave(
         version = session.get(InstrumentVersion, instrument_version_id)
         if version is None:
             raise InvalidInput("That instrument version does not exist.")
+        check_offered(version, organisation_id)
         if definition_of(version).collection == "continuous":
             raise InvalidInput(
                 "This form is collected all year, not in waves: start it on the Conference "

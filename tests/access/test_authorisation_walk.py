@@ -59,6 +59,10 @@ class Targets:
     milestone_id: int
     profile_version_id: int
     diary_period_id: int
+    # Organisation A's own instruments (offered to A only): one run in waves, one
+    # collected all year.
+    own_instrument: surveys.InstrumentVersionSummary
+    own_form: surveys.InstrumentVersionSummary
     serial: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
     extra_waves: dict[str, int] = field(default_factory=dict)
 
@@ -162,20 +166,15 @@ SERVICES: dict[str, Service] = {
     ),
     # surveys and results
     "surveys.catalogue.list_instrument_versions": Service(
-        "shared", lambda t, own: _one(), lambda result, t: len(result) > 0
+        "reader", lambda t, own: _one(t.a.organisation_id)
     ),
+    # A's own instrument: launched in A; a lead of B cannot launch it in B by its id.
     "surveys.waves.launch_wave": Service(
         "lead",
-        lambda t, own: _one(
-            organisation_id=t.a.organisation_id,
-            instrument_version_id=t.a.instrument_version_id,
-            title=f"Walk wave {next(t.serial)}",
-            opens_on=TODAY,
-            closes_on=TODAY + dt.timedelta(days=7),
-            headcounts={t.a.teams["Alpha"]: 2},
-            base_url="http://testserver",
-            today=TODAY,
-        ),
+        lambda t, own: [
+            _launch_call(t, t.a),
+            *([_launch_call(t, t.b)] if own else []),
+        ],
     ),
     "surveys.waves.list_waves": Service("reader", lambda t, own: _one(t.a.organisation_id)),
     "surveys.waves.close_wave": Service("lead", lambda t, own: _one(t.wave_id)),
@@ -348,14 +347,16 @@ SERVICES: dict[str, Service] = {
         "lead", lambda t, own: _one(AuditFilter(t.a.organisation_id))
     ),
     # survey engine: instruments, lifecycle, distribution, comments
+    # A's own instrument; the shared library's are read by anyone (tests/surveys).
     "surveys.catalogue.instrument_definition": Service(
-        "shared",
-        lambda t, own: _one(t.a.instrument_version_id),
-        lambda result, t: len(result.items) > 0,
+        "reader", lambda t, own: _one(t.own_instrument.id)
     ),
-    # The instrument catalogue is shared by every authority (benchmarks compare versions).
+    # For organisation A; the shared library is published by administrators only.
     "surveys.catalogue.publish_instrument": Service(
-        "shared", lambda t, own: _one(INSTRUMENT), lambda result, t: result.code == "walk_check"
+        "lead", lambda t, own: _one(INSTRUMENT, organisation_id=t.a.organisation_id)
+    ),
+    "surveys.catalogue.share_instrument": Service(
+        "admin", lambda t, own: _one(t.own_instrument.instrument_id)
     ),
     "surveys.waves.open_wave": Service("lead", lambda t, own: _one(_extra_wave(t, "to open"))),
     "surveys.waves.discard_draft_wave": Service(
@@ -513,13 +514,10 @@ SERVICES: dict[str, Service] = {
     "feedback.forms.list_feedback_forms": Service(
         "reader", lambda t, own: _one(t.a.organisation_id)
     ),
+    # A's own form; a lead of B cannot start it in B by its id.
     "feedback.forms.start_feedback_form": Service(
         "lead",
-        lambda t, own: _one(
-            t.a.organisation_id,
-            instrument_version(DB, "conference_feedback_family"),
-            release_step=5,
-        ),
+        _org_and_object(lambda org: ((org, TARGETS.own_form.id), {"release_step": 5})),
     ),
     "feedback.forms.issue_feedback_link": Service(
         "lead", lambda t, own: _one(_feedback_form(t), base_url="http://testserver")
@@ -551,6 +549,28 @@ sections:
     items:
       - {code: q, kind: text, text: "Anything to add"}
 """
+
+
+OWN_INSTRUMENT = INSTRUMENT.replace("walk_check", "walk_own").replace("Walk check", "Own check")
+OWN_FORM = (
+    (Settings().surveys_dir / "conference_feedback_family_v2.yaml")
+    .read_text(encoding="utf-8")
+    .replace("code: conference_feedback_family", "code: walk_own_form", 1)
+)
+
+
+def _launch_call(t: Targets, world: World) -> Call:
+    """Launching a wave of A's own instrument in ``world``'s organisation."""
+    return _one(
+        organisation_id=world.organisation_id,
+        instrument_version_id=t.own_instrument.id,
+        title=f"Walk wave {next(t.serial)}",
+        opens_on=TODAY,
+        closes_on=TODAY + dt.timedelta(days=7),
+        headcounts={world.teams["Alpha"]: 2},
+        base_url="http://testserver",
+        today=TODAY,
+    )[0]
 
 
 def _feedback_form(t: Targets) -> int:
@@ -721,6 +741,7 @@ def _unreachable_mail_server() -> Settings:
 
 # Rightful calls run in this order: reads first, destructive calls last.
 LAST = [
+    "surveys.catalogue.share_instrument",  # A's instrument is offered to all from then on
     "surveys.waves.open_wave",
     "surveys.waves.discard_draft_wave",
     "surveys.waves.reopen_wave",
@@ -810,6 +831,10 @@ def targets(db: Database, settings: Settings) -> Targets:
     )
     diaries.enable_links_file(db, a.admin, diary.period_id)  # for reissue_links
     profiling.enable_rater_links_file(db, a.admin, opened.round_id)  # for issue_rater_links
+    own_instrument = surveys.publish_instrument(
+        db, a.lead, OWN_INSTRUMENT, organisation_id=a.organisation_id
+    )
+    own_form = surveys.publish_instrument(db, a.lead, OWN_FORM, organisation_id=a.organisation_id)
     TARGETS = Targets(
         a,
         b,
@@ -820,6 +845,8 @@ def targets(db: Database, settings: Settings) -> Targets:
         milestone,
         version,
         diary.period_id,
+        own_instrument,
+        own_form,
     )
     return TARGETS
 

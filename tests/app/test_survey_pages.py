@@ -165,7 +165,9 @@ def test_a_required_question_must_be_answered_before_continuing(demo_app: DemoAp
     new_app, demo = demo_app
     database = Database.from_settings(make_settings(demo.url, ROOT))
     lead = auth.sign_in(database, *DEMO_CREDENTIALS[Role.LEAD])
-    surveys.publish_instrument(database, lead, REQUIRED)
+    surveys.publish_instrument(
+        database, lead, REQUIRED, organisation_id=demo.summary.organisation_id
+    )
     database.dispose()
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/instruments.py").run()

@@ -230,13 +230,15 @@ CASES: dict[str, tuple[Callable[[Database, Corpus], object], str]] = {
         "no team called",
     ),
     "an instrument file that is not YAML": (
-        lambda db, c: surveys.publish_instrument(db, c.world.lead, "code: [oops"),
+        lambda db, c: surveys.publish_instrument(
+            db, c.world.lead, "code: [oops", organisation_id=c.world.organisation_id
+        ),
         "not valid YAML",
     ),
     "an instrument changed under the same version": (
         lambda db, c: surveys.publish_instrument(
             db,
-            c.world.lead,
+            c.world.admin,  # the shared library's: only an administrator publishes there
             (Settings().surveys_dir / "sos_confidence.yaml")
             .read_text()
             .replace("theoretical principles", "principles"),

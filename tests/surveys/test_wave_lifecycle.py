@@ -357,26 +357,36 @@ sections:
 
 
 def test_publishing_instruments_versions_them(db: Database, world: World) -> None:
+    org = world.organisation_id
     before = len(surveys.list_instrument_versions(db, world.lead))
-    published = surveys.publish_instrument(db, world.lead, INSTRUMENT, source="climate.yaml")
+    published = surveys.publish_instrument(
+        db, world.lead, INSTRUMENT, organisation_id=org, source="climate.yaml"
+    )
     assert (published.code, published.version, published.item_count) == ("team_climate", 1, 1)
-    again = surveys.publish_instrument(db, world.lead, INSTRUMENT)
+    again = surveys.publish_instrument(db, world.lead, INSTRUMENT, organisation_id=org)
     assert again.id == published.id
     assert len(surveys.list_instrument_versions(db, world.lead)) == before + 1
     reworded = INSTRUMENT.replace("safe to speak up", "able to speak up")
     with pytest.raises(InvalidInput, match="new version"):
-        surveys.publish_instrument(db, world.lead, reworded)
-    v2 = surveys.publish_instrument(db, world.lead, reworded.replace("version: 1", "version: 2"))
+        surveys.publish_instrument(db, world.lead, reworded, organisation_id=org)
+    v2 = surveys.publish_instrument(
+        db, world.lead, reworded.replace("version: 1", "version: 2"), organisation_id=org
+    )
     assert v2.version == 2 and v2.id != published.id
     broken = INSTRUMENT.replace("max: 5\n", "max: 0\n", 1)
     with pytest.raises(InvalidInput) as problem:
-        surveys.publish_instrument(db, world.lead, broken, source="climate.yaml")
+        surveys.publish_instrument(
+            db, world.lead, broken, organisation_id=org, source="climate.yaml"
+        )
     assert problem.value.problems[0].startswith("climate.yaml line 12: sections[0].items[0].max:")
     with pytest.raises(PermissionDenied):
-        surveys.publish_instrument(db, world.executive, INSTRUMENT)
+        surveys.publish_instrument(db, world.executive, INSTRUMENT, organisation_id=org)
     with pytest.raises(InvalidInput, match="reserved"):
         surveys.publish_instrument(
-            db, world.lead, INSTRUMENT.replace("team_climate", "self_profile_x")
+            db,
+            world.lead,
+            INSTRUMENT.replace("team_climate", "self_profile_x"),
+            organisation_id=org,
         )
     assert _actions(db).count("instrument_published") == 2
     definition = surveys.instrument_definition(db, world.executive, v2.id)
