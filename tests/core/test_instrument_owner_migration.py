@@ -1,4 +1,4 @@
-"""Migration 0030 on a populated SQLite database: instruments gain their owner in place
+"""Migration 0029 on a populated SQLite database: instruments gain their owner in place
 (nothing of their versions, waves or forms is lost: a table rebuild with foreign keys on
 would have cascaded), and the existing instruments are given owners as its docstring says:
 an uploaded instrument belongs to the one organisation using it (or, unused, to its

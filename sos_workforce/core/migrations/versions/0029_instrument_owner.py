@@ -8,7 +8,7 @@ the one organisation its uploaders (leads) belong to. Everything else stays in t
 library: the shipped instruments, and an uploaded one that several organisations already
 use (their benchmarks compare its versions) or whose owner cannot be told.
 
-Revision ID: 0030
+Revision ID: 0029
 Revises: 0028
 Create Date: 2026-11-26 03:00:00.000000
 """
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030"
+revision: str = "0029"
 down_revision: str | Sequence[str] | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
