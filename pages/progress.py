@@ -109,8 +109,18 @@ with progress_tab:
             if len(report.rounds) < 2:
                 st.info("Progress needs at least two closed rounds.")
             else:
-                st.caption("Change since the first round, largest first.")
-                st.table(one_decimal(report.greatest_progress().set_index("Rank")))
+                gains = report.greatest_progress()
+                if gains.empty:
+                    st.info(
+                        "No domain has risen since the first round, so there is no progress "
+                        "to show yet."
+                    )
+                else:
+                    st.caption(
+                        "Domains that rose since the first round, largest rise first. "
+                        "Domains that stayed level or fell are not listed."
+                    )
+                    st.table(one_decimal(gains.set_index("Rank")))
         with weakest_column:
             st.subheader("Weakest areas")
             st.caption("Latest score, lowest first.")

@@ -65,7 +65,7 @@ class ItemProgress:
 class Trend:
     points: list[TrendPoint]
     notes: list[str]
-    greatest_progress: list[ItemProgress]  # biggest rise since the first comparable wave
+    greatest_progress: list[ItemProgress]  # rises since the first comparable wave, largest first
     weakest: list[ItemProgress]  # lowest current level
 
 
@@ -173,6 +173,7 @@ def instrument_trend(
         if latest.wave_id == start.wave_id or start.top_share is None:
             continue
         progress.append(ItemProgress(latest.label, start.top_share, latest.top_share))
-    greatest = sorted(progress, key=lambda p: (-p.change, p.label))
+    # Progress is a rise: statements that stayed level or fell are left out.
+    greatest = sorted((p for p in progress if p.change > 0), key=lambda p: (-p.change, p.label))
     weakest = sorted(progress, key=lambda p: (p.latest_share, p.label))
     return Trend(points, notes, greatest, weakest)
