@@ -200,7 +200,7 @@ def test_three_rounds_give_the_hand_computed_rankings_and_sustainment_flags(
 
 def test_greatest_progress_is_empty_when_no_domain_rose(db: Database, world: World) -> None:
     # Every domain falls or stays level between two rounds: nothing is progress.
-    first = {domain: 5.0 for domain in DOMAINS}
+    first = dict.fromkeys(DOMAINS, 5.0)
     second = {domain: (5.0 if index % 2 else 3.5) for index, domain in enumerate(DOMAINS)}
     for title, held_on, scores in (
         ("Round 1", ROUND_DATES[0], first),
