@@ -24,6 +24,7 @@ from sos_workforce.surveys import (
     benchmark_wave,
     free_text,
     instrument_trend,
+    latest_with_results,
     list_neighbours,
     list_waves,
     set_neighbours,
@@ -55,7 +56,11 @@ if not waves:
 
 picker, report_column = st.columns([4, 1], vertical_alignment="bottom")
 wave: WaveSummary = picker.selectbox(
-    "Survey wave", waves, format_func=lambda w: w.label, key="dashboard_wave"
+    "Survey wave",
+    waves,
+    index=latest_with_results(waves, k),  # not a newer wave with nothing to show yet
+    format_func=lambda w: w.label,
+    key="dashboard_wave",
 )
 with report_column:
     audited_download(
