@@ -331,7 +331,7 @@ with launch_tab:
                     "file if an administrator allows one for this wave."
                 )
 
-        missing = missing_for_launch(
+        still_missing = missing_for_launch(
             title=title,
             instrument_version_id=None if instrument is None else instrument.id,
             teams=len(chosen_teams),
@@ -339,14 +339,14 @@ with launch_tab:
             roster=audience is not None,
         )
         if st.button("Launch wave", type="primary", key="launch_wave"):
-            if missing:
+            if still_missing:
                 st.session_state.pop(CONFIRM_KEY, None)
                 st.error(
                     "Not launched yet. Still missing: "
                     + (
-                        f"{', '.join(missing[:-1])} and {missing[-1]}."
-                        if len(missing) > 1
-                        else f"{missing[0]}."
+                        f"{', '.join(still_missing[:-1])} and {still_missing[-1]}."
+                        if len(still_missing) > 1
+                        else f"{still_missing[0]}."
                     )
                 )
             elif emailed and audience:

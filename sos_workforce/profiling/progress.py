@@ -107,44 +107,37 @@ class ProgressReport:
             by_domain[str(domain)].append(float(score))
         return by_domain
 
+    def _changes(self) -> list[tuple[str, float, float, float]]:
+        """(domain, first, latest, change) in the instrument's order; none with one round."""
+        if len(self.rounds) < 2:
+            return []
+        series = self._series()
+        return [
+            (
+                title,
+                series[title][0],
+                series[title][-1],
+                change(series[title][-1], series[title][0]),
+            )
+            for _, title in self.domains
+            if title in series
+        ]
+
     def changes_since_first(self) -> pd.DataFrame:
         """Every domain's first and latest score and the change between them, in the
         instrument's order (needs two rounds)."""
-        columns = ["Domain", "First", "Latest", "Change"]
-        if len(self.rounds) < 2:
-            return pd.DataFrame(columns=columns)
-        series = self._series()
-        return pd.DataFrame(
-            [
-                {
-                    "Domain": title,
-                    "First": series[title][0],
-                    "Latest": series[title][-1],
-                    "Change": change(series[title][-1], series[title][0]),
-                }
-                for _, title in self.domains
-                if title in series
-            ],
-            columns=columns,
-        )
+        return pd.DataFrame(self._changes(), columns=["Domain", "First", "Latest", "Change"])
 
     def greatest_progress(self) -> pd.DataFrame:
         """The domains that rose since the first round, largest rise first (needs two
         rounds). A domain that stayed level or fell is not progress: it is left out, so
         the table is empty when nothing rose."""
-        changes = self.changes_since_first()
-        rows = [row for row in changes.itertuples(index=False) if row.Change > 0]
-        rows.sort(key=lambda row: -row.Change)  # stable: ties keep instrument order
+        rows = [row for row in self._changes() if row[3] > 0]
+        rows.sort(key=lambda row: -row[3])  # stable: ties keep instrument order
         return pd.DataFrame(
             [
-                {
-                    "Rank": rank,
-                    "Domain": row.Domain,
-                    "First": row.First,
-                    "Latest": row.Latest,
-                    "Change": row.Change,
-                }
-                for rank, row in enumerate(rows, start=1)
+                {"Rank": rank, "Domain": d, "First": f, "Latest": latest, "Change": c}
+                for rank, (d, f, latest, c) in enumerate(rows, start=1)
             ],
             columns=["Rank", "Domain", "First", "Latest", "Change"],
         )

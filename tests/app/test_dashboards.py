@@ -247,7 +247,8 @@ def _table(at: AppTest, column: str) -> list[dict[str, str]]:
     for table in at.table:
         frame = table.value
         if column in frame.columns or frame.index.name == column:
-            return frame.reset_index().astype(str).to_dict("records")
+            records = frame.reset_index().astype(str).to_dict("records")
+            return [{str(name): str(value) for name, value in row.items()} for row in records]
     return []
 
 
