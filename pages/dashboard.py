@@ -208,7 +208,7 @@ def confidence_block(wave: WaveSummary) -> None:
 confidence_block(wave)
 
 if any(item.kind == "text" for item in wave_counts(wave.id).definition.items):
-    st.subheader(f"Comments ({WHOLE_AUTHORITY.lower()})")
+    st.subheader(f"Comments: {WHOLE_AUTHORITY.lower()}")
     for comments in free_text(context.db, actor, wave.id, min_group_size=k):
         with st.expander(f"{comments.question} ({len(comments.comments)} comments)"):
             if comments.respondents is None:
