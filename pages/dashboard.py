@@ -24,6 +24,7 @@ from sos_workforce.surveys import (
     benchmark_wave,
     free_text,
     instrument_trend,
+    latest_with_results,
     list_neighbours,
     list_waves,
     set_neighbours,
@@ -42,6 +43,7 @@ context = runtime()
 actor = require_actor(Role.LEAD, Role.EXECUTIVE)
 organisation_id = require_organisation()
 k = context.settings.min_group_size
+WHOLE_AUTHORITY = "Whole authority (all teams)"
 
 st.title("Staff confidence")
 waves = list_waves(context.db, actor, organisation_id)
@@ -54,7 +56,11 @@ if not waves:
 
 picker, report_column = st.columns([4, 1], vertical_alignment="bottom")
 wave: WaveSummary = picker.selectbox(
-    "Survey wave", waves, format_func=lambda w: w.label, key="dashboard_wave"
+    "Survey wave",
+    waves,
+    index=latest_with_results(waves, k),  # not a newer wave with nothing to show yet
+    format_func=lambda w: w.label,
+    key="dashboard_wave",
 )
 with report_column:
     audited_download(
@@ -132,23 +138,30 @@ def confidence_block(wave: WaveSummary) -> None:
     if len(filters) > MAX_FILTERS:
         st.error(f"Combine at most {MAX_FILTERS} filters at a time, so no small group is exposed.")
         return
-    for table in counts.tables_for(group, k, filters):
-        if table.respondents is None:
-            who = group_names[group].strip() + (" (filtered)" if filters else "")
-            st.warning(
-                f"{who} has {TOO_FEW} to show: fewer than {k} people, or few enough that the "
-                "figures could be worked out from other groups'. Choose a larger group"
-                + (" or fewer filters." if filters else ".")
+    tables = counts.tables_for(group, k, filters)
+    scope = WHOLE_AUTHORITY if group == WHOLE_WAVE else f"Team {group_names[group].strip()}"
+    scope += " (filtered)" if filters else ""
+    st.subheader(scope, anchor=False)
+    if tables and tables[0].respondents is None:
+        st.warning(
+            f"{scope} has {TOO_FEW} to show: fewer than {k} people, or few enough that the "
+            "figures could be worked out from other groups'. Choose a larger group"
+            + (" or fewer filters." if filters else ".")
+        )
+        return
+    target = f"wave:{wave.id}" + ("" if group == WHOLE_WAVE else f" team:{group}")
+    for index, table in enumerate(tables):
+        if index == 0:
+            st.markdown(
+                f"**{table.respondents} respondents.** Percentages are of those who answered "
+                f"each statement; rows with fewer than {k} answers show “{TOO_FEW}”."
             )
-            continue
-        st.markdown(
-            f"**{table.respondents} respondents.** Percentages are of those who answered "
-            f"each statement; rows with fewer than {k} answers show “{TOO_FEW}”."
-        )
-        st.caption(
-            f"Answered by {counts.definition.audience_words}; each statement "
-            f"{counts.definition.range_words()}."
-        )
+            st.caption(
+                f"Answered by {counts.definition.audience_words}; each statement "
+                f"{counts.definition.range_words()}."
+            )
+        if len(tables) > 1:
+            st.markdown(f"**Statements banded {' / '.join(table.band_labels)}**")
         frame = table.to_frame()
         table_column, chart_column = st.columns([3, 2])
         with table_column:
@@ -159,26 +172,15 @@ def confidence_block(wave: WaveSummary) -> None:
                 csv_bytes(list(frame.columns), frame.itertuples(index=False)),
                 kind="band_table_csv",
                 organisation_id=organisation_id,
-                target=f"wave:{wave.id}" + ("" if group == WHOLE_WAVE else f" team:{group}"),
+                target=target,
                 count=len(frame),
-                file_name=f"confidence-wave-{wave.id}.csv",
+                file_name=f"confidence-wave-{wave.id}"
+                + (f"-{index + 1}" if len(tables) > 1 else "")
+                + ".csv",
                 mime="text/csv",
-                key="download_band_table",
+                # One button per band scheme: a key each (two scales, two tables).
+                key=f"download_band_table_{index}",
                 icon=":material/download:",
-            )
-            audited_download(
-                "Download tables (Excel)",
-                lambda: dashboard_workbook(
-                    context.db, actor, organisation_id, wave.id, group, k, filters
-                ),
-                kind="wave_workbook_xlsx",
-                organisation_id=organisation_id,
-                target=f"wave:{wave.id}" + ("" if group == WHOLE_WAVE else f" team:{group}"),
-                count=len(frame),
-                file_name=f"confidence-wave-{wave.id}.xlsx",
-                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                key="download_workbook",
-                icon=":material/table_view:",
             )
         with chart_column:
             if draw_chart("diverging_band_chart", table):
@@ -186,12 +188,27 @@ def confidence_block(wave: WaveSummary) -> None:
                     "Bars diverge from the middle band: low ratings to the left, high "
                     "to the right. Hover for counts and 95% intervals."
                 )
+    if tables:
+        audited_download(
+            "Download tables (Excel)",
+            lambda: dashboard_workbook(
+                context.db, actor, organisation_id, wave.id, group, k, filters
+            ),
+            kind="wave_workbook_xlsx",
+            organisation_id=organisation_id,
+            target=target,
+            count=sum(len(table.rows) for table in tables),
+            file_name=f"confidence-wave-{wave.id}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="download_workbook",
+            icon=":material/table_view:",
+        )
 
 
 confidence_block(wave)
 
 if any(item.kind == "text" for item in wave_counts(wave.id).definition.items):
-    st.subheader("Comments")
+    st.subheader(f"Comments: {WHOLE_AUTHORITY.lower()}")
     for comments in free_text(context.db, actor, wave.id, min_group_size=k):
         with st.expander(f"{comments.question} ({len(comments.comments)} comments)"):
             if comments.respondents is None:
@@ -209,7 +226,11 @@ if any(item.kind == "text" for item in wave_counts(wave.id).definition.items):
                     width="stretch",
                 )
 
-st.subheader("By team")
+st.subheader("Team by team")
+st.caption(
+    "Every team of the authority side by side, whichever team is chosen above: the share "
+    "of each team's respondents in the top band."
+)
 heatmap = team_heatmap(wave_counts(wave.id), k)
 if heatmap.empty:
     st.info("This organisation has no teams yet.")
@@ -230,7 +251,11 @@ else:
         "subtracting other teams from a larger group, so they are withheld."
     )
 
-st.subheader("Over time")
+st.subheader(f"Over time: {WHOLE_AUTHORITY.lower()}")
+st.caption(
+    "The trend, greatest progress and weakest areas are the whole authority's (every team "
+    "together), whichever team is chosen above."
+)
 trend = instrument_trend(
     context.db, actor, organisation_id, wave_counts(wave.id).definition.code, k
 )
@@ -244,16 +269,23 @@ if not has_trend:
     )
 else:
     with ranking_column:
-        st.markdown("**Greatest progress** (change since the first wave)")
-        st.table(
-            {
-                "Statement": [p.label for p in trend.greatest_progress],
-                "Change (points)": [
-                    as_shown(p.change, signed=True) for p in trend.greatest_progress
-                ],
-            }
-        )
-        st.markdown("**Weakest areas** (current share in the top band)")
+        st.markdown("**Greatest progress, whole authority** (rise since the first wave)")
+        if trend.greatest_progress:
+            st.table(
+                {
+                    "Statement": [p.label for p in trend.greatest_progress],
+                    "Change (points)": [
+                        as_shown(p.change, signed=True) for p in trend.greatest_progress
+                    ],
+                }
+            )
+            st.caption("Only statements whose top-band share rose are listed.")
+        else:
+            st.info(
+                "No statement's share in the top band has risen since the first wave, so "
+                "there is no progress to show."
+            )
+        st.markdown("**Weakest areas, whole authority** (current share in the top band)")
         st.table(
             {
                 "Statement": [p.label for p in trend.weakest],
@@ -271,7 +303,7 @@ st.caption(
 
 @st.fragment
 def comparison_block(wave: WaveSummary) -> None:
-    st.subheader("How we compare")
+    st.subheader(f"How we compare: {WHOLE_AUTHORITY.lower()}")
     comparison = benchmark_wave(context.db, actor, wave.id, k)
     if not draw_chart("benchmark_chart", comparison):
         st.info(

@@ -22,7 +22,7 @@ from sos_workforce.profiling import (
     readiness,
 )
 from sos_workforce.reports import domain_timeline_chart, latest_vs_previous_chart
-from sos_workforce.surveys import list_waves
+from sos_workforce.surveys import latest_with_results, list_waves
 from ui import require_actor, require_organisation, runtime
 
 
@@ -109,8 +109,18 @@ with progress_tab:
             if len(report.rounds) < 2:
                 st.info("Progress needs at least two closed rounds.")
             else:
-                st.caption("Change since the first round, largest first.")
-                st.table(one_decimal(report.greatest_progress().set_index("Rank")))
+                gains = report.greatest_progress()
+                if gains.empty:
+                    st.info(
+                        "No domain has risen since the first round, so there is no progress "
+                        "to show yet."
+                    )
+                else:
+                    st.caption(
+                        "Domains that rose since the first round, largest rise first. "
+                        "Domains that stayed level or fell are not listed."
+                    )
+                    st.table(one_decimal(gains.set_index("Rank")))
         with weakest_column:
             st.subheader("Weakest areas")
             st.caption("Latest score, lowest first.")
@@ -139,7 +149,11 @@ with readiness_tab:
         st.info("No staff confidence survey yet. Launch a wave to see teams here.")
     else:
         wave = st.selectbox(
-            "Confidence survey wave", waves, format_func=lambda w: w.label, key="readiness_wave"
+            "Confidence survey wave",
+            waves,
+            index=latest_with_results(waves, k),  # not a newer wave with nothing to show yet
+            format_func=lambda w: w.label,
+            key="readiness_wave",
         )
         result = readiness(context.db, actor, organisation_id, wave.id, min_group_size=k)
         teams_column, profile_column = st.columns([3, 2])

@@ -31,6 +31,7 @@ from sos_workforce.surveys import (
     launch_wave,
     list_instrument_versions,
     list_waves,
+    missing_for_launch,
     open_wave,
     queue_reminders,
     read_audience,
@@ -127,8 +128,14 @@ with launch_tab:
         title = st.text_input(
             "Title", placeholder="e.g. Spring 2027 confidence survey", key="wave_title"
         )
+        # Nothing preselected: accepting the defaults must never launch the wrong survey.
         instrument = st.selectbox(
-            "Survey", instruments, format_func=lambda i: i.label, key="wave_instrument"
+            "Survey",
+            instruments,
+            index=None,
+            placeholder="Choose the survey to send",
+            format_func=lambda i: i.label,
+            key="wave_instrument",
         )
         opens_on, closes_on = st.columns(2)
         open_date = opens_on.date_input("Opens on", today, key="wave_opens", format="DD/MM/YYYY")
@@ -288,6 +295,8 @@ with launch_tab:
         )
 
         def _launch() -> None:
+            if instrument is None:
+                return
             try:
                 launched = launch_wave(
                     context.db,
@@ -326,8 +335,25 @@ with launch_tab:
                     "file if an administrator allows one for this wave."
                 )
 
+        still_missing = missing_for_launch(
+            title=title,
+            instrument_version_id=None if instrument is None else instrument.id,
+            teams=len(chosen_teams),
+            by_roster=audience_mode == "roster",
+            roster=audience is not None,
+        )
         if st.button("Launch wave", type="primary", key="launch_wave"):
-            if emailed and audience:
+            if still_missing:
+                st.session_state.pop(CONFIRM_KEY, None)
+                st.error(
+                    "Not launched yet. Still missing: "
+                    + (
+                        f"{', '.join(still_missing[:-1])} and {still_missing[-1]}."
+                        if len(still_missing) > 1
+                        else f"{still_missing[0]}."
+                    )
+                )
+            elif emailed and audience:
                 st.session_state[CONFIRM_KEY] = len(audience)
             else:
                 st.session_state.pop(CONFIRM_KEY, None)
@@ -456,13 +482,35 @@ def _wave_actions(wave: WaveSummary) -> None:
             "Open now", type="primary", key="open_wave", icon=":material/play_arrow:"
         ):
             _run(lambda: open_wave(context.db, actor, wave.id))
-        if discard.button("Discard this draft", key="discard_wave", icon=":material/delete:"):
-            _run(lambda: discard_draft_wave(context.db, actor, wave.id))
+        # A confirmation first, as for closing a diary period: discarding cannot be undone.
+        with discard:
+            confirmed = st.checkbox(
+                "I understand that the draft and its links are deleted for good",
+                key=f"confirm_discard_wave_{wave.id}",
+            )
+            if st.button(
+                "Discard this draft",
+                key="discard_wave",
+                icon=":material/delete:",
+                disabled=not confirmed,
+            ):
+                _run(lambda: discard_draft_wave(context.db, actor, wave.id))
         return
     if wave.status is WaveStatus.OPEN:
         close, link = st.columns(2)
-        if close.button("Close this wave now", key="close_wave", icon=":material/lock:"):
-            _run(lambda: close_wave(context.db, actor, wave.id))
+        with close:
+            confirmed = st.checkbox(
+                "I understand that nobody can answer once the wave is closed (reopening "
+                "needs a reason, kept in the audit log)",
+                key=f"confirm_close_wave_{wave.id}",
+            )
+            if st.button(
+                "Close this wave now",
+                key="close_wave",
+                icon=":material/lock:",
+                disabled=not confirmed,
+            ):
+                _run(lambda: close_wave(context.db, actor, wave.id))
         if link.button("Make an open link", key="issue_open_link", icon=":material/link:"):
             try:
                 url = issue_open_link(

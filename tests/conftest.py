@@ -68,6 +68,7 @@ SLOWEST_FIRST = (
     "tests/operations/test_scale_out.py",
     "tests/profiling/test_rounds_and_progress.py",
     "tests/app/test_pages.py",
+    "tests/app/test_dashboards.py",
     "tests/browser/test_trainer_pipeline.py",
     "tests/app/test_downloads.py",
     "tests/surveys/test_wave_state_machine.py",

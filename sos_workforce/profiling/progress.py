@@ -6,9 +6,9 @@ one decimal. Only closed rounds count, and only rounds of one instrument version
 compared (a changed wording is a new version).
 
 Rankings follow seed 002, which reported where pilots made the *greatest progress* and
-the *weakest areas*: greatest progress ranks domains by change since the first round
-(largest first), weakest areas by the latest level (lowest first); ties keep the
-instrument's order.
+the *weakest areas*: greatest progress ranks the domains that rose since the first round
+(largest rise first; a domain that stayed level or fell is not progress and is left out),
+weakest areas by the latest level (lowest first); ties keep the instrument's order.
 
 Sustainment flag (the What Works review asks whether implementation lasts as novelty
 wears off): a domain is flagged when, after reaching ``HIGH_LEVEL`` or more in an earlier
@@ -107,12 +107,12 @@ class ProgressReport:
             by_domain[str(domain)].append(float(score))
         return by_domain
 
-    def greatest_progress(self) -> pd.DataFrame:
-        """Change since the first round, largest first (needs two rounds)."""
+    def _changes(self) -> list[tuple[str, float, float, float]]:
+        """(domain, first, latest, change) in the instrument's order; none with one round."""
         if len(self.rounds) < 2:
-            return pd.DataFrame(columns=["Rank", "Domain", "First", "Latest", "Change"])
+            return []
         series = self._series()
-        rows = [
+        return [
             (
                 title,
                 series[title][0],
@@ -122,12 +122,24 @@ class ProgressReport:
             for _, title in self.domains
             if title in series
         ]
+
+    def changes_since_first(self) -> pd.DataFrame:
+        """Every domain's first and latest score and the change between them, in the
+        instrument's order (needs two rounds)."""
+        return pd.DataFrame(self._changes(), columns=["Domain", "First", "Latest", "Change"])
+
+    def greatest_progress(self) -> pd.DataFrame:
+        """The domains that rose since the first round, largest rise first (needs two
+        rounds). A domain that stayed level or fell is not progress: it is left out, so
+        the table is empty when nothing rose."""
+        rows = [row for row in self._changes() if row[3] > 0]
         rows.sort(key=lambda row: -row[3])  # stable: ties keep instrument order
         return pd.DataFrame(
             [
                 {"Rank": rank, "Domain": d, "First": f, "Latest": latest, "Change": c}
                 for rank, (d, f, latest, c) in enumerate(rows, start=1)
-            ]
+            ],
+            columns=["Rank", "Domain", "First", "Latest", "Change"],
         )
 
     def weakest_areas(self) -> pd.DataFrame:
@@ -323,7 +335,7 @@ def readiness(
         profile = pd.DataFrame({"Domain": [title for _, title in report.domains]})
         profile["Latest score"] = profile["Domain"].map(latest)
         if len(report.rounds) >= 2:
-            change = report.greatest_progress().set_index("Domain")["Change"]
+            change = report.changes_since_first().set_index("Domain")["Change"]
             profile["Change since first round"] = profile["Domain"].map(change)
     return Readiness(
         wave_title=wave_title,

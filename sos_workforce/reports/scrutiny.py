@@ -225,7 +225,7 @@ def _trend_section(
             ],
         )
     )
-    if trend.greatest_progress:
+    if trend.weakest:  # two waves to compare (greatest progress lists only rises)
         section.paragraphs.append(
             "Greatest progress: "
             + "; ".join(
@@ -233,6 +233,9 @@ def _trend_section(
                 for p in trend.greatest_progress[:3]
             )
             + "."
+            if trend.greatest_progress
+            else "Greatest progress: no statement's share in the top band has risen since "
+            "the first wave."
         )
         section.paragraphs.append(
             "Weakest areas: "
@@ -568,6 +571,8 @@ def _self_profile_section(db: Database, actor: Actor, organisation_id: int) -> R
             )
             + "."
         )
+    elif len(progress.rounds) >= 2:
+        section.paragraphs.append("Greatest progress: no domain has risen since the first round.")
     for flag in progress.sustainment_flags():
         section.paragraphs.append("Sustainment: " + flag.message)
     return section

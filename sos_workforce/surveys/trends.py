@@ -65,7 +65,7 @@ class ItemProgress:
 class Trend:
     points: list[TrendPoint]
     notes: list[str]
-    greatest_progress: list[ItemProgress]  # biggest rise since the first comparable wave
+    greatest_progress: list[ItemProgress]  # rises since the first comparable wave, largest first
     weakest: list[ItemProgress]  # lowest current level
 
 
@@ -118,6 +118,7 @@ def instrument_trend(
     points: list[TrendPoint] = []
     notes: list[str] = []
     previous: dict[str, TrendPoint] = {}
+    shown: dict[str, TrendPoint] = {}  # each item's latest point with a figure
     first: dict[tuple[str, str], TrendPoint] = {}
     for wave, version, definition in waves:
         for item in definition.items:
@@ -165,14 +166,18 @@ def instrument_trend(
             previous[item.code] = point
             if share is not None:
                 first.setdefault((item.code, fingerprint), point)
+                shown[item.code] = point
     progress = []
     for (code, fingerprint), start in first.items():
-        latest = previous.get(code)
+        # The latest wave with a figure: a newer wave nobody has answered yet (or too few)
+        # leaves the progress so far as it is.
+        latest = shown.get(code)
         if latest is None or latest.fingerprint != fingerprint or latest.top_share is None:
             continue
         if latest.wave_id == start.wave_id or start.top_share is None:
             continue
         progress.append(ItemProgress(latest.label, start.top_share, latest.top_share))
-    greatest = sorted(progress, key=lambda p: (-p.change, p.label))
+    # Progress is a rise: statements that stayed level or fell are left out.
+    greatest = sorted((p for p in progress if p.change > 0), key=lambda p: (-p.change, p.label))
     weakest = sorted(progress, key=lambda p: (p.latest_share, p.label))
     return Trend(points, notes, greatest, weakest)

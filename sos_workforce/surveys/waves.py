@@ -287,6 +287,35 @@ class WaveSummary:
         return f"{self.title} ({self.status.value}, {self.opens_on:%d %b %Y})"
 
 
+def latest_with_results(waves: Sequence[WaveSummary], min_group_size: int) -> int:
+    """Where a results page opens: the position in ``waves`` (newest first, as
+    ``list_waves`` gives them) of the newest wave with results to show, that is with at
+    least ``min_group_size`` respondents released into its results. A newer wave with no
+    answers yet (or none released) is passed over; with no results anywhere, the newest."""
+    for index, wave in enumerate(waves):
+        if wave.responses >= min_group_size:
+            return index
+    return 0
+
+
+def missing_for_launch(
+    *, title: str, instrument_version_id: int | None, teams: int, by_roster: bool, roster: bool
+) -> list[str]:
+    """What a launch still lacks, in the words of the form: nothing is chosen for the
+    person (accepting the defaults must never launch the wrong survey). ``teams``: how
+    many teams are chosen; ``roster``: whether a roster has been read."""
+    missing = []
+    if not title.strip():
+        missing.append("a title")
+    if instrument_version_id is None:
+        missing.append("the survey to send")
+    if by_roster and not roster:
+        missing.append("a roster file")
+    if not by_roster and teams == 0:
+        missing.append("at least one team")
+    return missing
+
+
 def list_waves(db: Database, actor: Actor, organisation_id: int) -> list[WaveSummary]:
     require(actor, Role.LEAD, Role.EXECUTIVE, organisation_id=organisation_id)
     with db.read() as session:

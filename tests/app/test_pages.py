@@ -37,6 +37,12 @@ from ui import read_reruns
 ANONYMOUS_PAGES = {SIGN_IN_PAGE, SURVEY_PAGE, RATING_PAGE, DIARY_PAGE, FEEDBACK_PAGE}
 
 
+def choose_survey(at: AppTest, title: str) -> None:
+    """Pick the newest version of a survey in the launch form (nothing is preselected)."""
+    box = at.selectbox(key="wave_instrument")
+    box.select([option for option in box.options if option.startswith(title)][-1])
+
+
 def test_anonymous_visitor_sees_only_sign_in(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = new_app().run()
@@ -144,6 +150,7 @@ def test_lead_launches_a_wave_and_is_given_no_links(demo_app: DemoApp) -> None:
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
     at.text_input(key="wave_title").input("Spring survey")
+    choose_survey(at, "Signs of Safety staff confidence")
     teams = at.multiselect(key="wave_teams")
     at = teams.select(teams.options[1]).run()
     at.button(key="launch_wave").click().run()
@@ -161,8 +168,9 @@ def test_lead_sees_launch_errors_in_plain_words(demo_app: DemoApp) -> None:
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
     at.text_input(key="wave_title").input("No teams chosen")
+    choose_survey(at, "Signs of Safety staff confidence")
     at.button(key="launch_wave").click().run()
-    assert at.error[0].value == "Choose at least one team."
+    assert at.error[0].value == "Not launched yet. Still missing: at least one team."
 
 
 def _responses(url: str) -> int:
@@ -315,7 +323,12 @@ def test_executive_sees_the_trend_across_waves(demo_app: DemoApp) -> None:
     assert len(trend) == 2  # last year's wave and this year's
     assert trend.columns.tolist()[0] == "Understanding of principles"
     ranking = next(t.value for t in at.table if "Change (points)" in t.value.columns)
-    assert len(ranking) == 4
+    # Greatest progress lists rises only (the demo's other two statements fell) ...
+    assert 0 < len(ranking) < 4
+    assert all(change.startswith("+") for change in ranking["Change (points)"])
+    # ... and weakest areas rank every statement compared.
+    weakest = next(t.value for t in at.table if "Now" in t.value.columns)
+    assert len(weakest) == 4
 
 
 def test_executive_sees_workforce_measures_without_import_tabs(demo_app: DemoApp) -> None:
@@ -391,7 +404,7 @@ def test_downloads_are_audited_with_counts_and_shown_in_the_audit_log(demo_app: 
     new_app, demo = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     assert _exports(demo.url) == []
-    at.download_button(key="download_band_table").click().run()
+    at.download_button(key="download_band_table_0").click().run()
     assert not at.exception
     ((kind, target, count),) = _exports(demo.url)
     assert kind == "band_table_csv" and target and target.startswith("wave:") and count == 4
@@ -440,6 +453,7 @@ def test_the_links_file_needs_an_administrator_and_its_download_is_audited(
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
     at.text_input(key="wave_title").input("Audited links")
+    choose_survey(at, "Signs of Safety staff confidence")
     teams = at.multiselect(key="wave_teams")
     at = teams.select(teams.options[1]).run()
     at = at.button(key="launch_wave").click().run()

@@ -74,6 +74,8 @@ def test_lead_drafts_opens_closes_and_reopens_a_wave(demo_app: DemoApp) -> None:
     at = sign_in(new_app(), Role.LEAD)
     at.switch_page("pages/waves.py").run()
     at.text_input(key="wave_title").input("Draft wave")
+    box = at.selectbox(key="wave_instrument")
+    box.select([o for o in box.options if o.startswith("Signs of Safety staff confidence")][-1])
     teams = at.multiselect(key="wave_teams")
     at = teams.select(teams.options[1]).run()
     at.checkbox(key="wave_draft").check()
@@ -90,6 +92,12 @@ def test_lead_drafts_opens_closes_and_reopens_a_wave(demo_app: DemoApp) -> None:
     at = at.button(key="issue_open_link").click().run()
     assert "survey?o=" in at.code[0].value
     assert not [b for b in at.button if b.key == "send_reminders"]  # not an emailed wave
+    assert at.button(key="close_wave").disabled  # not until the person confirms
+    at = (
+        next(c for c in at.checkbox if (c.key or "").startswith("confirm_close_wave_"))
+        .check()
+        .run()
+    )
     at = at.button(key="close_wave").click().run()
     at.text_input(key="reopen_reason").input("short")
     at = at.button(key="FormSubmitter:reopen_wave-Reopen").click().run()

@@ -155,11 +155,15 @@ def test_three_rounds_give_the_hand_computed_rankings_and_sustainment_flags(
         "Meaningful measures",  # +1
         "Learning culture",  # +0.5
         "Recruitment and retention",  # +0.5
-        "Direct time with families",  # -1
-        "Administrative support",  # -1
-    ]
-    assert list(progress["Change"]) == [4.5, 4, 2, 2, 2, 1.5, 1, 1, 0.5, 0.5, -1, -1]
-    assert list(progress["Rank"]) == list(range(1, 13))
+    ]  # Direct time with families and Administrative support fell by 1: not progress
+    assert list(progress["Change"]) == [4.5, 4, 2, 2, 2, 1.5, 1, 1, 0.5, 0.5]
+    assert list(progress["Rank"]) == list(range(1, 11))
+    # Every domain's change, falls included, in the instrument's order (readiness uses it).
+    changes = report.changes_since_first().set_index("Domain")["Change"]
+    assert len(changes) == 12
+    assert changes["Direct time with families"] == -1
+    assert changes["Administrative support"] == -1
+    assert changes["Supervision"] == 4.5
 
     weakest = report.weakest_areas()
     assert list(weakest["Domain"]) == [
@@ -192,6 +196,42 @@ def test_three_rounds_give_the_hand_computed_rankings_and_sustainment_flags(
     learning_strategy = wide.loc["Learning strategy"]
     assert isinstance(learning_strategy, pd.Series)
     assert learning_strategy.tolist() == [4, 7.5, 6]
+
+
+def test_greatest_progress_is_empty_when_no_domain_rose(db: Database, world: World) -> None:
+    # Every domain falls or stays level between two rounds: nothing is progress.
+    first = dict.fromkeys(DOMAINS, 5.0)
+    second = {domain: (5.0 if index % 2 else 3.5) for index, domain in enumerate(DOMAINS)}
+    for title, held_on, scores in (
+        ("Round 1", ROUND_DATES[0], first),
+        ("Round 2", ROUND_DATES[1], second),
+    ):
+        closed_round(db, world.lead, world.organisation_id, title, held_on, scores)
+    report = progress_report(db, world.executive, world.organisation_id)
+    assert report is not None
+    assert report.greatest_progress().empty
+    assert list(report.greatest_progress().columns) == [
+        "Rank",
+        "Domain",
+        "First",
+        "Latest",
+        "Change",
+    ]
+    assert sorted(set(report.changes_since_first()["Change"])) == [-1.5, 0]
+    # A domain that falls further is still not progress ...
+    third = second | {"leadership": 4.0}  # 5.0 in rounds 1 and 2
+    closed_round(db, world.lead, world.organisation_id, "Round 3", ROUND_DATES[2], third)
+    report = progress_report(db, world.executive, world.organisation_id)
+    assert report is not None
+    gains = report.greatest_progress()
+    assert gains.empty  # 4.0 is below round 1's 5.0
+    # ... and one that rises above its first score is then the whole list.
+    fourth = third | {"leadership": 6.0}
+    closed_round(db, world.lead, world.organisation_id, "Round 4", dt.date(2026, 3, 1), fourth)
+    report = progress_report(db, world.executive, world.organisation_id)
+    assert report is not None
+    gains = report.greatest_progress()
+    assert list(gains["Domain"]) == ["Leadership"] and list(gains["Change"]) == [1]
 
 
 def test_progress_places_rounds_on_the_phase_timeline(db: Database, world: World) -> None:

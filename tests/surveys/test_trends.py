@@ -141,3 +141,50 @@ def test_trend_is_drawn_over_the_implementation_phases() -> None:
     ]
     assert marks == ["rect", "rule", "line"]
     assert layered["resolve"]["scale"]["color"] == "independent"
+
+
+def test_greatest_progress_lists_only_rises(db: Database, settings: Settings) -> None:
+    world = build_world(db, settings)
+    start = dt.date.today() - dt.timedelta(days=200)
+    first = launch(db, world, {"Alpha": 10}, today=start)
+    _answer(db, first, {"understanding": 6, "integration": 5, "train_colleagues": 4}, start)
+    later = start + dt.timedelta(days=100)
+    second = launch(db, world, {"Alpha": 10}, today=later)
+    # understanding falls 60 → 30, integration stays at 50, train_colleagues rises 40 → 70.
+    _answer(db, second, {"understanding": 3, "integration": 5, "train_colleagues": 7}, later)
+    trend = instrument_trend(db, world.executive, world.organisation_id, "sos_confidence", 5)
+    assert [(p.label, p.change) for p in trend.greatest_progress] == [
+        ("Can train colleagues", 30.0)
+    ]
+    # Weakest areas still rank every statement compared, falls included.
+    assert [(p.label, p.latest_share) for p in trend.weakest] == [
+        ("Understanding of principles", 30.0),
+        ("Integrated into my work", 50.0),
+        ("Can train colleagues", 70.0),
+    ]
+    last = later + dt.timedelta(days=50)
+    third = launch(db, world, {"Alpha": 10}, today=last)
+    _answer(db, third, {"understanding": 1, "integration": 5, "train_colleagues": 4}, last)
+    trend = instrument_trend(db, world.executive, world.organisation_id, "sos_confidence", 5)
+    assert trend.greatest_progress == []  # nothing above its first wave's share
+    assert len(trend.weakest) == 3
+
+
+def test_a_newer_wave_without_figures_leaves_the_progress_so_far(
+    db: Database, settings: Settings
+) -> None:
+    world = build_world(db, settings)
+    start = dt.date.today() - dt.timedelta(days=200)
+    first = launch(db, world, {"Alpha": 10}, today=start)
+    _answer(db, first, {"understanding": 4}, start)
+    later = start + dt.timedelta(days=100)
+    second = launch(db, world, {"Alpha": 10}, today=later)
+    _answer(db, second, {"understanding": 7}, later)
+    launch(db, world, {"Alpha": 10})  # launched today: nobody has answered yet
+    trend = instrument_trend(db, world.executive, world.organisation_id, "sos_confidence", 5)
+    assert [(p.label, p.change) for p in trend.greatest_progress] == [
+        ("Understanding of principles", 30.0)
+    ]
+    assert [(p.label, p.latest_share) for p in trend.weakest] == [
+        ("Understanding of principles", 70.0)
+    ]
