@@ -5,6 +5,7 @@ suppression is disclosed. Text is autoescaped: nothing anyone typed is rendered 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,6 +51,16 @@ _templates = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+# A figure ("74.8%", "123", "55.1–71.9%", "+2.1", "−0.4") sits right-aligned in its column;
+# words ("too few responses", a statement) read from the left.
+_FIGURE = re.compile(r"^[+\-−]?[\d.,]+%?( ?[–-] ?[\d.,]+%?)?$")
+
+
+def _is_figure(cell: object) -> bool:
+    return isinstance(cell, int | float) or bool(_FIGURE.match(str(cell).strip()))
+
+
+_templates.tests["figure"] = _is_figure
 
 
 @dataclass
