@@ -83,7 +83,7 @@ def diverging_band_chart(table: BandTable) -> alt.Chart | None:
 
 # A heat map's cells are wide enough for "100%" and "hidden" at its label size, and its
 # statements are written beneath in lines of a few words, so nothing overlaps.
-HEATMAP_CELL_WIDTH = 76
+HEATMAP_CELL_WIDTH = 80
 HEATMAP_CELL_HEIGHT = 28
 HEATMAP_FONT_SIZE = 11
 HEATMAP_LINE_CHARACTERS = 12
