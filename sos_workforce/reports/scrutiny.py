@@ -36,6 +36,7 @@ from sos_workforce.surveys import (
     SUPPRESSED,
     TOO_FEW,
     WHOLE_WAVE,
+    BenchmarkRow,
     benchmark_wave,
     instrument_trend,
     list_waves,
@@ -52,12 +53,13 @@ _templates = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 # A figure ("74.8%", "123", "55.1–71.9%", "+2.1", "−0.4") sits right-aligned in its column;
-# words ("too few responses", a statement) read from the left.
+# a dash in a figure's place too. Words ("too few responses", a statement) read from the left.
 _FIGURE = re.compile(r"^[+\-−]?[\d.,]+%?( ?[–-] ?[\d.,]+%?)?$")
 
 
 def _is_figure(cell: object) -> bool:
-    return isinstance(cell, int | float) or bool(_FIGURE.match(str(cell).strip()))
+    text = str(cell).strip()
+    return isinstance(cell, int | float) or text in {"–", "—"} or bool(_FIGURE.match(text))
 
 
 _templates.tests["figure"] = _is_figure
@@ -777,6 +779,55 @@ def scrutiny_report(
     )
 
 
+TOO_FEW_AUTHORITIES = "too few authorities"
+
+
+def benchmark_sheet(rows: list[BenchmarkRow], statements: Mapping[str, str]) -> pd.DataFrame:
+    """The benchmarks as a workbook sheet: a row per statement (its short label and its
+    words), figures as numbers, and words where a figure is withheld."""
+
+    def figure(value: float | int | None, missing: str) -> object:
+        return missing if value is None else value
+
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Short label": row.label,
+                "Statement": statements.get(row.item_code, row.label),
+                "Top band": row.top_band,
+                "Us: % in top band": figure(row.own_share, TOO_FEW),
+                "Us: n answering": figure(row.own_n, TOO_FEW),
+                "Other authorities: median %": figure(row.others.median, TOO_FEW_AUTHORITIES),
+                "Other authorities: lower quartile %": figure(
+                    row.others.lower_quartile, TOO_FEW_AUTHORITIES
+                ),
+                "Other authorities: upper quartile %": figure(
+                    row.others.upper_quartile, TOO_FEW_AUTHORITIES
+                ),
+                "Other authorities compared": figure(row.others.contributors, "none"),
+                "Statistical neighbours: median %": figure(
+                    row.neighbours.median, TOO_FEW_AUTHORITIES
+                ),
+                "Statistical neighbours compared": figure(row.neighbours.contributors, "none"),
+            }
+            for row in rows
+        ],
+        columns=[
+            "Short label",
+            "Statement",
+            "Top band",
+            "Us: % in top band",
+            "Us: n answering",
+            "Other authorities: median %",
+            "Other authorities: lower quartile %",
+            "Other authorities: upper quartile %",
+            "Other authorities compared",
+            "Statistical neighbours: median %",
+            "Statistical neighbours compared",
+        ],
+    )
+
+
 def dashboard_workbook(
     db: Database,
     actor: Actor,
@@ -803,7 +854,7 @@ def dashboard_workbook(
                     "% in the top band": point.top_share
                     if point.top_share is not None
                     else TOO_FEW,
-                    "Change (points)": point.change if point.change is not None else "",
+                    "Change (points)": point.change,
                 }
                 for point in trend.points
             ],
@@ -817,6 +868,9 @@ def dashboard_workbook(
                 "Change (points)",
             ],
         ),
-        "Benchmarks": benchmark_frame(benchmark_wave(db, actor, wave_id, k)),
+        "Benchmarks": benchmark_sheet(
+            benchmark_wave(db, actor, wave_id, k),
+            {item.code: item.text for item in counts.definition.items},
+        ),
     }
     return wave_workbook(counts, group, k, filters, extra)
