@@ -15,6 +15,7 @@ import pandas as pd
 import vl_convert
 
 from sos_workforce.access import Actor, list_organisations, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role, WaveStatus
 from sos_workforce.core.errors import NotFound
@@ -395,8 +396,8 @@ def _retention_section(db: Database, actor: Actor, organisation_id: int, k: int)
     previous = reports[-2] if len(reports) > 1 else None
     before = {m.key: m for m in previous.measures} if previous else {}
     section.paragraphs.append(
-        f"Figures as at {latest.as_of:%d %B %Y}"
-        + (f", compared with {previous.as_of:%d %B %Y}." if previous else ".")
+        f"Figures as at {as_date(latest.as_of, long=True)}"
+        + (f", compared with {as_date(previous.as_of, long=True)}." if previous else ".")
         + " Definitions follow the DfE children's social work workforce census."
     )
     section.tables.append(
@@ -439,7 +440,7 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
     overall = report.overall
     section.paragraphs.append(
         f"From the diary period “{report.title}”, {report.starts_on:%d %B} to "
-        f"{report.ends_on:%d %B %Y}"
+        f"{as_date(report.ends_on, long=True)}"
         + ("" if report.status is DiaryStatus.CLOSED else " (still open)")
         + f": {report.participants} people took part"
         + (f", {overall.workers} recorded time" if overall.shown else "")
@@ -691,7 +692,8 @@ def _training_section(
     else:
         section.paragraphs.append(
             f"Shares of the {coverage.staff} staff in post on the roster of "
-            f"{coverage.roster_date:%d %B %Y} (leavers no longer count), on {today:%d %B %Y}."
+            f"{as_date(coverage.roster_date, long=True)} (leavers no longer count), on "
+            f"{as_date(today, long=True)}."
         )
         section.tables.append(
             ReportTable(
@@ -771,8 +773,8 @@ def scrutiny_report(
     return _templates.get_template("scrutiny_report.html.j2").render(
         title=f"Signs of Safety implementation: {wave.title}",
         organisation=organisation,
-        period=f"{wave.opens_on:%d %B %Y} to {wave.closes_on:%d %B %Y}",
-        produced=f"{today or dt.date.today():%d %B %Y}",
+        period=f"{as_date(wave.opens_on, long=True)} to {as_date(wave.closes_on, long=True)}",
+        produced=f"{as_date(today or dt.date.today(), long=True)}",
         k=k,
         sections=sections,
         outcomes=_outcomes_section(db, actor, organisation_id),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, list_teams, record_event, require
 from sos_workforce.core.config import get_settings
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -283,7 +284,7 @@ class WaveSummary:
 
     @property
     def label(self) -> str:
-        return f"{self.title} ({self.status.value}, {self.opens_on:%d %b %Y})"
+        return f"{self.title} ({self.status.value}, {as_date(self.opens_on)})"
 
 
 def list_waves(db: Database, actor: Actor, organisation_id: int) -> list[WaveSummary]:

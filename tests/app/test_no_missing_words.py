@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from navigation import PAGES, pages_for
@@ -60,20 +61,27 @@ def shown(at: AppTest) -> Iterator[tuple[str, str]]:
         yield "tab", str(tab.label)
     for kind in ("table", "dataframe"):
         for index, element in enumerate(getattr(at, kind)):
-            frame = element.value
-            if not isinstance(frame, pd.DataFrame):
-                continue
+            frame, styled = _frame_shown(element)
             for column, value in _cells(frame):
                 where = f"{kind} {index} [{column}]"
                 if value is None or (isinstance(value, float) and math.isnan(value)):
-                    if kind == "table":  # st.table writes these as "None" / "nan"
-                        yield where, "None"
-                    continue
-                if isinstance(value, float) and kind == "table":
-                    # st.table writes a float with four decimals ("11.8000").
-                    yield where, f"{value:.4f}"
-                    continue
-                yield where, str(value)
+                    yield where, "None"  # Streamlit writes an empty cell as "None"
+                elif isinstance(value, float) and not styled:
+                    # An unformatted float: st.table writes four decimals ("11.8000").
+                    yield where, f"{value:.4f}" if kind == "table" else repr(value)
+                else:
+                    yield where, str(value)
+
+
+def _frame_shown(element: object) -> tuple[pd.DataFrame, bool]:
+    """The table as drawn: a pandas Styler's display values when the page formatted it
+    (``frame.style.format``), else the data (AppTest's ``value`` is the data alone)."""
+    proto = getattr(element, "proto", None)
+    styler = getattr(getattr(proto, "arrow_data", None), "styler", None)
+    if styler is not None and styler.display_values:
+        return convert_arrow_bytes_to_pandas_df(styler.display_values), True
+    value = getattr(element, "value", None)
+    return (value if isinstance(value, pd.DataFrame) else pd.DataFrame()), False
 
 
 def problems(at: AppTest) -> list[str]:
