@@ -112,13 +112,17 @@ def wrapped(text: str, width: int = HEATMAP_LINE_CHARACTERS) -> list[str]:
     return lines or [text]
 
 
+# A heat map's columns are narrow when a page stretches it to a phone's width.
+_NARROW = f"bandwidth('x') < {HEATMAP_CELL_WIDTH - 4}"
+
+
 def _lines_expr(labels: Sequence[str]) -> str:
     """A Vega expression giving each axis label as its wrapped lines (an array of lines is
     drawn one under another)."""
     entries = ", ".join(
         f"{json.dumps(label)}: {json.dumps(wrapped(label))}" for label in dict.fromkeys(labels)
     )
-    return f"{{{entries}}}[datum.value] || datum.value"
+    return f"({{{entries}}}[datum.value] || datum.value)"
 
 
 def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
@@ -139,11 +143,13 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
             "item:N",
             sort=item_order,
             title=None,
+            # Across, in lines of a few words, where a column is wide enough; upright
+            # where the page squeezes the columns (a phone), so they never run together.
             axis=alt.Axis(
-                labelAngle=0,
-                labelAlign="center",
-                labelBaseline="top",
-                labelExpr=_lines_expr(item_order),
+                labelAngle=alt.ExprRef(f"{_NARROW} ? -90 : 0"),
+                labelAlign=alt.ExprRef(f"{_NARROW} ? 'right' : 'center'"),
+                labelBaseline=alt.ExprRef(f"{_NARROW} ? 'middle' : 'top'"),
+                labelExpr=f"{_NARROW} ? datum.value : {_lines_expr(item_order)}",
                 labelLimit=0,
                 labelFontSize=HEATMAP_FONT_SIZE,
                 labelLineHeight=HEATMAP_FONT_SIZE + 2,
@@ -178,7 +184,7 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
                 scale=alt.Scale(domain=[0, 100], scheme="blues"),
                 title="% in top band",
                 legend=alt.Legend(
-                    orient="bottom", direction="horizontal", gradientLength=200, format="d"
+                    orient="bottom", direction="horizontal", gradientLength=150, format="d"
                 ),
             )
         )
@@ -190,7 +196,10 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
         ),
     )
     chart: alt.Chart = (withheld + cells + text).properties(
-        title="Share in the top band by team (hidden = too few, or derivable by subtraction)",
+        title=alt.TitleParams(
+            ["Share in the top band by team", "(hidden = too few, or derivable by subtraction)"],
+            anchor="start",
+        ),
         width=alt.Step(HEATMAP_CELL_WIDTH),
         height=alt.Step(HEATMAP_CELL_HEIGHT),
     )

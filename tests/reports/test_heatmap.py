@@ -111,3 +111,17 @@ def test_every_label_fits_its_cell_in_the_rendered_chart() -> None:
     for size, lines in labels:
         for line in lines:
             assert len(line) * int(size) * 0.55 < column_step, line
+
+
+def test_squeezed_to_a_phone_the_statements_stand_upright() -> None:
+    """Stretched to a phone's width (as the dashboard draws it), the columns are too narrow
+    for lines across, so the statements turn upright rather than run together."""
+    chart = team_heatmap_chart(_frame())
+    assert chart is not None
+    svg = str(vl_convert.vegalite_to_svg(chart.properties(width=9 * 40).to_json()))
+    upright = re.findall(
+        r'<text text-anchor="end" transform="translate\([^)]*\) rotate\(-90\)', svg
+    )
+    assert len(upright) == len(ITEMS)
+    wide = str(vl_convert.vegalite_to_svg(team_heatmap_chart(_frame()).to_json()))  # type: ignore[union-attr]
+    assert "rotate(-90)" not in wide
