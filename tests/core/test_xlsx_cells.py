@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -14,7 +15,7 @@ import pandas as pd
 from sos_workforce.core.exports import DATE_FORMAT, PERCENT_FORMAT, xlsx_bytes
 
 
-def _sheet(data: bytes, name: str) -> list[list[openpyxl.cell.cell.Cell]]:
+def _sheet(data: bytes, name: str) -> list[list[Any]]:
     book = openpyxl.load_workbook(io.BytesIO(data))
     return [list(row) for row in book[name].iter_rows()]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import pytest
@@ -70,6 +70,7 @@ def _check_workbook(data: bytes) -> openpyxl.Workbook:
                     assert cell.value not in ("None", "nan", "NaN", "NaT"), (sheet.title, heading)
                 elif cell.data_type == "n" and cell.value is not None and "%" in str(heading):
                     assert cell.number_format == "0.0%", (sheet.title, heading)
+                    assert isinstance(cell.value, int | float), (sheet.title, heading)
                     assert 0 <= cell.value <= 1, (sheet.title, heading, cell.value)
     return book
 
@@ -93,7 +94,7 @@ def test_the_dashboard_workbook(demo_database: tuple[Database, DemoApp]) -> None
     assert all(row[own].data_type == "n" and row[own].number_format == "0.0%" for row in cells)
     bands = list(book["Bands 1"].iter_rows(min_row=2))
     assert all(cell.data_type == "n" for row in bands for cell in row[1:])
-    trend = list(book["Trend"].iter_rows(min_row=2))
+    trend: list[Any] = list(book["Trend"].iter_rows(min_row=2))
     assert all(row[1].is_date and row[1].number_format == "d mmm yyyy" for row in trend)
 
 
@@ -117,5 +118,6 @@ def test_the_conference_feedback_workbook(demo_database: tuple[Database, DemoApp
             shown += 1
             distribution = list(book["Distribution"].iter_rows(min_row=2))
             assert all(row[2].number_format == "0.0%" for row in distribution)
-            assert sum(row[2].value for row in distribution) == pytest.approx(1, abs=0.01)
+            shares = [float(row[2].value) for row in distribution]  # type: ignore[arg-type]
+            assert sum(shares) == pytest.approx(1, abs=0.01)
     assert shown
