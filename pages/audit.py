@@ -8,7 +8,16 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from sos_workforce.access import AuditFilter, event_actions, events_csv, list_events
+from sos_workforce.access import (
+    AuditFilter,
+    action_words,
+    detail_words,
+    entry_words,
+    event_actions,
+    events_csv,
+    list_events,
+)
+from sos_workforce.core.dates import as_moment
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
 from ui import audited_download, require_actor, require_organisation, runtime
@@ -40,6 +49,7 @@ action = action_column.selectbox(
     "Action",
     [ALL_ACTIONS, *event_actions(context.db, actor, organisation_id)],
     key="audit_action",
+    format_func=lambda code: code if code == ALL_ACTIONS else action_words(code),
 )
 start = start_column.date_input(
     "From", today - dt.timedelta(days=30), max_value=today, key="audit_start"
@@ -66,13 +76,13 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                "When (UTC)": entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "When (UTC)": as_moment(entry.occurred_at),
                 "Who": entry.actor,
-                "Organisation": entry.organisation or "",
-                "Action": entry.action,
-                "Target": entry.target or "",
-                "Count": entry.count,
-                "Detail": entry.detail or "",
+                "Organisation": entry.organisation or "—",
+                "What happened": entry_words(entry),
+                "Target": entry.target or "—",
+                "Count": "—" if entry.count is None else str(entry.count),
+                "Detail": detail_words(entry) or "—",
             }
             for entry in result.entries
         ]

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from sos_workforce.access import list_teams
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.diaries import (
@@ -137,7 +138,7 @@ with launch_tab:
                     for p in found.participants
                 ]
                 st.caption(
-                    f"{len(rows)} people from the roster of {found.as_of:%d %B %Y}. "
+                    f"{len(rows)} people from the roster of {as_date(found.as_of)}. "
                     f"Contracted hours are FTE × {STANDARD_WEEKLY_HOURS:g}; change any that "
                     "differ, or add and remove people."
                 )

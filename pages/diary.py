@@ -230,16 +230,30 @@ with st.form("diary_quick_add", clear_on_submit=True, enter_to_submit=False):
         placeholder="Choose an activity",
         key="quick_activity",
     )
+    # Empty until the worker types the minutes: a default of 0 would fail the day's check.
     quick_minutes = second.number_input(
-        "Minutes", min_value=0, max_value=MINUTES_PER_DAY, value=0, step=5, key="quick_minutes"
+        "Minutes",
+        min_value=0,
+        max_value=MINUTES_PER_DAY,
+        value=None,
+        step=5,
+        placeholder="e.g. 30",
+        key="quick_minutes",
     )
     quick_tool = third.selectbox(
         "SoS tool (direct work)", [NO_TOOL, *[t.label for t in codes.tools]], key="quick_tool"
     )
     added = st.form_submit_button("Add to the day")
 if added:
-    if quick_activity is None:
-        st.error("Choose an activity to add.")
+    if quick_activity is None or quick_minutes is None:
+        st.error(
+            "Choose an activity and give the minutes spent on it to add it"
+            if quick_activity is None and quick_minutes is None
+            else "Choose an activity to add."
+            if quick_activity is None
+            else "Give the minutes spent on it to add it (or give start and end times in "
+            "the table)."
+        )
     else:
         rows = [
             {column: record.get(column) for column in COLUMNS}

@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.feedback import (
@@ -157,7 +158,7 @@ with paper_tab:
             pd.DataFrame(
                 {
                     "Form": [str(i) for i in range(1, len(batch) + 1)],
-                    "Conference": [f"{p.conference_on:%d/%m/%Y}" for p in batch],
+                    "Conference": [as_date(p.conference_on) for p in batch],
                     "Score": [str(p.answers.get(headline, "")) for p in batch],
                 }
             ).set_index("Form")

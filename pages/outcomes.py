@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.core.dates import as_moment
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.dfe import MAX_FILE_BYTES, import_dfe_file, list_dfe_files
@@ -143,7 +144,7 @@ def draw_import() -> None:
                         "Name": f.file_name,
                         "Rows": f.rows,
                         "Figures": f.figures,
-                        "Imported": f"{f.imported_at:%d %b %Y %H:%M}",
+                        "Imported (UTC)": as_moment(f.imported_at),
                         "Fictional": "yes (demo)" if f.fictional else "",
                     }
                     for f in files

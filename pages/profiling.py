@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import RaterRole, Role, RoundStatus
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes, csv_row_count
@@ -302,7 +303,7 @@ with agree_tab:
             [
                 {
                     "Round": r.title,
-                    "Date": r.held_on,
+                    "Date": as_date(r.held_on),
                     "Status": r.status.value,
                     "Instrument": r.instrument,
                     "Rater links": r.links_issued,

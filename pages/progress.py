@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import Role
 from sos_workforce.core.figures import as_shown
 from sos_workforce.profiling import (
@@ -67,7 +68,7 @@ with progress_tab:
                 [
                     {
                         "Round": r.title,
-                        "Date": f"{r.held_on:%d %b %Y}",
+                        "Date": as_date(r.held_on),
                         "Phase": r.phase or "not recorded",
                         "Experience": r.band.label if r.band else "not recorded",
                     }

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import ImplementationPhase, Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.profiling import (
@@ -51,8 +52,8 @@ with overview:
                 [
                     {
                         "Phase": span.label,
-                        "Starts": f"{span.starts_on:%d %b %Y}",
-                        "Ends": f"{span.ends_on:%d %b %Y}" if span.ends_on else "continuing",
+                        "Starts": as_date(span.starts_on),
+                        "Ends": as_date(span.ends_on, "continuing"),
                     }
                     for span in timeline.phases
                 ]
@@ -65,7 +66,7 @@ with overview:
         st.table(
             pd.DataFrame(
                 [
-                    {"Milestone": m.title, "Date": f"{m.achieved_on:%d %b %Y}"}
+                    {"Milestone": m.title, "Date": as_date(m.achieved_on)}
                     for m in timeline.milestones
                 ]
             ).set_index("Milestone")

@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.figures import as_shown
@@ -67,7 +68,7 @@ def draw_coverage() -> None:
         )
         return
     st.caption(
-        f"{report.staff} staff in post on the roster of {report.roster_date:%d %B %Y} "
+        f"{report.staff} staff in post on the roster of {as_date(report.roster_date)} "
         "(leavers no longer count). Refreshers due are counted apart from those trained."
     )
     st.dataframe(
@@ -100,7 +101,7 @@ def draw_coverage() -> None:
                 pd.DataFrame(
                     [
                         {
-                            "Date": s.held_on.strftime("%d/%m/%Y"),
+                            "Date": as_date(s.held_on),
                             "Session": s.title,
                             "Attended": s.attended,
                         }
@@ -181,7 +182,7 @@ def draw_entry() -> None:
         pd.DataFrame(
             [
                 {
-                    "Date": s.held_on.strftime("%d/%m/%Y"),
+                    "Date": as_date(s.held_on),
                     "Course": s.course_title,
                     "Level": s.level,
                     "Attendees": s.attendees,
@@ -193,7 +194,7 @@ def draw_entry() -> None:
         ),
         hide_index=True,
     )
-    labels = {s.id: f"{s.held_on:%d/%m/%Y} · {s.course_title}" for s in sessions}
+    labels = {s.id: f"{as_date(s.held_on)} · {s.course_title}" for s in sessions}
     chosen = st.selectbox(
         "Delete a session recorded by mistake",
         list(labels),
@@ -344,7 +345,7 @@ def draw_requests() -> None:
         with st.container(border=True):
             st.markdown(
                 f"**{request.name}** ({request.email}) · {request.team} · "
-                f"{request.asked_for} on {request.made_on:%d %B %Y} ({request.wave})"
+                f"{request.asked_for} on {as_date(request.made_on)} ({request.wave})"
             )
             for question, answer in request.shared:
                 st.text(f"{question}: {answer}")
@@ -353,7 +354,7 @@ def draw_requests() -> None:
             st.caption(
                 "So far: "
                 + (
-                    "; ".join(f"{s.label} ({s.recorded_on:%d/%m/%Y})" for s in request.steps)
+                    "; ".join(f"{s.label} ({as_date(s.recorded_on)})" for s in request.steps)
                     or "nothing recorded"
                 )
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import Role
 from sos_workforce.core.figures import as_shown
 from sos_workforce.training import coverage_beside_confidence, coverage_report, trainer_count
@@ -30,7 +31,7 @@ if report.roster_date is None:
 else:
     st.caption(
         f"Shares of the {report.staff} staff in post on the roster of "
-        f"{report.roster_date:%d %B %Y}. Refreshers due are counted apart. A team's "
+        f"{as_date(report.roster_date)}. Refreshers due are counted apart. A team's "
         f"shares are withheld when it has fewer than {k} staff, or when they could be "
         "worked out by subtraction."
     )
@@ -65,7 +66,7 @@ else:
         st.dataframe(
             pd.DataFrame(
                 [
-                    {"Roster of": point.as_of.strftime("%d/%m/%Y")}
+                    {"Roster of": as_date(point.as_of)}
                     | {
                         f"{level.label} %": as_shown(
                             point.shares[level.level], unit="%", missing=TOO_FEW
@@ -126,7 +127,7 @@ st.caption(
 st.dataframe(
     pd.DataFrame(
         [
-            {"On": point.on.strftime("%d/%m/%Y"), "In-house trainers": point.trainers}
+            {"On": as_date(point.on), "In-house trainers": point.trainers}
             | ({"Target": trainers.target} if trainers.target is not None else {})
             for point in trainers.series
         ]

@@ -24,6 +24,7 @@ from sos_workforce.access import (
     set_la_codes,
     set_memberships,
 )
+from sos_workforce.core.dates import as_moment
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, SosError
 from sos_workforce.diaries import erase_diary_worker
@@ -144,7 +145,7 @@ with users_tab:
                     "Role": ROLE_LABELS[u.role],
                     "Organisations": u.organisations,
                     "Active": u.is_active,
-                    "Last sign-in": u.last_login_at,
+                    "Last sign-in (UTC)": as_moment(u.last_login_at, missing="never"),
                 }
                 for u in users
             ]

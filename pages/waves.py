@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from sos_workforce.access import list_teams
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import Role, WaveStatus
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.exports import csv_bytes
@@ -549,8 +550,8 @@ with waves_tab:
                         "Wave": w.title,
                         "Survey": w.instrument,
                         "Status": w.status.value,
-                        "Opens": w.opens_on,
-                        "Closes": w.closes_on,
+                        "Opens": as_date(w.opens_on),
+                        "Closes": as_date(w.closes_on),
                     }
                     for w in waves
                 ]

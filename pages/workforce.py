@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.figures import as_shown
@@ -64,7 +65,7 @@ FICTIONAL_CENSUS = (
 
 
 def long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return as_date(day, long=True)
 
 
 def codes_legend(codes: list[str]) -> str:
@@ -211,6 +212,7 @@ def draw_trend(census: CensusReport, percent_measures: list[Measure]) -> None:
         st.table(
             pd.DataFrame.from_dict(table, orient="index")
             .sort_index()
+            .rename(index=lambda day: as_date(dt.date.fromisoformat(day)))
             .rename_axis("Date")
             .fillna("–")
         )

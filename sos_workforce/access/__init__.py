@@ -15,8 +15,12 @@ from sos_workforce.access.accounts import (
 )
 from sos_workforce.access.audit import record_event
 from sos_workforce.access.audit_log import (
+    ACTION_WORDS,
     AUDIT_CSV_HEADER,
     AuditFilter,
+    action_words,
+    detail_words,
+    entry_words,
     event_actions,
     events_csv,
     list_events,
@@ -54,7 +58,11 @@ __all__ = [
     "reset_password",
     "set_account_active",
     "set_memberships",
+    "ACTION_WORDS",
     "AUDIT_CSV_HEADER",
+    "action_words",
+    "detail_words",
+    "entry_words",
     "Actor",
     "AuditFilter",
     "PROVIDER",

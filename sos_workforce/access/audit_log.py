@@ -4,6 +4,7 @@ downloads; writing an event is ``audit.record``."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from sqlalchemy.sql import Select
 
 from sos_workforce.access.audit import record_event
 from sos_workforce.access.auth import Actor, require
+from sos_workforce.core.dates import as_date, as_moment
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, PermissionDenied
@@ -39,6 +41,104 @@ EXPORT_KINDS: dict[str, str] = {
     "feedback_poster_html": "Conference feedback poster with its link (HTML)",
     "training_template_csv": "Training records import template (CSV)",
 }
+# Every action the log records, in plain words for people (the code stays in the CSV's
+# machine column). tests/access/test_audit_words.py fails when an action has no words.
+ACTION_WORDS: dict[str, str] = {
+    "account_deactivated": "Deactivated an account",
+    "account_locked": "Paused sign-in after repeated failures",
+    "account_reactivated": "Reactivated an account",
+    "dfe_file_imported": "Imported a DfE statistics file",
+    "diaries_imported": "Imported time diaries",
+    "diaries_purged": "Deleted time diaries past their retention period",
+    "diary_links_reissued": "Issued new time-diary links",
+    "diary_period_closed": "Closed a time-diary period",
+    "diary_period_launched": "Launched a time-diary period",
+    "diary_period_reopened": "Reopened a time-diary period",
+    "diary_worker_erased": "Erased a worker's time diaries",
+    "establishment_saved": "Saved the establishment of teams",
+    "exported": "Downloaded",
+    "feedback_form_started": "Started a conference feedback form",
+    "feedback_link_issued": "Issued a conference feedback link",
+    "feedback_paper_forms_entered": "Typed in paper feedback forms",
+    "instrument_published": "Published a survey instrument",
+    "invitation_resent": "Resent an invitation",
+    "la_codes_set": "Set the local authority codes",
+    "links_file_disabled": "Turned off the links file",
+    "links_file_enabled": "Allowed a links file",
+    "memberships_changed": "Changed a user's organisations",
+    "milestone_added": "Added a milestone",
+    "milestone_removed": "Removed a milestone",
+    "neighbours_changed": "Changed the statistical neighbours",
+    "open_link_issued": "Issued the organisation's open survey link",
+    "organisation_created": "Created an organisation",
+    "outcome_direction_set": "Set which way an outcome should move",
+    "password_changed": "Changed their password",
+    "password_reset": "Reset a user's password",
+    "profile_round_closed": "Closed a self-profiling round",
+    "profile_round_opened": "Opened a self-profiling round",
+    "profile_scores_agreed": "Agreed self-profile scores",
+    "rater_links_issued": "Issued self-profile rater links",
+    "reminders_queued": "Queued reminders",
+    "respondent_erased": "Erased a respondent's answers",
+    "responses_purged": "Deleted survey answers past their retention period",
+    "retention_set": "Set the retention period",
+    "role_changed": "Changed a user's role",
+    "roster_deleted": "Deleted a workforce roster",
+    "roster_imported": "Imported a workforce roster",
+    "sign_in_failed": "Failed to sign in",
+    "signed_in": "Signed in",
+    "sso_refused": "Refused a single sign-on",
+    "survey_links_issued": "Issued survey links",
+    "team_created": "Created a team",
+    "timeline_updated": "Updated the implementation timeline",
+    "training_imported": "Imported training records",
+    "training_optin_erased": "Erased a training request",
+    "training_optin_step": "Recorded a step on a training request",
+    "training_session_deleted": "Deleted a training session",
+    "training_session_recorded": "Recorded a training session",
+    "training_target_set": "Set a training target",
+    "user_created": "Created a user",
+    "wave_closed": "Closed a survey wave",
+    "wave_discarded": "Discarded a survey wave",
+    "wave_launched": "Launched a survey wave",
+    "wave_opened": "Opened a survey wave",
+    "wave_reopened": "Reopened a survey wave",
+    "workforce_summary_saved": "Saved workforce summary figures",
+}
+
+
+def action_words(action: str) -> str:
+    """An action code in plain words ("wave_launched" → "Launched a survey wave"); a code
+    without words (none should be) reads as its words with the underscores taken out."""
+    return ACTION_WORDS.get(action) or action.replace("_", " ").replace(".", " ").capitalize()
+
+
+def entry_words(entry: AuditEntry) -> str:
+    """What happened, in words: a download names what was downloaded."""
+    words = action_words(entry.action)
+    if entry.action == "exported" and entry.detail in EXPORT_KINDS:
+        return f"{words}: {EXPORT_KINDS[entry.detail]}"
+    return words
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def detail_words(entry: AuditEntry) -> str:
+    """An event's detail for people: a download's kind is already in its words; dates
+    written in it the machine's way read as people write them."""
+    if not entry.detail or (entry.action == "exported" and entry.detail in EXPORT_KINDS):
+        return ""
+
+    def readable(match: re.Match[str]) -> str:
+        try:
+            return as_date(dt.date(*(int(part) for part in match.groups())))
+        except ValueError:
+            return match.group(0)
+
+    return _ISO_DATE.sub(readable, entry.detail)
+
+
 PAGE_SIZE = 50
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 MAX_PAGE_SIZE = 500
@@ -182,20 +282,33 @@ def event_actions(db: Database, actor: Actor, organisation_id: int | None) -> li
         return list(session.scalars(query))
 
 
-AUDIT_CSV_HEADER = ["When (UTC)", "Who", "Organisation", "Action", "Target", "Count", "Detail"]
+AUDIT_CSV_HEADER = [
+    "When (UTC)",
+    "When (ISO 8601, UTC)",
+    "Who",
+    "Organisation",
+    "What happened",
+    "Action code",
+    "Target",
+    "Count",
+    "Detail",
+]
 
 
 def events_csv(db: Database, actor: Actor, where: AuditFilter) -> tuple[bytes, int]:
     """The filtered log as formula-safe CSV (newest first, at most ``MAX_EXPORT_ROWS``)
-    and the number of rows in it."""
+    and the number of rows in it: for people, the time and the action in words; for
+    machines, the ISO time and the action code beside them."""
     _authorised(actor, where)
     with db.read() as session:
         entries = _entries(session, _filtered(_events_query(), where).limit(MAX_EXPORT_ROWS))
     rows = [
         [
-            entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+            as_moment(entry.occurred_at),
+            _utc(entry.occurred_at).isoformat(timespec="seconds"),
             entry.actor,
             entry.organisation or "",
+            entry_words(entry),
             entry.action,
             entry.target or "",
             "" if entry.count is None else entry.count,
@@ -204,3 +317,8 @@ def events_csv(db: Database, actor: Actor, where: AuditFilter) -> tuple[bytes, i
         for entry in entries
     ]
     return csv_bytes(AUDIT_CSV_HEADER, rows), len(rows)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time in UTC (SQLite gives it back naive)."""
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

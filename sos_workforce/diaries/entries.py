@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused
@@ -54,11 +55,12 @@ def _by_token(session: Session, token: str, today: dt.date) -> tuple[DiaryPartic
         raise LinkRefused(_CLOSED)
     if today < period.starts_on:
         raise LinkRefused(
-            f"This diary starts on {period.starts_on:%A %d %B %Y}. Please come back then."
+            f"This diary starts on {period.starts_on:%A} {as_date(period.starts_on, long=True)}. "
+            "Please come back then."
         )
     if today > period.ends_on + dt.timedelta(days=LATE_ENTRY_DAYS):
         raise LinkRefused(
-            f"This diary period ended on {period.ends_on:%d %B %Y} and can no longer be "
+            f"This diary period ended on {as_date(period.ends_on, long=True)} and can no longer be "
             "changed. Thank you for taking part."
         )
     return participant, period

@@ -16,6 +16,7 @@ from sqlalchemy import case, distinct, func, insert, select
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -243,7 +244,7 @@ def launch_period(
         found = roster_participants(db, actor, organisation_id, sorted(chosen), starts_on)
         if found.teams_without_staff:
             raise InvalidInput(
-                f"Nobody on the roster of {found.as_of:%d %B %Y} is in "
+                f"Nobody on the roster of {as_date(found.as_of, long=True)} is in "
                 + ", ".join(found.teams_without_staff)
                 + ". Enter the people taking part instead, or choose other teams."
             )
@@ -471,7 +472,7 @@ class PeriodSummary:
     @property
     def label(self) -> str:
         return (
-            f"{self.title} ({self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y}, "
+            f"{self.title} ({as_date(self.starts_on)} to {as_date(self.ends_on)}, "
             f"{self.status.value})"
         )
 

@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound
@@ -416,7 +417,8 @@ def enter_paper_forms(
                 continue
             if paper.conference_on < earliest:
                 problems.append(
-                    f"Form {number}: the conference was on {paper.conference_on:%d %B %Y}; "
+                    f"Form {number}: the conference was on "
+                    f"{as_date(paper.conference_on, long=True)}; "
                     f"forms can be typed in up to {ENTRY_WINDOW_DAYS} days after the "
                     "conference, because after that the figures for its month may be "
                     "published, and adding to them would show what this form said."

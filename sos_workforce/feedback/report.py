@@ -36,6 +36,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from sos_workforce.access import Actor, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import NotFound
@@ -348,10 +349,10 @@ class _Gate:
             ended = (
                 f"{period.label} has not ended yet"
                 if period.ends_on >= self.today
-                else f"{period.label} ended on {period.ends_on:%d %B %Y}"
+                else f"{period.label} ended on {as_date(period.ends_on, long=True)}"
             )
             return (
-                f"{ended}. Its figures appear from {final_from(period):%d %B %Y}: paper "
+                f"{ended}. Its figures appear from {as_date(final_from(period), long=True)}: paper "
                 f"forms can be typed in up to {ENTRY_WINDOW_DAYS} days after a conference, "
                 "and a period is shown only once nothing more can be added to it, so its "
                 "figures never change."

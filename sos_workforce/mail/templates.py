@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.errors import InvalidInput
 
 PLACEHOLDERS = ("{link}", "{title}", "{closes_on}")
@@ -153,7 +154,7 @@ def render(template: MailTemplate, *, link: str, title: str, closes_on: dt.date)
     def fill(text: str) -> str:
         return (
             text.replace("{title}", title)
-            .replace("{closes_on}", f"{closes_on:%A %d %B %Y}")
+            .replace("{closes_on}", f"{closes_on:%A} {as_date(closes_on, long=True)}")
             .replace("{link}", link)
         )
 

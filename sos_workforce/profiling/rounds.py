@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import RaterRole, Role, RoundStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused, NotFound
@@ -340,7 +341,7 @@ class RoundSummary:
 
     @property
     def label(self) -> str:
-        return f"{self.title} ({self.status.value}, {self.held_on:%d %b %Y})"
+        return f"{self.title} ({self.status.value}, {as_date(self.held_on)})"
 
 
 def list_rounds(db: Database, actor: Actor, organisation_id: int) -> list[RoundSummary]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from sos_workforce.access import Actor, record_event, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import ExperienceBand, ImplementationPhase, Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -130,7 +131,9 @@ def get_timeline(db: Database, actor: Actor, organisation_id: int) -> Timeline:
 
 def _check_date(value: dt.date, what: str) -> None:
     if value < EARLIEST_DATE:
-        raise InvalidInput(f"The {what} ({value:%d %B %Y}) is before 1990; check the year.")
+        raise InvalidInput(
+            f"The {what} ({as_date(value, long=True)}) is before 1990; check the year."
+        )
 
 
 def set_timeline(
@@ -154,7 +157,7 @@ def set_timeline(
         if later_day <= earlier_day:
             raise InvalidInput(
                 f"{later.label} must start after {earlier.label.lower()} "
-                f"({later_day:%d %B %Y} is not after {earlier_day:%d %B %Y})."
+                f"({as_date(later_day, long=True)} is not after {as_date(earlier_day, long=True)})."
             )
     with db.write() as session:
         organisation = session.get(Organisation, organisation_id)

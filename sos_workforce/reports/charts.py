@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import altair as alt
@@ -80,16 +81,58 @@ def diverging_band_chart(table: BandTable) -> alt.Chart | None:
     return chart
 
 
+# A heat map's cells are wide enough for "100%" and "hidden" at its label size, and its
+# statements are written beneath in lines of a few words, so nothing overlaps.
+HEATMAP_CELL_WIDTH = 80
+HEATMAP_CELL_HEIGHT = 28
+HEATMAP_FONT_SIZE = 11
+HEATMAP_LINE_CHARACTERS = 12
+# Shares above this get white labels: the "blues" scheme is dark enough there for white
+# text (and light enough below it for black) at a contrast of at least 4.5:1.
+HEATMAP_WHITE_TEXT_ABOVE = 72
+
+
+def heatmap_label(share: float | None, status: str) -> str:
+    """What a heat-map cell says: its share as shown ("100%"), "hidden" when withheld,
+    "—" when nobody answered."""
+    if status == "shown":
+        return as_shown(share, places=0, unit="%")
+    return "—" if status == "no responses" else "hidden"
+
+
+def wrapped(text: str, width: int = HEATMAP_LINE_CHARACTERS) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken between words (a longer
+    word keeps a line of its own)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [text]
+
+
+# A heat map's columns are narrow when a page stretches it to a phone's width.
+_NARROW = f"bandwidth('x') < {HEATMAP_CELL_WIDTH - 4}"
+
+
+def _lines_expr(labels: Sequence[str]) -> str:
+    """A Vega expression giving each axis label as its wrapped lines (an array of lines is
+    drawn one under another)."""
+    entries = ", ".join(
+        f"{json.dumps(label)}: {json.dumps(wrapped(label))}" for label in dict.fromkeys(labels)
+    )
+    return f"({{{entries}}}[datum.value] || datum.value)"
+
+
 def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
-    """Teams × items, coloured by the share in the top band; withheld cells are hatched
-    grey and labelled, never left blank."""
+    """Teams × items, coloured by the share in the top band; withheld cells are grey and
+    labelled, never left blank."""
     if frame.empty:
         return None
     frame = frame.assign(
         label=[
-            as_shown(share, places=0, unit="%")
-            if status == "shown"
-            else ("—" if status == "no responses" else "hidden")
+            heatmap_label(share, str(status))
             for share, status in zip(frame["top_share"], frame["status"], strict=True)
         ]
     )
@@ -97,9 +140,29 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
     item_order = list(dict.fromkeys(frame["item"]))
     base = alt.Chart(frame).encode(
         x=alt.X(
-            "item:N", sort=item_order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)
+            "item:N",
+            sort=item_order,
+            title=None,
+            # Across, in lines of a few words, where a column is wide enough; upright
+            # where the page squeezes the columns (a phone), so they never run together.
+            axis=alt.Axis(
+                labelAngle=alt.ExprRef(f"{_NARROW} ? -90 : 0"),
+                labelAlign=alt.ExprRef(f"{_NARROW} ? 'right' : 'center'"),
+                labelBaseline=alt.ExprRef(f"{_NARROW} ? 'middle' : 'top'"),
+                labelExpr=f"{_NARROW} ? datum.value : {_lines_expr(item_order)}",
+                labelLimit=0,
+                labelFontSize=HEATMAP_FONT_SIZE,
+                labelLineHeight=HEATMAP_FONT_SIZE + 2,
+                ticks=False,
+                domain=False,
+            ),
         ),
-        y=alt.Y("team:N", sort=team_order, title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(
+            "team:N",
+            sort=team_order,
+            title=None,
+            axis=alt.Axis(labelLimit=260, labelFontSize=HEATMAP_FONT_SIZE, ticks=False),
+        ),
         tooltip=[
             alt.Tooltip("team:N", title="Team"),
             alt.Tooltip("item:N", title="Statement"),
@@ -110,26 +173,35 @@ def team_heatmap_chart(frame: pd.DataFrame) -> alt.Chart | None:
     )
     # Null shares would be dropped by Vega-Lite, so withheld cells get their own layer.
     withheld = base.transform_filter("datum.status != 'shown'").mark_rect(
-        stroke="white", color="#e0e0e0"
+        stroke="white", strokeWidth=2, color="#e0e0e0"
     )
     cells = (
         base.transform_filter("datum.status == 'shown'")
-        .mark_rect(stroke="white")
+        .mark_rect(stroke="white", strokeWidth=2)
         .encode(
             color=alt.Color(
                 "top_share:Q",
                 scale=alt.Scale(domain=[0, 100], scheme="blues"),
                 title="% in top band",
+                legend=alt.Legend(
+                    orient="bottom", direction="horizontal", gradientLength=150, format="d"
+                ),
             )
         )
     )
-    text = base.mark_text(fontSize=11).encode(
+    text = base.mark_text(fontSize=HEATMAP_FONT_SIZE, fontWeight="bold").encode(
         text="label:N",
-        color=alt.condition("datum.top_share > 60", alt.value("white"), alt.value("black")),
+        color=alt.condition(
+            f"datum.top_share > {HEATMAP_WHITE_TEXT_ABOVE}", alt.value("white"), alt.value("black")
+        ),
     )
     chart: alt.Chart = (withheld + cells + text).properties(
-        title="Share in the top band by team (hidden = too few, or derivable by subtraction)",
-        height=alt.Step(26),
+        title=alt.TitleParams(
+            ["Share in the top band by team", "(hidden = too few, or derivable by subtraction)"],
+            anchor="start",
+        ),
+        width=alt.Step(HEATMAP_CELL_WIDTH),
+        height=alt.Step(HEATMAP_CELL_HEIGHT),
     )
     return chart
 

@@ -5,6 +5,7 @@ suppression is disclosed. Text is autoescaped: nothing anyone typed is rendered 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ import pandas as pd
 import vl_convert
 
 from sos_workforce.access import Actor, list_organisations, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus, Role, WaveStatus
 from sos_workforce.core.errors import NotFound
@@ -35,6 +37,7 @@ from sos_workforce.surveys import (
     SUPPRESSED,
     TOO_FEW,
     WHOLE_WAVE,
+    BenchmarkRow,
     benchmark_wave,
     instrument_trend,
     list_waves,
@@ -50,6 +53,17 @@ _templates = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+# A figure ("74.8%", "123", "55.1–71.9%", "+2.1", "−0.4") sits right-aligned in its column;
+# a dash in a figure's place too. Words ("too few responses", a statement) read from the left.
+_FIGURE = re.compile(r"^[+\-−]?[\d.,]+%?( ?[–-] ?[\d.,]+%?)?$")
+
+
+def _is_figure(cell: object) -> bool:
+    text = str(cell).strip()
+    return isinstance(cell, int | float) or text in {"–", "—"} or bool(_FIGURE.match(text))
+
+
+_templates.tests["figure"] = _is_figure
 
 
 @dataclass
@@ -385,8 +399,8 @@ def _retention_section(db: Database, actor: Actor, organisation_id: int, k: int)
     previous = reports[-2] if len(reports) > 1 else None
     before = {m.key: m for m in previous.measures} if previous else {}
     section.paragraphs.append(
-        f"Figures as at {latest.as_of:%d %B %Y}"
-        + (f", compared with {previous.as_of:%d %B %Y}." if previous else ".")
+        f"Figures as at {as_date(latest.as_of, long=True)}"
+        + (f", compared with {as_date(previous.as_of, long=True)}." if previous else ".")
         + " Definitions follow the DfE children's social work workforce census."
     )
     section.tables.append(
@@ -429,7 +443,7 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
     overall = report.overall
     section.paragraphs.append(
         f"From the diary period “{report.title}”, {report.starts_on:%d %B} to "
-        f"{report.ends_on:%d %B %Y}"
+        f"{as_date(report.ends_on, long=True)}"
         + ("" if report.status is DiaryStatus.CLOSED else " (still open)")
         + f": {report.participants} people took part"
         + (f", {overall.workers} recorded time" if overall.shown else "")
@@ -683,7 +697,8 @@ def _training_section(
     else:
         section.paragraphs.append(
             f"Shares of the {coverage.staff} staff in post on the roster of "
-            f"{coverage.roster_date:%d %B %Y} (leavers no longer count), on {today:%d %B %Y}."
+            f"{as_date(coverage.roster_date, long=True)} (leavers no longer count), on "
+            f"{as_date(today, long=True)}."
         )
         section.tables.append(
             ReportTable(
@@ -763,11 +778,60 @@ def scrutiny_report(
     return _templates.get_template("scrutiny_report.html.j2").render(
         title=f"Signs of Safety implementation: {wave.title}",
         organisation=organisation,
-        period=f"{wave.opens_on:%d %B %Y} to {wave.closes_on:%d %B %Y}",
-        produced=f"{today or dt.date.today():%d %B %Y}",
+        period=f"{as_date(wave.opens_on, long=True)} to {as_date(wave.closes_on, long=True)}",
+        produced=f"{as_date(today or dt.date.today(), long=True)}",
         k=k,
         sections=sections,
         outcomes=_outcomes_section(db, actor, organisation_id),
+    )
+
+
+TOO_FEW_AUTHORITIES = "too few authorities"
+
+
+def benchmark_sheet(rows: list[BenchmarkRow], statements: Mapping[str, str]) -> pd.DataFrame:
+    """The benchmarks as a workbook sheet: a row per statement (its short label and its
+    words), figures as numbers, and words where a figure is withheld."""
+
+    def figure(value: float | int | None, missing: str) -> object:
+        return missing if value is None else value
+
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Short label": row.label,
+                "Statement": statements.get(row.item_code, row.label),
+                "Top band": row.top_band,
+                "Us: % in top band": figure(row.own_share, TOO_FEW),
+                "Us: n answering": figure(row.own_n, TOO_FEW),
+                "Other authorities: median %": figure(row.others.median, TOO_FEW_AUTHORITIES),
+                "Other authorities: lower quartile %": figure(
+                    row.others.lower_quartile, TOO_FEW_AUTHORITIES
+                ),
+                "Other authorities: upper quartile %": figure(
+                    row.others.upper_quartile, TOO_FEW_AUTHORITIES
+                ),
+                "Other authorities compared": figure(row.others.contributors, "none"),
+                "Statistical neighbours: median %": figure(
+                    row.neighbours.median, TOO_FEW_AUTHORITIES
+                ),
+                "Statistical neighbours compared": figure(row.neighbours.contributors, "none"),
+            }
+            for row in rows
+        ],
+        columns=[
+            "Short label",
+            "Statement",
+            "Top band",
+            "Us: % in top band",
+            "Us: n answering",
+            "Other authorities: median %",
+            "Other authorities: lower quartile %",
+            "Other authorities: upper quartile %",
+            "Other authorities compared",
+            "Statistical neighbours: median %",
+            "Statistical neighbours compared",
+        ],
     )
 
 
@@ -797,7 +861,7 @@ def dashboard_workbook(
                     "% in the top band": point.top_share
                     if point.top_share is not None
                     else TOO_FEW,
-                    "Change (points)": point.change if point.change is not None else "",
+                    "Change (points)": point.change,
                 }
                 for point in trend.points
             ],
@@ -811,6 +875,9 @@ def dashboard_workbook(
                 "Change (points)",
             ],
         ),
-        "Benchmarks": benchmark_frame(benchmark_wave(db, actor, wave_id, k)),
+        "Benchmarks": benchmark_sheet(
+            benchmark_wave(db, actor, wave_id, k),
+            {item.code: item.text for item in counts.definition.items},
+        ),
     }
     return wave_workbook(counts, group, k, filters, extra)

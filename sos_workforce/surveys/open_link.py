@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event
 from sos_workforce.core.config import Settings
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused
@@ -79,7 +80,9 @@ def _open_link_wave(session: Session, token: str, today: dt.date) -> Wave:
     if wave is None:
         raise LinkRefused(_INVALID_OPEN_LINK)
     if wave.status is WaveStatus.DRAFT or today < wave.opens_on:
-        raise LinkRefused(f"This survey opens on {wave.opens_on:%d %B %Y}. Please come back then.")
+        raise LinkRefused(
+            f"This survey opens on {as_date(wave.opens_on, long=True)}. Please come back then."
+        )
     if wave.status is WaveStatus.CLOSED or today > wave.closes_on:
         raise LinkRefused("This survey has closed. Thank you for your interest.")
     return wave

@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, WaveStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused
@@ -159,7 +160,9 @@ def _refuse_unless_open(
     status: WaveStatus, opens_on: dt.date, closes_on: dt.date, today: dt.date
 ) -> None:
     if status is WaveStatus.DRAFT or today < opens_on:
-        raise LinkRefused(f"This survey opens on {opens_on:%d %B %Y}. Please come back then.")
+        raise LinkRefused(
+            f"This survey opens on {as_date(opens_on, long=True)}. Please come back then."
+        )
     if status is WaveStatus.CLOSED or today > closes_on:
         raise LinkRefused("This survey has closed. Thank you for your interest.")
 

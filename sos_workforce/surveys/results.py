@@ -500,14 +500,56 @@ def team_heatmap(counts: WaveCounts, k: int) -> pd.DataFrame:
 BAND_TABLE_MEANINGS = {
     "Statement": "The statement respondents rated.",
     "n answering": "Respondents who answered this statement (skipped answers are excluded).",
-    "team": "Team, with its sub-teams.",
-    "item": "Short label of the statement.",
-    "top_band": "The highest band of the scale (e.g. 7–10).",
-    "top_share": "% of those answering who chose a value in the top band.",
-    "n": "Respondents answering, for shown cells.",
-    "status": "shown; suppressed (fewer than the minimum, or derivable by subtraction); "
+    "Team": "Team, with its sub-teams (↳).",
+    "Short label": "Short label of the statement.",
+    "Top band": "The highest band of the scale (e.g. 7–10).",
+    "% in top band": "% of those answering who chose a value in the top band.",
+    "Status": "shown; withheld (fewer than the minimum, or derivable by subtraction); "
     "no responses.",
+    "Wave": "The survey wave.",
+    "Opened": "The day the wave opened.",
+    "Version": "The version of the survey's wording (changes compare like with like).",
+    "% in the top band": "% of those answering who chose a value in the top band.",
+    "Change (points)": "Change since the previous wave in percentage points, where the "
+    "two can be compared.",
+    "Us: % in top band": "This authority's % of those answering in the top band.",
+    "Us: n answering": "This authority's respondents answering the statement.",
+    "Other authorities: median %": "The median of the other authorities' % in the top band.",
+    "Other authorities: lower quartile %": "The lower quartile of the other authorities' %.",
+    "Other authorities: upper quartile %": "The upper quartile of the other authorities' %.",
+    "Other authorities compared": "How many other authorities' latest waves are compared.",
+    "Statistical neighbours: median %": "The median of the statistical neighbours' %.",
+    "Statistical neighbours compared": "How many statistical neighbours are compared.",
 }
+# The heat map's columns as the workbook heads them, and its statuses in words.
+_BY_TEAM_COLUMNS = {
+    "team": "Team",
+    "item": "Short label",
+    "top_band": "Top band",
+    "top_share": "% in top band",
+    "n": "n answering",
+    "status": "Status",
+}
+_STATUS_WORDS = {SUPPRESSED: "withheld"}
+
+
+def by_team_sheet(heatmap: pd.DataFrame) -> pd.DataFrame:
+    """The heat map as a sheet: a row per team and statement, headed in words; a withheld
+    or unanswered cell says so rather than showing a blank."""
+    frame = heatmap.drop(columns=["team_id"], errors="ignore").rename(columns=_BY_TEAM_COLUMNS)
+    if frame.empty:
+        return frame
+    frame["Team"] = [str(team).strip() for team in frame["Team"]]
+    frame["Status"] = [_STATUS_WORDS.get(status, status) for status in frame["Status"]]
+    frame["% in top band"] = [
+        share if status == "shown" else status
+        for share, status in zip(frame["% in top band"], frame["Status"], strict=True)
+    ]
+    frame["n answering"] = [
+        n if status == "shown" else status
+        for n, status in zip(frame["n answering"], frame["Status"], strict=True)
+    ]
+    return frame[list(_BY_TEAM_COLUMNS.values())]
 
 
 def wave_workbook(
@@ -522,8 +564,7 @@ def wave_workbook(
     sheets: dict[str, pd.DataFrame] = {}
     for index, table in enumerate(counts.tables_for(group, k, filters), 1):
         sheets[f"Bands {index}"] = table.to_frame()
-    heatmap = team_heatmap(counts, k).drop(columns=["team_id"])
-    sheets["By team"] = heatmap
+    sheets["By team"] = by_team_sheet(team_heatmap(counts, k))
     sheets.update(extra_sheets or {})
     meanings = dict(BAND_TABLE_MEANINGS)
     meanings["Statement"] = f"The statement {counts.definition.audience_words} rated."

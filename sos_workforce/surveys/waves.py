@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, list_teams, record_event, require
 from sos_workforce.core.config import get_settings
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Channel, Role, WaveStatus
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -284,7 +285,7 @@ class WaveSummary:
 
     @property
     def label(self) -> str:
-        return f"{self.title} ({self.status.value}, {self.opens_on:%d %b %Y})"
+        return f"{self.title} ({self.status.value}, {as_date(self.opens_on)})"
 
 
 def latest_with_results(waves: Sequence[WaveSummary], min_group_size: int) -> int:

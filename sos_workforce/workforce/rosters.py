@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from sos_workforce.access import Actor, record_event, require
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import InvalidInput, NotFound
@@ -264,8 +265,8 @@ def import_roster(
             is not None
         ):
             raise InvalidInput(
-                f"A roster for {as_of:%d %B %Y} already exists; delete it before importing "
-                "a different file for that date."
+                f"A roster for {as_date(as_of, long=True)} already exists; delete it before "
+                "importing a different file for that date."
             )
         summary = _summary_on(session, organisation_id, as_of)
         if summary is not None:

@@ -124,7 +124,9 @@ def test_the_csv_is_formula_safe(db: Database, worlds: tuple[World, World]) -> N
     assert rows == 1
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert parsed[0] == access.AUDIT_CSV_HEADER
-    assert parsed[1][4].startswith("'=") and parsed[1][6].startswith("'+")
+    row = dict(zip(parsed[0], parsed[1], strict=True))
+    assert row["Target"].startswith("'=") and row["Detail"].startswith("'+")
+    assert row["What happened"] == "Downloaded" and row["Action code"] == "exported"
 
 
 def test_record_export_keeps_counts_and_refuses_other_organisations(

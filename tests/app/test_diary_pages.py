@@ -91,6 +91,29 @@ def test_a_worker_adds_and_saves_a_day_through_the_link(demo_app: DemoApp) -> No
     assert at.success[0].value.startswith("Saved 2 entries for")
 
 
+def test_quick_add_minutes_start_empty_and_adding_without_them_says_so(
+    demo_app: DemoApp,
+) -> None:
+    new_app, demo = demo_app
+    token = demo.summary.diary_links[1].rsplit("d=", 1)[1]
+    at = _open_diary(new_app, token)
+    minutes = at.number_input(key="quick_minutes")
+    assert minutes.value is None  # never a 0 that the day's check would refuse
+    rows_before = len(at.dataframe[0].value) if at.dataframe else 0
+    at.selectbox(key="quick_activity").select("Case recording and forms")
+    at.button(key="FormSubmitter:diary_quick_add-Add to the day").click().run()
+    assert not at.exception
+    assert "Give the minutes spent on it" in at.error[0].value
+    assert (len(at.dataframe[0].value) if at.dataframe else 0) == rows_before
+    # Given minutes, the row is added and the day saves.
+    at.selectbox(key="quick_activity").select("Case recording and forms")
+    at.number_input(key="quick_minutes").set_value(45)
+    at.button(key="FormSubmitter:diary_quick_add-Add to the day").click().run()
+    at.button(key="diary_save").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("Saved 1 entry for")
+
+
 def test_a_bad_day_shows_every_problem_and_saves_nothing(demo_app: DemoApp) -> None:
     new_app, demo = demo_app
     token = demo.summary.diary_links[1].rsplit("d=", 1)[1]

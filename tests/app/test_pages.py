@@ -417,7 +417,10 @@ def test_downloads_are_audited_with_counts_and_shown_in_the_audit_log(demo_app: 
     assert not lead.radio  # leads see only their own organisation
     lead.selectbox(key="audit_action").select("exported").run()
     shown = lead.dataframe[0].value
-    assert list(shown["Detail"]) == ["scrutiny_report_html", "band_table_csv"]  # newest first
+    assert list(shown["What happened"]) == [  # newest first, in words
+        "Downloaded: Scrutiny report (HTML)",
+        "Downloaded: Confidence band table (CSV)",
+    ]
     assert set(shown["Who"]) == {DEMO_CREDENTIALS[Role.EXECUTIVE][0]}
     lead.download_button(key="download_audit").click().run()
     kind, target, count = _exports(demo.url)[-1]
@@ -442,8 +445,8 @@ def test_the_audit_log_is_per_organisation_for_leads_and_whole_for_admins(
     ).run()
     assert not admin.exception
     everything = admin.dataframe[0].value
-    assert len(set(everything["Organisation"]) - {""}) > 1  # the comparator authorities too
-    assert "user_created" in set(admin.selectbox(key="audit_action").options)
+    assert len(set(everything["Organisation"]) - {"—"}) > 1  # the comparator authorities too
+    assert "Created a user" in set(admin.selectbox(key="audit_action").options)
 
 
 def test_the_links_file_needs_an_administrator_and_its_download_is_audited(

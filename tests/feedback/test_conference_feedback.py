@@ -427,7 +427,7 @@ def test_paper_forms_are_all_or_nothing_within_the_entry_window(db: Database, wo
             ],
             today=today,
         )
-    assert refused.value.problems[0].startswith("Form 2: the conference was on 05 March 2018")
+    assert refused.value.problems[0].startswith("Form 2: the conference was on 5 March 2018")
     assert refused.value.problems[1] == "Form 3: the conference date is in the future."
     assert refused.value.problems[2].startswith("Form 4: Please answer")
     with db.read() as session:

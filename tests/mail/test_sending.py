@@ -83,7 +83,8 @@ def test_the_lead_edits_the_template_and_a_bad_one_is_refused(
     assert message["Subject"] == "Please answer Spring"
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
     assert text.startswith("Dear colleague,\nhttp://testserver/survey?t=")
-    assert f"By {TODAY + dt.timedelta(days=14):%A %d %B %Y}" in text
+    closes = TODAY + dt.timedelta(days=14)
+    assert f"By {closes:%A} {closes.day} {closes:%B %Y}" in text  # "Monday 7 December 2026"
 
 
 def test_every_person_needs_a_good_address_before_anything_is_stored(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
@@ -77,6 +79,16 @@ def test_the_demo_report_covers_confidence_trends_retention_and_the_self_profile
         assert heading in html
     assert "Turnover" in html or "turnover" in html
     assert "Agreed scores (0–10) by domain" in html
+    # Words people read: no missing values, unrounded figures or machine dates.
+    text = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", "", html, flags=re.S)))
+    for pattern in (
+        r"(?<![\w-])(None|nan|NaN|NaT)(?![\w-])",
+        r"\d\.\d{4,}",
+        r"\b\d{4}-\d{2}-\d{2}\b",
+        r"\b0\d (January|February|March|April|May|June|July|August|September|October"
+        r"|November|December)",
+    ):
+        assert not re.search(pattern, text), re.search(pattern, text)
 
 
 def test_the_time_use_section_discloses_suppression_with_a_chart_and_its_table(

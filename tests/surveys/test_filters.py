@@ -146,7 +146,8 @@ def test_the_dashboard_workbook_holds_every_table_with_filters_noted(
     assert {"Bands 1", "By team", "Trend", "Benchmarks"} <= set(book.sheetnames)
     trend = list(book["Trend"].iter_rows(values_only=True))
     assert trend[0][:4] == ("Wave", "Opened", "Version", "Statement")
-    assert any(row[3] == "Understanding of principles" and row[5] == 100.0 for row in trend[1:])
+    # Percentages are numbers in Excel's percent format: 100% is stored as 1.
+    assert any(row[3] == "Understanding of principles" and row[5] == 1 for row in trend[1:])
     notes = " ".join(
         str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
     )

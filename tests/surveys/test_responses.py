@@ -423,10 +423,10 @@ def test_workbook_export_applies_the_same_suppression(db: Database, world: World
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     by_team = list(workbook["By team"].iter_rows(values_only=True))
     header = by_team[0]
-    status, share, item = (header.index(c) for c in ("status", "top_share", "item"))
+    status, share, item = (header.index(c) for c in ("Status", "% in top band", "Short label"))
     answered = [row for row in by_team[1:] if row[item] == "Understanding of principles"]
-    assert {row[status] for row in answered} == {"suppressed"}
-    assert all(row[share] is None for row in answered)
+    assert {row[status] for row in answered} == {"withheld"}
+    assert all(row[share] == "withheld" for row in answered)
     assert {row[status] for row in by_team[1:] if row not in answered} == {"no responses"}
     bands = list(workbook["Bands 1"].iter_rows(values_only=True))
     assert bands[1][-1] == 9  # the whole wave (9) is shown
