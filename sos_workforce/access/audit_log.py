@@ -61,6 +61,7 @@ ACTION_WORDS: dict[str, str] = {
     "feedback_link_issued": "Issued a conference feedback link",
     "feedback_paper_forms_entered": "Typed in paper feedback forms",
     "instrument_published": "Published a survey instrument",
+    "instrument_shared": "Put an instrument in the shared library",
     "invitation_resent": "Resent an invitation",
     "la_codes_set": "Set the local authority codes",
     "links_file_disabled": "Turned off the links file",
