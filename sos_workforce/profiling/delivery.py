@@ -33,7 +33,7 @@ from sos_workforce.mail import (
     resend_failed,
 )
 from sos_workforce.mail import queue_reminders as queue_mail_reminders
-from sos_workforce.profiling.rounds import _round_for
+from sos_workforce.profiling.rounds import _round_for, forget_rater_drafts
 
 
 def _emailed_round(session: Session, actor: Actor, round_id: int) -> ProfileRound:
@@ -49,6 +49,7 @@ def _relink(session: Session, base_url: str) -> Callable[[int], str]:
     def relink(link_id: int) -> str:
         token = mint_token()
         session.get_one(RaterLink, link_id).token_hash = hash_token(token)
+        forget_rater_drafts(session, link_id)  # sealed with the old token: never opens again
         return rating_url(base_url, token)
 
     return relink
