@@ -4,6 +4,8 @@ scores are kept by role only, and a saved draft only the link's holder can read.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from sos_workforce.core.errors import InvalidInput, LinkRefused
@@ -46,19 +48,20 @@ form_styles()
 
 # The form's state is a plain dict: a class defined here would be a new class on every run.
 scope = f"rating-{token[:12]}"
-state = st.session_state.get(STATE_KEY)
-if not isinstance(state, dict) or state.get("scope") != scope:
+found = st.session_state.get(STATE_KEY)
+if not isinstance(found, dict) or found.get("scope") != scope:
     for key in [k for k in st.session_state if str(k).startswith("r_")]:
         del st.session_state[key]
-    state = st.session_state[STATE_KEY] = {
+    found = st.session_state[STATE_KEY] = {
         "scope": scope,
         "scores": dict(form.draft),
         "step": min(form.draft_section, len(domains) - 1),
     }
     if form.draft or form.draft_section:
         st.info("Welcome back. Your saved scores are filled in; carry on where you left off.")
-        if state["step"]:
+        if found["step"]:
             request_focus()
+state: dict[str, Any] = found
 step = min(max(int(state["step"]), 0), len(domains) - 1)
 scores: dict[str, int | None] = state["scores"]
 
@@ -80,9 +83,7 @@ def _go(to: int) -> None:
 
 
 domain = domains[step]
-st.progress(
-    (step + 1) / len(domains), text=f"Section {step + 1} of {len(domains)}: {domain.title}"
-)
+st.progress((step + 1) / len(domains), text=f"Section {step + 1} of {len(domains)}: {domain.title}")
 st.subheader(domain.title, anchor=SECTION_ANCHOR)
 focus_heading(SECTION_ANCHOR)
 st.caption(f"Leave a statement blank if you cannot judge it. {CLEAR_HINT}")
@@ -106,9 +107,7 @@ if last:
 back, save, forward = st.columns(3)
 if step > 0 and back.button("Back", key="rating_back", icon=":material/arrow_back:"):
     _go(step - 1)
-if save.button("Save and finish later", key="rating_save", icon=":material/save:") and _save(
-    step
-):
+if save.button("Save and finish later", key="rating_save", icon=":material/save:") and _save(step):
     st.success(
         "Saved. You can close this page and open the same link later to carry on; "
         "your link still works until you send your scores."

@@ -9,12 +9,11 @@ is never shown, neither for the round as a whole, nor for an item, nor for a rol
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import contextlib
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
