@@ -117,27 +117,34 @@ def request_focus() -> None:
     st.session_state[FOCUS_KEY] = st.session_state.get(FOCUS_KEY, 0) + 1
 
 
-def focus_heading(anchor: str) -> None:
+def focus_heading(anchor: str, title: str) -> None:
     """If a step changed (``request_focus``), move keyboard and screen-reader focus to the
-    heading with id ``anchor`` (made focusable by script only, tabindex -1), as GOV.UK
-    forms do; otherwise focus stays where the person is (answering must not move it).
-    Streamlit has no focus API, so a tiny script does it; it waits for the heading to be
-    drawn and gives up after two seconds."""
+    heading with id ``anchor`` once it shows ``title`` (made focusable by script only,
+    tabindex -1), as GOV.UK forms do; otherwise focus stays where the person is (answering
+    must not move it). Streamlit has no focus API, so a tiny script does it. The heading is
+    reused between sections, so the script waits until it shows the new title, and for
+    two seconds puts focus back if redrawing drops it to the page's body; it stops after
+    that (or focuses the heading anyway if the title never matched)."""
     pending = st.session_state.pop(FOCUS_KEY, 0)
     if not pending:
         return
     script = f"""<script>
 (() => {{
-  const id = {json.dumps(anchor)};  // request {int(pending)}
-  let tries = 0;
-  const focus = () => {{
+  const id = {json.dumps(anchor)}, title = {json.dumps(" ".join(title.split()))};
+  const start = Date.now(); let focused = false;  // request {int(pending)}
+  const tick = () => {{
     const heading = document.getElementById(id);
-    if (!heading) {{ if (tries++ < 40) setTimeout(focus, 50); return; }}
-    heading.setAttribute("tabindex", "-1");
-    heading.focus({{ preventScroll: false }});
-    heading.scrollIntoView({{ block: "start" }});
+    const shown = heading ? heading.textContent.split(/\\s+/).join(" ").trim() : "";
+    const late = Date.now() - start > 1500;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (heading && (shown === title || late) && (!focused || lost)) {{
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+      focused = true;
+    }}
+    if (Date.now() - start < 2000) setTimeout(tick, 50);
   }};
-  focus();
+  tick();
 }})();
 </script>"""
     st.html(script, unsafe_allow_javascript=True)
@@ -246,7 +253,7 @@ def render_survey(
     if step < review_step:
         section, _ = sections[step]
         st.subheader(section.title, anchor=SECTION_ANCHOR)
-        focus_heading(SECTION_ANCHOR)
+        focus_heading(SECTION_ANCHOR, section.title)
         if section.intro:
             st.write(section.intro)
         st.caption(CLEAR_HINT)
@@ -284,7 +291,7 @@ def render_survey(
         return
 
     st.subheader("Check your answers", anchor=SECTION_ANCHOR)
-    focus_heading(SECTION_ANCHOR)
+    focus_heading(SECTION_ANCHOR, "Check your answers")
     st.write("Nothing has been sent yet. Change anything you like, then send your answers.")
     for index, (section, items) in enumerate(sections):
         with st.container(border=True):

@@ -85,7 +85,7 @@ def _go(to: int) -> None:
 domain = domains[step]
 st.progress((step + 1) / len(domains), text=f"Section {step + 1} of {len(domains)}: {domain.title}")
 st.subheader(domain.title, anchor=SECTION_ANCHOR)
-focus_heading(SECTION_ANCHOR)
+focus_heading(SECTION_ANCHOR, domain.title)
 st.caption(f"Leave a statement blank if you cannot judge it. {CLEAR_HINT}")
 for item in domain.items:
     scores[item.code] = scale_widget(
