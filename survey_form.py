@@ -81,7 +81,7 @@ def _label(item: Item) -> str:
 # a 46 px minimum and wraps the rest onto a second row. Only scales use segmented controls.
 _FORM_STYLES = """<style>
 [data-testid="stButtonGroup"] [role="radiogroup"]:has(> button[data-variant="segmented_control"]) {
-  flex-wrap: nowrap;
+  flex-wrap: nowrap; max-width: 40rem;
 }
 [data-testid="stButtonGroup"] button[data-variant="segmented_control"] {
   min-width: 1.5rem; min-height: 2rem; flex: 1 1 0; padding-left: 0; padding-right: 0;
@@ -118,7 +118,9 @@ def request_focus() -> None:
 
 
 def focus_heading(anchor: str, title: str) -> None:
-    """If a step changed (``request_focus``), move keyboard and screen-reader focus to the
+    """Call last on the page (an element that comes and goes must not move the others while
+    a run redraws them). If a step changed (``request_focus``), move keyboard and
+    screen-reader focus to the
     heading with id ``anchor`` once it shows ``title`` (made focusable by script only,
     tabindex -1), as GOV.UK forms do; otherwise focus stays where the person is (answering
     must not move it). Streamlit has no focus API, so a tiny script does it. The heading is
@@ -253,7 +255,6 @@ def render_survey(
     if step < review_step:
         section, _ = sections[step]
         st.subheader(section.title, anchor=SECTION_ANCHOR)
-        focus_heading(SECTION_ANCHOR, section.title)
         if section.intro:
             st.write(section.intro)
         st.caption(CLEAR_HINT)
@@ -288,10 +289,10 @@ def render_survey(
                 actions.save(answers, step + 1)
                 go(step + 1)
                 st.rerun()
+        focus_heading(SECTION_ANCHOR, section.title)  # last: nothing after it moves
         return
 
     st.subheader("Check your answers", anchor=SECTION_ANCHOR)
-    focus_heading(SECTION_ANCHOR, "Check your answers")
     st.write("Nothing has been sent yet. Change anything you like, then send your answers.")
     for index, (section, items) in enumerate(sections):
         with st.container(border=True):
@@ -325,6 +326,7 @@ def render_survey(
             actions.send_optin(given, opt_in)
         else:
             actions.send(given, identity)
+    focus_heading(SECTION_ANCHOR, "Check your answers")
 
 
 def _opt_in(

@@ -85,7 +85,6 @@ def _go(to: int) -> None:
 domain = domains[step]
 st.progress((step + 1) / len(domains), text=f"Section {step + 1} of {len(domains)}: {domain.title}")
 st.subheader(domain.title, anchor=SECTION_ANCHOR)
-focus_heading(SECTION_ANCHOR, domain.title)
 st.caption(f"Leave a statement blank if you cannot judge it. {CLEAR_HINT}")
 for item in domain.items:
     scores[item.code] = scale_widget(
@@ -98,12 +97,12 @@ for item in domain.items:
     st.caption(f"0 = {item.low_anchor} · 10 = {item.high_anchor}")
 
 last = step == len(domains) - 1
-if last:
-    given = sum(1 for value in scores.values() if value is not None)
-    st.write(
-        f"You have scored {given} of {len(definition.items)} statements. Nothing is sent "
-        "until you choose Send my scores."
-    )
+given = sum(1 for value in scores.values() if value is not None)
+# The same elements in every section (only their words change), so nothing moves about.
+st.write(
+    f"You have scored {given} of {len(definition.items)} statements"
+    + (". Nothing is sent until you choose Send my scores." if last else " so far.")
+)
 back, save, forward = st.columns(3)
 if step > 0 and back.button("Back", key="rating_back", icon=":material/arrow_back:"):
     _go(step - 1)
@@ -123,3 +122,4 @@ if last and forward.button("Send my scores", type="primary", key="rating_send"):
         del st.session_state[STATE_KEY]
         st.session_state[DONE_KEY] = token
         st.rerun()
+focus_heading(SECTION_ANCHOR, domain.title)  # last: nothing after it moves
