@@ -117,22 +117,29 @@ def request_focus() -> None:
     st.session_state[FOCUS_KEY] = st.session_state.get(FOCUS_KEY, 0) + 1
 
 
+def _js(text: str) -> str:
+    """``text`` as a JavaScript string that cannot end the script element it sits in."""
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def focus_heading(anchor: str, title: str) -> None:
-    """Call last on the page (an element that comes and goes must not move the others while
-    a run redraws them). If a step changed (``request_focus``), move keyboard and
-    screen-reader focus to the
+    """If a step changed (``request_focus``), move keyboard and screen-reader focus to the
     heading with id ``anchor`` once it shows ``title`` (made focusable by script only,
     tabindex -1), as GOV.UK forms do; otherwise focus stays where the person is (answering
-    must not move it). Streamlit has no focus API, so a tiny script does it. The heading is
-    reused between sections, so the script waits until it shows the new title, and for
-    two seconds puts focus back if redrawing drops it to the page's body; it stops after
-    that (or focuses the heading anyway if the title never matched)."""
+    must not move it). Call it last on the page: an element that comes and goes must not
+    move the others while a run redraws them.
+
+    Streamlit has no focus API, so a tiny script does it (``st.html`` with JavaScript
+    allowed; the script is ours, the title is JSON-encoded). The heading is reused between
+    sections, so the script waits until it shows the new title, and for two seconds puts
+    focus back if redrawing drops it to the page's body; then it stops (after 1.5 s it
+    focuses the heading even if the title never matched)."""
     pending = st.session_state.pop(FOCUS_KEY, 0)
     if not pending:
         return
     script = f"""<script>
 (() => {{
-  const id = {json.dumps(anchor)}, title = {json.dumps(" ".join(title.split()))};
+  const id = {_js(anchor)}, title = {_js(" ".join(title.split()))};
   const start = Date.now(); let focused = false;  // request {int(pending)}
   const tick = () => {{
     const heading = document.getElementById(id);

@@ -42,6 +42,11 @@ def _progress(at: AppTest) -> str:
     return str(at.get("progress")[0].proto.text)
 
 
+def _focus_scripts(at: AppTest) -> list[str]:
+    """The bodies of the scripts that move focus to a section's heading on this run."""
+    return [str(h.proto.body) for h in at.get("html") if "<script" in str(h.proto.body)]
+
+
 def _click(at: AppTest, key: str) -> AppTest:
     at = at.button(key=key).click().run()
     assert not at.exception, at.exception
@@ -60,9 +65,13 @@ def test_a_survey_answer_is_cleared_saved_resumed_in_its_section_and_sent_once(
     assert at.button_group(key="q_staff_role").value == 1
     at = at.button_group(key="q_staff_role").set_value(None).run()  # cleared: skipped again
     assert at.button_group(key="q_staff_role").value is None
+    assert not _focus_scripts(at)  # a first visit: focus is left where it is
     at = _click(at, "survey_next")
     assert _progress(at).startswith("Section 2 of 2")
+    (script,) = _focus_scripts(at)  # focus goes to the new section's heading ...
+    assert '"form-section"' in script and '"Your confidence with Signs of Safety"' in script
     at = at.button_group(key="q_understanding").set_value(6).run()
+    assert not _focus_scripts(at)  # ... once: answering does not move it
     at = at.button_group(key="q_understanding").set_value(None).run()
     at = at.button_group(key="q_integration").set_value(7).run()
     at = _click(at, "survey_save")
