@@ -73,7 +73,9 @@ def _visible_sections(
 
 
 def _label(item: Item) -> str:
-    return item.text + (" *(required)*" if item.required else " *(optional)*")
+    # Plain words, no Markdown: a scale or choice group reads its label out as given (its
+    # aria-label), so "*(optional)*" would be read with its asterisks.
+    return item.text + (" (required)" if item.required else " (optional)")
 
 
 # Scale options share one row at any width from 320 px (11 targets of at least 26 x 32 px
