@@ -2,11 +2,14 @@
 
 UI code (imports streamlit). Used by ``pages/survey.py`` for real responses and by
 ``pages/instruments.py`` to preview an instrument exactly as staff will see it; the two
-differ only in what ``save`` and ``send`` do.
+differ only in what ``save`` and ``send`` do. The pieces every answer form shares (a scale
+that fits one row on a phone and can be cleared, moving focus to a new section's heading)
+are here too, for the rater form and the conference feedback forms.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,9 +34,10 @@ Item = ScaleItem | ChoiceItem | TextItem
 
 @dataclass(frozen=True)
 class FormActions:
-    """What the form does with answers: keep a draft, and send the response."""
+    """What the form does with answers: keep a draft (with the index of the section to
+    resume at), and send the response."""
 
-    save: Callable[[Answers], None]
+    save: Callable[[Answers, int], None]
     send: Callable[[Answers, Identity | None], None]
     allow_identified: bool = False
     # A wave that lets people ask for support or to become an in-house trainer: sends the
@@ -69,20 +73,102 @@ def _visible_sections(
 
 
 def _label(item: Item) -> str:
-    return item.text + (" *(required)*" if item.required else " *(optional)*")
+    # Plain words, no Markdown: a scale or choice group reads its label out as given (its
+    # aria-label), so "*(optional)*" would be read with its asterisks.
+    return item.text + (" (required)" if item.required else " (optional)")
+
+
+# Scale options share one row at any width from 320 px (11 targets of at least 26 x 32 px
+# at 390 px, WCAG 2.5.8 asks for 24 x 24): Streamlit's segmented control gives each option
+# a 46 px minimum and wraps the rest onto a second row. Only scales use segmented controls.
+_FORM_STYLES = """<style>
+[data-testid="stButtonGroup"] [role="radiogroup"]:has(> button[data-variant="segmented_control"]) {
+  flex-wrap: nowrap; max-width: 40rem;
+}
+[data-testid="stButtonGroup"] button[data-variant="segmented_control"] {
+  min-width: 1.5rem; min-height: 2rem; flex: 1 1 0; padding-left: 0; padding-right: 0;
+}
+</style>"""
+
+
+def form_styles() -> None:
+    """Keep every scale of the page on one row (call once per run, before the form)."""
+    st.html(_FORM_STYLES)
+
+
+CLEAR_HINT = "Select a chosen answer again to clear it."
+
+
+def scale_widget(
+    label: str, options: list[int], previous: object, key: str, help: str | None = None
+) -> int | None:
+    """A scale whose options sit on one row and whose answer can be cleared (selecting the
+    chosen option again clears it): a skipped question stays skipped."""
+    default = previous if isinstance(previous, int) and previous in options else None
+    value = st.segmented_control(
+        label, options, default=default, key=key, help=help, width="stretch"
+    )
+    return value if isinstance(value, int) else None
+
+
+FOCUS_KEY = "form_focus_pending"
+
+
+def request_focus() -> None:
+    """After the next run draws a new section, move focus to its heading (``focus_heading``)."""
+    st.session_state[FOCUS_KEY] = st.session_state.get(FOCUS_KEY, 0) + 1
+
+
+def _js(text: str) -> str:
+    """``text`` as a JavaScript string that cannot end the script element it sits in."""
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def focus_heading(anchor: str, title: str) -> None:
+    """If a step changed (``request_focus``), move keyboard and screen-reader focus to the
+    heading with id ``anchor`` once it shows ``title`` (made focusable by script only,
+    tabindex -1), as GOV.UK forms do; otherwise focus stays where the person is (answering
+    must not move it). Call it last on the page: an element that comes and goes must not
+    move the others while a run redraws them.
+
+    Streamlit has no focus API, so a tiny script does it (``st.html`` with JavaScript
+    allowed; the script is ours, the title is JSON-encoded). The heading is reused between
+    sections, so the script waits until it shows the new title, and for two seconds puts
+    focus back if redrawing drops it to the page's body; then it stops (after 1.5 s it
+    focuses the heading even if the title never matched)."""
+    pending = st.session_state.pop(FOCUS_KEY, 0)
+    if not pending:
+        return
+    script = f"""<script>
+(() => {{
+  const id = {_js(anchor)}, title = {_js(" ".join(title.split()))};
+  const start = Date.now(); let focused = false;  // request {int(pending)}
+  const tick = () => {{
+    const heading = document.getElementById(id);
+    const shown = heading ? heading.textContent.split(/\\s+/).join(" ").trim() : "";
+    const late = Date.now() - start > 1500;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (heading && (shown === title || late) && (!focused || lost)) {{
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+      focused = true;
+    }}
+    if (Date.now() - start < 2000) setTimeout(tick, 50);
+  }};
+  tick();
+}})();
+</script>"""
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def answer_widget(item: Item, previous: AnswerValue, key_prefix: str = "q_") -> AnswerValue:
     """The input for one item, labelled with its text (required or optional), keyed
-    ``<key_prefix><item code>``; also used by the conference feedback pages."""
+    ``<key_prefix><item code>``; also used by the conference feedback pages. A scale or a
+    single choice can be cleared once picked (select the chosen option again)."""
     key = f"{key_prefix}{item.code}"
     if isinstance(item, ScaleItem):
-        options = list(range(item.min, item.max + 1))
-        index = (
-            options.index(previous) if isinstance(previous, int) and previous in options else None
-        )
-        value: AnswerValue = st.radio(
-            _label(item), options, index=index, horizontal=True, key=key, help=item.help
+        value: AnswerValue = scale_widget(
+            _label(item), list(range(item.min, item.max + 1)), previous, key, item.help
         )
         if item.anchors:
             st.caption(" · ".join(f"{p} = {text}" for p, text in sorted(item.anchors.items())))
@@ -103,15 +189,15 @@ def answer_widget(item: Item, previous: AnswerValue, key_prefix: str = "q_") -> 
                 )
             )
         values = list(labels)
-        index = values.index(previous) if isinstance(previous, int) and previous in values else None
-        return st.radio(
+        chosen = st.pills(
             _label(item),
             values,
-            index=index,
+            default=previous if isinstance(previous, int) and previous in values else None,
             format_func=labels.__getitem__,
             key=key,
             help=item.help,
         )
+        return chosen if isinstance(chosen, int) else None
     return st.text_area(
         _label(item),
         value=previous if isinstance(previous, str) else "",
@@ -130,20 +216,33 @@ def _display(item: Item, value: AnswerValue) -> str:
     return str(value)
 
 
+SECTION_ANCHOR = "form-section"
+
+
 def render_survey(
-    definition: InstrumentDefinition, draft: Answers, actions: FormActions, scope: str
+    definition: InstrumentDefinition,
+    draft: Answers,
+    actions: FormActions,
+    scope: str,
+    draft_section: int = 0,
 ) -> None:
     """Draw the current step of the survey. ``scope`` (e.g. the link) starts a fresh form
-    when it changes, so one browser never carries answers from one response to another.
-    Images and HTML in the instrument's text are never shown (nothing is fetched from
-    elsewhere on the staff page)."""
+    when it changes, so one browser never carries answers from one response to another; a
+    saved draft resumes at ``draft_section``, where the person stopped. Images and HTML in
+    the instrument's text are never shown (nothing is fetched from elsewhere on the staff
+    page)."""
     definition = offline_definition(definition)
+    form_styles()
     state = st.session_state.get(STATE_KEY)
     if not isinstance(state, _FormState) or state.scope != scope:
         forget()
-        state = st.session_state[STATE_KEY] = _FormState(scope, dict(draft))
-        if draft:
+        state = st.session_state[STATE_KEY] = _FormState(
+            scope, dict(draft), max(draft_section, 0) if draft or draft_section else 0
+        )
+        if draft or draft_section:
             st.info("Welcome back. Your saved answers are filled in; carry on where you left off.")
+            if state.step:
+                request_focus()
     answers = state.answers
     sections = _visible_sections(definition, answers)
     review_step = len(sections)
@@ -160,12 +259,14 @@ def render_survey(
 
     def go(to: int) -> None:
         state.step = to
+        request_focus()
 
     if step < review_step:
         section, _ = sections[step]
-        st.subheader(section.title)
+        st.subheader(section.title, anchor=SECTION_ANCHOR)
         if section.intro:
             st.write(section.intro)
+        st.caption(CLEAR_HINT)
         # Items are re-evaluated as answers change, so a show-if question appears at once.
         for item in section.items:
             if item not in visible_items(definition, answers):
@@ -174,11 +275,11 @@ def render_survey(
             answers[item.code] = answer_widget(item, answers.get(item.code))
         back, save, forward = st.columns(3)
         if step > 0 and back.button("Back", key="survey_back", icon=":material/arrow_back:"):
-            actions.save(answers)
+            actions.save(answers, step - 1)
             go(step - 1)
             st.rerun()
         if save.button("Save and finish later", key="survey_save", icon=":material/save:"):
-            actions.save(answers)
+            actions.save(answers, step)
             st.success(
                 "Saved. You can close this page and open the same link later to carry on; "
                 "your link still works until you send your answers."
@@ -194,12 +295,13 @@ def render_survey(
             if missing:
                 st.error("Please answer: " + "; ".join(missing))
             else:
-                actions.save(answers)
+                actions.save(answers, step + 1)
                 go(step + 1)
                 st.rerun()
+        focus_heading(SECTION_ANCHOR, section.title)  # last: nothing after it moves
         return
 
-    st.subheader("Check your answers")
+    st.subheader("Check your answers", anchor=SECTION_ANCHOR)
     st.write("Nothing has been sent yet. Change anything you like, then send your answers.")
     for index, (section, items) in enumerate(sections):
         with st.container(border=True):
@@ -233,6 +335,7 @@ def render_survey(
             actions.send_optin(given, opt_in)
         else:
             actions.send(given, identity)
+    focus_heading(SECTION_ANCHOR, "Check your answers")
 
 
 def _opt_in(
@@ -276,5 +379,6 @@ def _opt_in(
 
 def forget() -> None:
     """Drop a survey's answers and widget state from the session."""
-    for key in [k for k in st.session_state if str(k).startswith(("q_", STATE_KEY, "optin_"))]:
+    prefixes = ("q_", STATE_KEY, "optin_", FOCUS_KEY)
+    for key in [k for k in st.session_state if str(k).startswith(prefixes)]:
         del st.session_state[key]

@@ -9,7 +9,7 @@ import streamlit as st
 from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.feedback import open_feedback_link, submit_feedback
 from sos_workforce.surveys import AnswerValue, visible_items
-from survey_form import answer_widget
+from survey_form import answer_widget, form_styles
 from ui import runtime
 
 context = runtime()
@@ -44,6 +44,7 @@ if definition.intro:
     st.write(definition.intro)
 prefix = f"f{st.session_state.get(ROUND_KEY, 0)}_"
 answers: dict[str, AnswerValue] = {}
+form_styles()  # every 0-10 scale on one row, on a phone too
 with st.form("feedback_form", enter_to_submit=False):
     for section in definition.sections:
         st.subheader(section.title)

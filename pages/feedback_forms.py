@@ -23,7 +23,7 @@ from sos_workforce.feedback import (
     start_feedback_form,
 )
 from sos_workforce.surveys import AnswerValue, instrument_definition
-from survey_form import answer_widget
+from survey_form import answer_widget, form_styles
 from ui import audited_download, require_actor, require_organisation, runtime
 
 context = runtime()
@@ -126,6 +126,7 @@ with paper_tab:
         "be published, and adding to them would show what the form said."
     )
     batch: list[PaperForm] = st.session_state.setdefault(BATCH_KEY, [])
+    form_styles()  # every 0-10 scale on one row
     with st.form("paper_form", clear_on_submit=True, enter_to_submit=False):
         conference_on = st.date_input(
             "Date of the conference",

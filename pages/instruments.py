@@ -129,7 +129,7 @@ with preview_tab:
             if definition.intro:
                 st.write(definition.intro)
 
-            def _nothing(answers: dict[str, AnswerValue]) -> None:
+            def _nothing(answers: dict[str, AnswerValue], section: int) -> None:
                 return None
 
             def _preview_send(answers: dict[str, AnswerValue], identity: Identity | None) -> None:

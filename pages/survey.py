@@ -148,9 +148,9 @@ if definition.intro:
 scope = f"survey-{token[:12]}"
 
 
-def _save(answers: dict[str, AnswerValue]) -> None:
+def _save(answers: dict[str, AnswerValue], section: int) -> None:
     try:
-        save_draft(context.db, token, answers)
+        save_draft(context.db, token, answers, section=section)
     except (LinkRefused, InvalidInput) as problem:
         st.error(str(problem))
         st.stop()
@@ -184,4 +184,4 @@ actions = FormActions(
     send_optin=_send_optin if form.allow_optin else None,
     optin_readers=f"the Signs of Safety implementation leads at {form.organisation}",
 )
-render_survey(definition, form.draft, actions, scope=scope)
+render_survey(definition, form.draft, actions, scope=scope, draft_section=form.draft_section)

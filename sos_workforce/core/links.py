@@ -58,15 +58,23 @@ class Relinker:
     """Gives rows of one link table (invitations, diary participants, rater links) a new
     token on a reminder or a corrected address: ``relinker(row id)`` stores the new hash
     and returns the new link's URL. The old link stops working; ``replaced`` keeps the
-    hashes it replaced (drafts sealed with them can never be opened again)."""
+    hashes it replaced and ``forget(row id)`` is called for each row (drafts sealed with
+    the old token can never be opened again)."""
 
     def __init__(
-        self, session: Session, model: type[Any], url: Callable[[str, str], str], base_url: str
+        self,
+        session: Session,
+        model: type[Any],
+        url: Callable[[str, str], str],
+        base_url: str,
+        *,
+        forget: Callable[[int], None] | None = None,
     ) -> None:
         self._session = session
         self._model = model
         self._url = url
         self._base_url = base_url
+        self._forget = forget
         self.replaced: list[str] = []
 
     def __call__(self, row_id: int) -> str:
@@ -74,4 +82,6 @@ class Relinker:
         token = mint_token()
         self.replaced.append(row.token_hash)
         row.token_hash = hash_token(token)
+        if self._forget is not None:
+            self._forget(row_id)
         return self._url(self._base_url, token)

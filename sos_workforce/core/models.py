@@ -659,6 +659,23 @@ class RaterLink(Base):
     spent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class RaterDraft(Base):
+    """A rater's unfinished scores, so they can resume from the same link; deleted when the
+    scores are sent, when the link is replaced and when the round closes. Sealed with a key
+    derived from the link's token (``core.sealing``, padded to one size): the database alone
+    cannot read the scores nor tell how many there are. No time is kept."""
+
+    __tablename__ = "rater_draft"
+
+    rater_link_id: Mapped[int] = mapped_column(
+        ForeignKey("rater_link.id", ondelete="CASCADE"), primary_key=True
+    )
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_round.id", ondelete="CASCADE"), index=True
+    )
+    sealed_scores: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class RaterScore(Base):
     """One rater's score for one item. No link to the rater's link: scores are grouped by
     role only, like anonymous survey answers."""

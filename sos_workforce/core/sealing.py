@@ -35,12 +35,17 @@ def _key(token: str, purpose: str) -> bytes:
     )
 
 
-def seal(token: str, purpose: str, payload: Mapping[str, Any]) -> bytes:
+def seal(
+    token: str, purpose: str, payload: Mapping[str, Any], *, pad_to: int | None = None
+) -> bytes:
     """``payload`` (JSON-serialisable) sealed for whoever holds ``token``. ``purpose``
     separates uses (a survey draft, a rater draft) so one sealed value cannot stand in for
-    another's."""
+    another's. With ``pad_to`` the plain text is padded with spaces (which JSON ignores) to
+    a multiple of that many bytes, so the sealed length does not tell how much it holds."""
     nonce = os.urandom(_NONCE_BYTES)
     plain = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    if pad_to:
+        plain += b" " * (-len(plain) % pad_to)
     return _VERSION + nonce + AESGCM(_key(token, purpose)).encrypt(nonce, plain, _VERSION)
 
 

@@ -41,6 +41,7 @@ from sos_workforce.profiling.rounds import (
     profile_definition,
     record_agreed_scores,
     round_consolidation,
+    save_rater_draft,
     submit_scores,
 )
 from sos_workforce.profiling.timeline import (
@@ -90,6 +91,7 @@ __all__ = [
     "round_consolidation",
     "rounds",
     "set_timeline",
+    "save_rater_draft",
     "submit_scores",
     "suggested_phase_starts",
     "sync_profiles",

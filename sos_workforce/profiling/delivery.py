@@ -30,7 +30,7 @@ from sos_workforce.mail import (
     resend_failed,
 )
 from sos_workforce.mail import queue_reminders as queue_mail_reminders
-from sos_workforce.profiling.rounds import round_for
+from sos_workforce.profiling.rounds import forget_rater_drafts, round_for
 
 
 def _emailed_round(session: Session, actor: Actor, round_id: int) -> ProfileRound:
@@ -40,6 +40,17 @@ def _emailed_round(session: Session, actor: Actor, round_id: int) -> ProfileRoun
     if profile_round.status is not RoundStatus.OPEN:
         raise InvalidInput("This round is closed; its links can no longer be used.")
     return profile_round
+
+
+def _relinker(session: Session, base_url: str) -> Relinker:
+    # Drafts were sealed with the old token: they could never be opened again.
+    return Relinker(
+        session,
+        RaterLink,
+        rating_url,
+        base_url,
+        forget=lambda link_id: forget_rater_drafts(session, link_id),
+    )
 
 
 def round_mail(db: Database, actor: Actor, round_id: int, *, min_group_size: int) -> MailOverview:
@@ -76,7 +87,7 @@ def queue_rater_reminders(
             MailScope(round_id=profile_round.id),
             Letter(RATER_REMINDER, profile_round.title, profile_round.held_on),
             list(unscored),
-            Relinker(session, RaterLink, rating_url, base_url),
+            _relinker(session, base_url),
             organisation_id=profile_round.organisation_id,
         )
         record_event(
@@ -118,7 +129,7 @@ def resend_rater_invitation(
             ),
             message_id,
             address,
-            Relinker(session, RaterLink, rating_url, base_url),
+            _relinker(session, base_url),
             organisation_id=profile_round.organisation_id,
         )
         record_event(

@@ -9,10 +9,11 @@ is never shown, neither for the round as a whole, nor for an item, nor for a rol
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -30,9 +31,11 @@ from sos_workforce.core.models import (
     Organisation,
     ProfileInstrumentVersion,
     ProfileRound,
+    RaterDraft,
     RaterLink,
     RaterScore,
 )
+from sos_workforce.core.sealing import UnreadableDraft, seal, unseal
 from sos_workforce.core.security import hash_token, is_well_formed_token
 from sos_workforce.mail import (
     RATER_INVITATION,
@@ -315,6 +318,7 @@ def issue_rater_links(
             token = mint_token()
             link.token_hash = hash_token(token)
             invites.append(RaterInvite(link.rater_role, rating_url(base_url, token)))
+        forget_rater_drafts(session, *(link.id for link in unspent))
         record_event(
             session,
             actor,
@@ -413,12 +417,23 @@ class RatingForm:
     role: RaterRole
     held_on: dt.date
     definition: ProfileDefinition
+    # A draft saved from this link: the scores so far and the section (domain index) the
+    # rater was on, so the form resumes there.
+    draft: dict[str, int] = field(default_factory=dict)
+    draft_section: int = 0
 
 
-def _link_for(session: Session, token: str) -> RaterLink:
+DRAFT_PURPOSE = "rater draft"  # core.sealing keeps each use of a token's key apart
+# Every rater draft is sealed at one size (a 24-item form fits in one block), so the
+# stored bytes do not tell how many statements a rater has scored so far.
+DRAFT_PAD = 2048
+
+
+def _link_for(session: Session, token: str, *, lock: bool = False) -> RaterLink:
     if not is_well_formed_token(token):
         raise LinkRefused(_INVALID_LINK)
-    link = session.scalar(select(RaterLink).where(RaterLink.token_hash == hash_token(token)))
+    query = select(RaterLink).where(RaterLink.token_hash == hash_token(token))
+    link = session.scalar(query.with_for_update(read=True) if lock else query)
     if link is None:
         raise LinkRefused(_INVALID_LINK)
     return link
@@ -434,12 +449,80 @@ def open_rating_form(db: Database, token: str) -> RatingForm:
         if profile_round.status is not RoundStatus.OPEN:
             raise LinkRefused(_CLOSED_ROUND)
         organisation = session.get_one(Organisation, profile_round.organisation_id)
+        definition = profile_definition_of(profile_round.instrument_version)
+        scores: dict[str, int] = {}
+        section = 0
+        draft = session.get(RaterDraft, link.id)
+        if draft is not None:
+            with contextlib.suppress(UnreadableDraft, InvalidInput, TypeError, ValueError):
+                saved = unseal(token, DRAFT_PURPOSE, draft.sealed_scores)
+                scores = _known_scores(definition, dict(saved.get("scores") or {}))
+                section = min(max(int(saved.get("section") or 0), 0), len(definition.domains))
         return RatingForm(
             round_title=profile_round.title,
             organisation=organisation.name,
             role=link.rater_role,
             held_on=profile_round.held_on,
-            definition=profile_definition_of(profile_round.instrument_version),
+            definition=definition,
+            draft=scores,
+            draft_section=section,
+        )
+
+
+def _known_scores(definition: ProfileDefinition, scores: Mapping[str, object]) -> dict[str, int]:
+    """The scores of known items (blanks left out), each checked to be 0-10."""
+    labels = {item.code: item.short_label for item in definition.items}
+    return {
+        code: score_value(raw, labels[code])
+        for code, raw in scores.items()
+        if code in labels and raw is not None and raw != ""
+    }
+
+
+def save_rater_draft(
+    db: Database, token: str, scores: Mapping[str, object], *, section: int = 0
+) -> None:
+    """Keep a rater's unfinished scores and the section they are on, so the same link can
+    resume there; the link is not spent. Sealed for the link's holder, padded to one size
+    and with no time kept: nothing in the row says what the rater scored or when."""
+    with db.write() as session:
+        # Locked (PostgreSQL FOR SHARE): a send from the same link either spends it first,
+        # and this save is refused, or waits and then deletes the draft saved here.
+        link = _link_for(session, token, lock=True)
+        profile_round = session.scalars(
+            select(ProfileRound).where(ProfileRound.id == link.round_id).with_for_update(read=True)
+        ).one()
+        if link.spent:
+            raise LinkRefused(_SPENT_LINK)
+        if profile_round.status is not RoundStatus.OPEN:
+            raise LinkRefused(_CLOSED_ROUND)
+        definition = profile_definition_of(profile_round.instrument_version)
+        payload = {
+            "scores": _known_scores(definition, scores),
+            "section": min(max(int(section), 0), len(definition.domains)),
+        }
+        sealed = seal(token, DRAFT_PURPOSE, payload, pad_to=DRAFT_PAD)
+        draft = session.get(RaterDraft, link.id)
+        if draft is None:
+            session.add(
+                RaterDraft(rater_link_id=link.id, round_id=profile_round.id, sealed_scores=sealed)
+            )
+        else:
+            draft.sealed_scores = sealed
+
+
+def forget_rater_drafts(session: Session, *link_ids: int, round_id: int | None = None) -> None:
+    """Delete the drafts of these links (their token was replaced, so the drafts can never
+    open again) or of a whole round (it closed)."""
+    if link_ids:
+        session.execute(
+            delete(RaterDraft).where(RaterDraft.rater_link_id.in_(link_ids)),
+            execution_options={"synchronize_session": False},
+        )
+    if round_id is not None:
+        session.execute(
+            delete(RaterDraft).where(RaterDraft.round_id == round_id),
+            execution_options={"synchronize_session": False},
         )
 
 
@@ -480,11 +563,13 @@ def submit_scores(db: Database, token: str, scores: Mapping[str, object]) -> Non
         )
         if spent.rowcount != 1:  # type: ignore[attr-defined]
             raise LinkRefused(_SPENT_LINK)
-        # The address kept for a reminder goes with the spent link (sos_workforce.mail).
+        # The address kept for a reminder goes with the spent link (sos_workforce.mail),
+        # and so does any draft, in the same transaction as the scores.
         session.execute(
             delete(MailRecipient).where(MailRecipient.rater_link_id == link.id),
             execution_options={"synchronize_session": False},
         )
+        forget_rater_drafts(session, link.id)
         session.execute(
             insert(RaterScore),
             [
@@ -710,6 +795,7 @@ def close_round(db: Database, actor: Actor, round_id: int) -> None:
             )
         profile_round.status = RoundStatus.CLOSED
         forget_recipients(session, MailScope(round_id=round_id))
+        forget_rater_drafts(session, round_id=round_id)
         record_event(
             session,
             actor,

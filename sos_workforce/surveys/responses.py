@@ -154,6 +154,13 @@ class SurveyForm:
     draft: dict[str, AnswerValue]
     # The wave lets this person ask for support or to become an in-house trainer.
     allow_optin: bool = False
+    # The section (index) the draft was saved on, so the form resumes there.
+    draft_section: int = 0
+
+
+# Kept in the sealed draft beside the answers; item codes start with a letter, so it never
+# meets one.
+_SECTION_KEY = "_section"
 
 
 def _refuse_unless_open(
@@ -202,9 +209,12 @@ def open_survey(db: Database, token: str, *, today: dt.date | None = None) -> Su
         organisation = session.get_one(Organisation, wave.organisation_id)
         draft = session.get(ResponseDraft, invitation.token_hash)
         saved: dict[str, AnswerValue] = {}
+        section = 0
         if draft is not None:
             with contextlib.suppress(UnreadableDraft):  # a changed draft is not shown
                 saved = unseal(token, DRAFT_PURPOSE, draft.sealed_answers)
+            kept = saved.pop(_SECTION_KEY, 0)
+            section = kept if isinstance(kept, int) and not isinstance(kept, bool) else 0
         return SurveyForm(
             wave_title=wave.title,
             organisation=organisation.name,
@@ -213,15 +223,22 @@ def open_survey(db: Database, token: str, *, today: dt.date | None = None) -> Su
             allow_identified=wave.allow_identified,
             definition=definition_of(wave.instrument_version),
             draft=saved,
+            draft_section=max(section, 0),
             allow_optin=wave.allow_optin
             and session.get(InvitationIdentity, invitation.id) is not None,
         )
 
 
 def save_draft(
-    db: Database, token: str, answers: Mapping[str, AnswerValue], *, today: dt.date | None = None
+    db: Database,
+    token: str,
+    answers: Mapping[str, AnswerValue],
+    *,
+    today: dt.date | None = None,
+    section: int = 0,
 ) -> None:
-    """Keep unfinished answers so the same link can resume later; the link is not spent."""
+    """Keep unfinished answers, and the section (index) the person is on, so the same link
+    can resume there later; the link is not spent."""
     today = today or dt.date.today()
     with db.write() as session:
         # Locked: a submission of the same link (another tab) either spends it first, and
@@ -235,7 +252,11 @@ def save_draft(
         definition = definition_of(wave.instrument_version)
         # Validate known codes only: a draft may be incomplete but never holds junk.
         known = {item.code for item in definition.items}
-        cleaned = {code: value for code, value in answers.items() if code in known}
+        cleaned: dict[str, AnswerValue] = {
+            code: value for code, value in answers.items() if code in known
+        }
+        if section:
+            cleaned[_SECTION_KEY] = max(int(section), 0)
         sealed = seal(token, DRAFT_PURPOSE, cleaned)
         draft = session.get(ResponseDraft, invitation.token_hash)
         if draft is None:

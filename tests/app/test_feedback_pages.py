@@ -123,7 +123,7 @@ def test_lead_makes_the_poster_and_types_in_a_paper_form(demo_app: DemoApp) -> N
     before = _stored_forms(demo.url)
     at = at.button(key="FormSubmitter:paper_form-Add this form").click().run()
     assert "Please answer" in at.error[0].value  # the score is needed
-    at.radio(key="paper_overall").set_value(9)
+    at.button_group(key="paper_overall").set_value(9)
     at = at.button(key="FormSubmitter:paper_form-Add this form").click().run()
     assert any("Form 1 added" in s.value for s in at.success)
     assert _stored_forms(demo.url) == before  # not saved yet
@@ -138,12 +138,12 @@ def test_lead_makes_the_poster_and_types_in_a_paper_form(demo_app: DemoApp) -> N
     kiosk.switch_page(FEEDBACK_PAGE).run()
     assert not kiosk.exception, kiosk.exception
     assert kiosk.title[0].value == "Child protection conference - feedback from professionals"
-    kiosk.radio(key="f0_overall").set_value(8)
+    kiosk.button_group(key="f0_overall").set_value(8)
     kiosk = kiosk.button(key="FormSubmitter:feedback_form-Send my feedback").click().run()
     assert kiosk.title[0].value == "Thank you"
     assert _stored_forms(demo.url) == before + 2
     kiosk = kiosk.button(key="feedback_another").click().run()
-    assert kiosk.radio(key="f1_overall").value is None  # a fresh form for the next person
+    assert kiosk.button_group(key="f1_overall").value is None  # a fresh form for the next person
 
 
 def test_a_bad_standing_link_is_refused_plainly(demo_app: DemoApp) -> None:

@@ -50,7 +50,7 @@ def test_every_shipped_instrument_previews_as_staff_see_it(demo_app: DemoApp) ->
         definition = shipped[(title, int(version.rstrip(")")))]
         assert any(h.value == definition.title for h in at.header)
         first_section = definition.sections[0]
-        shown = {w.key for w in [*at.radio, *at.multiselect, *at.text_area]}
+        shown = {w.key for w in [*at.button_group, *at.multiselect, *at.text_area]}
         expected = {f"q_{i.code}" for i in first_section.items if i.show_if is None}
         assert expected <= shown, (option, expected - shown)
         assert at.get("download_button")
@@ -183,7 +183,7 @@ def test_a_required_question_must_be_answered_before_continuing(demo_app: DemoAp
     at = box.select("Required question demo (v1)").run()
     at = at.button(key="survey_next").click().run()
     assert at.error[0].value == "Please answer: Where are we from 0 to 10?"
-    at.radio(key="q_must").set_value(6)
+    at.button_group(key="q_must").set_value(6)
     at = at.button(key="survey_next").click().run()
     assert not at.error
     assert any(b.key == "survey_send" for b in at.button)

@@ -42,3 +42,15 @@ def test_a_changed_draft_is_refused_not_shown() -> None:
         unseal(token, "survey draft", bytes(sealed))
     with pytest.raises(UnreadableDraft):
         unseal(token, "survey draft", b"{}")
+
+
+def test_padding_seals_small_and_large_payloads_at_one_length() -> None:
+    token = new_token()
+    small = seal(token, "rater draft", {"scores": {}, "section": 0}, pad_to=2048)
+    large = seal(
+        token, "rater draft", {"scores": {f"item_{n}": 10 for n in range(24)}}, pad_to=2048
+    )
+    unpadded = seal(token, "rater draft", {"scores": {}, "section": 0})
+    assert len(small) == len(large) > len(unpadded)
+    assert unseal(token, "rater draft", small) == {"scores": {}, "section": 0}
+    assert unseal(token, "rater draft", large)["scores"]["item_23"] == 10

@@ -69,9 +69,14 @@ def finish_survey(at: AppTest, answers: dict[str, int]) -> AppTest:
         assert not at.exception, at.exception
         if any(b.key == "survey_send" for b in at.button):
             return at.button(key="survey_send").click().run()
-        keys = {r.key for r in at.radio}
+        # Scales are segmented controls and single choices pills (both clearable); radios
+        # are kept for any other choice.
+        radios = {r.key for r in at.radio}
+        groups = {g.key for g in at.button_group}
         for code, value in answers.items():
-            if f"q_{code}" in keys:
+            if f"q_{code}" in groups:
+                at.button_group(key=f"q_{code}").set_value(value)
+            elif f"q_{code}" in radios:
                 at.radio(key=f"q_{code}").set_value(value)
         at = at.button(key="survey_next").click().run()
     raise AssertionError("the survey never reached its review step")

@@ -91,13 +91,14 @@ def _render_stored_survey() -> None:
 
     definition = _stored_with_pixels()
     st.session_state.setdefault("rendered", True)
-    render_survey(definition, {}, FormActions(lambda _: None, lambda *_: None), scope="x")
+    render_survey(definition, {}, FormActions(lambda *_: None, lambda *_: None), scope="x")
 
 
 def test_the_staff_form_shows_no_image_from_a_stored_instrument() -> None:
     at = AppTest.from_function(_render_stored_survey, default_timeout=30).run()
     assert not at.exception, at.exception
-    shown = [r.label for r in at.radio] + [r.help or "" for r in at.radio]
+    widgets = [*at.radio, *at.button_group]
+    shown = [r.label for r in widgets] + [r.help or "" for r in widgets]
     shown += [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert any("I understood the worries" in text for text in shown)
     assert not [text for text in shown if "tracker.example" in text and "&lt;" not in text]
