@@ -32,6 +32,7 @@ from sos_workforce.surveys import (
 from ui import (
     audited_download,
     draw_chart,
+    guarded_fragment,
     require_actor,
     require_organisation,
     runtime,
@@ -99,7 +100,7 @@ def _filters(counts: WaveCounts) -> dict[str, str]:
     return chosen
 
 
-@st.fragment
+@guarded_fragment
 def confidence_block(wave: WaveSummary) -> None:
     """Team picker, band table and chart: changing the team reruns only this block."""
     counts: WaveCounts = wave_counts(wave.id)
@@ -269,7 +270,7 @@ st.caption(
 )
 
 
-@st.fragment
+@guarded_fragment
 def comparison_block(wave: WaveSummary) -> None:
     st.subheader("How we compare")
     comparison = benchmark_wave(context.db, actor, wave.id, k)

@@ -31,7 +31,7 @@ def free_port() -> int:
 def running_app(
     env: dict[str, str], port: int | None = None, args: Sequence[str] = ()
 ) -> Iterator[str]:
-    """Run ``serve.py run app.py`` (as ``sos-workforce run`` does) with ``env`` (and extra
+    """Run ``serve.py run asgi.py`` (as ``sos-workforce run`` does) with ``env`` (and extra
     ``args``) until the block ends; yield its base URL."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -45,7 +45,7 @@ def running_app(
             sys.executable,
             str(ROOT / "serve.py"),  # st.navigation routing from the first request
             "run",
-            str(ROOT / "app.py"),
+            str(ROOT / "asgi.py"),  # app.py with the sign-in routes and headers
             "--server.port",
             str(port),
             "--server.address",
