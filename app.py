@@ -4,6 +4,7 @@ signed-in role, then runs the chosen page. Run with `sos-workforce run` (or `dem
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -33,8 +34,11 @@ from ui import (
     sso_logged_in,
 )
 
+ICON = Path(__file__).with_name("assets") / "icon.png"
 started = time.perf_counter()
-st.set_page_config(page_title="sos-workforce", page_icon=":material/diversity_3:", layout="wide")
+# The favicon is a file served by the app itself: a :material/…: icon would be fetched from
+# Google's font servers (and refused by the Content-Security-Policy, asgi.py).
+st.set_page_config(page_title="sos-workforce", page_icon=str(ICON), layout="wide")
 context = runtime()
 # Every run checks the server-side session again (the account's state, role and
 # organisations, the idle and absolute timeouts); fragments do the same on their own reruns

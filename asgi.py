@@ -14,8 +14,11 @@ Started by ``serve.py run asgi.py`` (``sos-workforce run``; the browser tests to
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import html
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -56,6 +59,18 @@ SSO_PATH = "/auth/sso"
 SSO_START_PATH = "/auth/sso/start"
 SSO_START_QUERY = "sso=start"  # app.py calls st.login on /?sso=start
 
+def _inline_script_hashes() -> list[str]:
+    """CSP hashes of the inline scripts in Streamlit's own index.html (one line that sets
+    ``window.prerenderReady``), read from the installed Streamlit so an upgrade keeps
+    matching; nothing else inline may run."""
+    index = Path(st.__file__).parent / "static" / "index.html"
+    text = index.read_text(encoding="utf-8") if index.exists() else ""
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", text, re.S)
+    ]
+
+
 # What Streamlit's own frontend needs (checked in chromium: tests/browser/test_sessions.py
 # fails on any CSP violation): its emotion styles are inline, Vega compiles expressions with
 # Function, fonts and icons come from its static folder (some as data: URLs), the websocket
@@ -63,7 +78,7 @@ SSO_START_QUERY = "sso=start"  # app.py calls st.login on /?sso=start
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-eval'",
+        " ".join(["script-src 'self' 'unsafe-eval'", *_inline_script_hashes()]),
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
         "font-src 'self' data:",

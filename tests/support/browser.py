@@ -101,10 +101,12 @@ def settled(page: Page) -> None:
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
+    """Sign in through the HTML form at /auth/sign-in (the app sends a browser without a
+    session there) and wait for the signed-in app."""
     page.goto(base_url)
-    settled(page)
-    page.locator(".st-key-email input").fill(email)
-    page.locator(".st-key-password input").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Email")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     settled(page)
