@@ -59,6 +59,7 @@ SSO_PATH = "/auth/sso"
 SSO_START_PATH = "/auth/sso/start"
 SSO_START_QUERY = "sso=start"  # app.py calls st.login on /?sso=start
 
+
 def _inline_script_hashes() -> list[str]:
     """CSP hashes of the inline scripts in Streamlit's own index.html (one line that sets
     ``window.prerenderReady``), read from the installed Streamlit so an upgrade keeps

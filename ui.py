@@ -24,6 +24,7 @@ import sos_workforce.reports as reports
 from sos_workforce.access import (
     SESSION_COOKIE,
     Actor,
+    EndReason,
     actor_for_sso_email,
     record_export,
     resolve_session,
@@ -31,7 +32,6 @@ from sos_workforce.access import (
     start_sso_session,
 )
 from sos_workforce.access import sign_out as end_sessions
-from sos_workforce.access.sessions import EndReason
 from sos_workforce.core.config import Settings, get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role

@@ -45,6 +45,7 @@ from sos_workforce.access.organisations import (
 )
 from sos_workforce.access.sessions import (
     SESSION_COOKIE,
+    EndReason,
     SsoStart,
     redeem_ticket,
     resolve_session,
@@ -92,6 +93,7 @@ __all__ = [
     "sign_in",
     "source_address",
     "SESSION_COOKIE",
+    "EndReason",
     "SsoStart",
     "redeem_ticket",
     "resolve_session",

@@ -213,7 +213,7 @@ def test_forged_or_missing_csrf_tokens_and_foreign_redirects_are_refused(
     page.goto(f"{base_url}/auth/sign-in")
     email, password = EXECUTIVE
     for token in ("forged", None):
-        form = {"email": email, "password": password, "next": "/"}
+        form: dict[str, str | float | bool] = {"email": email, "password": password, "next": "/"}
         if token is not None:
             form["csrf_token"] = token
         reply = page.request.post(f"{base_url}/auth/sign-in", form=form, max_redirects=0)
