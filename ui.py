@@ -28,7 +28,6 @@ from sos_workforce.access import (
     actor_for_sso_email,
     record_export,
     resolve_session,
-    source_address,
     start_sso_session,
 )
 from sos_workforce.access import sign_out as end_sessions
@@ -214,16 +213,6 @@ def sign_in_from_sso(context: Runtime) -> Actor | None:
     st.session_state[SSO_SIGNED_IN_KEY] = True
     navigate_to(f"{SSO_PATH}?ticket={started.ticket}")
     return actor
-
-
-def client_source(settings: Settings) -> str:
-    """The address this browser connects from, through a proxy only if it is trusted
-    (``SOS_TRUSTED_PROXIES``): what sign-in failures are counted against."""
-    return source_address(
-        st.context.ip_address,
-        st.context.headers.get("X-Forwarded-For"),
-        settings.trusted_proxy_networks,
-    )
 
 
 def sign_out() -> None:

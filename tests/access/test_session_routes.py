@@ -200,3 +200,9 @@ def test_single_sign_on_exchanges_its_ticket_once_for_the_cookie(
     assert access.resolve_session(db, client.cookies["sos_session"]) == world.executive
     again = client.get("/auth/sso", params={"ticket": started.ticket})
     assert again.status_code == 400 and "expired" in again.text
+
+
+def test_the_app_and_the_routes_agree_on_the_paths() -> None:
+    import ui
+
+    assert (ui.SIGN_IN_PATH, ui.SSO_PATH) == (asgi.SIGN_IN_PATH, asgi.SSO_PATH)
