@@ -3,8 +3,9 @@
     .venv/bin/python bench/load.py [--sessions 20] [--cycles 1000] [--minutes 3]
 
 1. Seeds the demo authority into a fresh SQLite file and launches a wave with enough
-   single-use links, then starts ``streamlit run app.py`` with ``SOS_RERUN_TIMING_LOG`` set
-   (the app appends each rerun's page and server time; never query strings or answers).
+   single-use links, then starts the app (``serve.py run asgi.py``) with
+   ``SOS_RERUN_TIMING_LOG`` set (the app appends each rerun's page and server time; never
+   query strings or answers).
 2. ``--sessions`` browser sessions at once for ``--minutes``: half are executives browsing
    the dashboard (team picker, workforce and progress pages), half are staff answering the
    survey through their links. Prints p50/p95 server time per rerun (from the app's log)

@@ -110,7 +110,9 @@ def _through_provider(page: Page) -> None:
     ):
         page.get_by_role("button", name=f"Sign in with {LABEL}").click()
     page.wait_for_load_state()
-    if "/auth/sign-in" not in page.url:
+    app = page.locator("[data-testid=stApp][data-test-script-state=notRunning]")
+    expect(app.or_(page.get_by_label("Password"))).to_be_attached()
+    if app.count():
         settled(page)
 
 

@@ -245,3 +245,13 @@ def st_static_dir() -> Path:
     import streamlit
 
     return Path(streamlit.__file__).parent / "static"
+
+
+def test_every_fragment_checks_the_session_again() -> None:
+    """A fragment's own reruns skip app.py, where the session is checked: every fragment
+    goes through ``ui.guarded_fragment``, which checks it again."""
+    files = [ROOT / name for name in TOP_LEVEL_MODULES if name != "ui.py"]
+    files += sorted((ROOT / "pages").glob("*.py"))
+    unguarded = [path.name for path in files if "st.fragment" in path.read_text(encoding="utf-8")]
+    assert not unguarded, f"use ui.guarded_fragment instead of st.fragment in {unguarded}"
+    assert "guarded_fragment" in (ROOT / "pages" / "dashboard.py").read_text(encoding="utf-8")
