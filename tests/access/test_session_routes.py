@@ -50,7 +50,7 @@ def client(
 def _csrf(client: TestClient, next_page: str = "/") -> str:
     reply = client.get("/auth/sign-in", params={"next": next_page}, headers=HTML)
     assert reply.status_code == 200
-    text = reply.text
+    text = str(reply.text)
     start = text.index('name="csrf_token" value="') + len('name="csrf_token" value="')
     return text[start : text.index('"', start)]
 
@@ -66,7 +66,7 @@ def _sign_in(client: TestClient, email: str, password: str, next_page: str = "/"
         },
     )
     assert reply.status_code == 303, reply.text
-    return reply.headers["location"]
+    return str(reply.headers["location"])
 
 
 def test_a_page_without_a_session_goes_to_the_form_and_back_after_signing_in(
