@@ -102,7 +102,9 @@ def settled(page: Page) -> None:
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     """Sign in through the HTML form at /auth/sign-in (the app sends a browser without a
-    session there) and wait for the signed-in app."""
+    session there) and wait for the signed-in app. A session this browser context already
+    holds is dropped first, so the page signs in as ``email`` whoever was signed in."""
+    page.context.clear_cookies(name="sos_session")
     page.goto(base_url)
     expect(page.get_by_label("Email")).to_be_visible()
     page.get_by_label("Email").fill(email)
