@@ -73,13 +73,14 @@ def _inline_script_hashes() -> list[str]:
 
 
 # What Streamlit's own frontend needs (checked in chromium: tests/browser/test_sessions.py
-# fails on any CSP violation): its emotion styles are inline, Vega compiles expressions with
-# Function, fonts and icons come from its static folder (some as data: URLs), the websocket
-# is same-origin. Nothing is ever loaded from elsewhere; no page may frame the app.
+# fails on any CSP violation): its emotion styles are inline, fonts and icons come from its
+# static folder (some as data: URLs), the websocket is same-origin, and Vega charts run with
+# Streamlit's CSP-safe expression interpreter (no eval). Nothing is ever loaded from
+# elsewhere; no page may frame the app.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
-        " ".join(["script-src 'self' 'unsafe-eval'", *_inline_script_hashes()]),
+        " ".join(["script-src 'self'", *_inline_script_hashes()]),
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
         "font-src 'self' data:",
