@@ -4,6 +4,7 @@ signed-in role, then runs the chosen page. Run with `sos-workforce run` (or `dem
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -15,37 +16,34 @@ from navigation import (
     SURVEY_PAGE,
     pages_for,
 )
-from sos_workforce.access import ROLE_LABELS, change_own_password, list_organisations
+from sos_workforce.access import PROVIDER, ROLE_LABELS, change_own_password, list_organisations
 from sos_workforce.core.errors import SosError
 from sos_workforce.core.links import LinkPage
 from ui import (
     ORGANISATION_KEY,
-    SSO_SIGNED_IN_KEY,
-    current_actor,
+    SIGNED_OUT_KEY,
+    SSO_REFUSED_KEY,
+    current_path,
+    navigate_to,
     record_rerun,
+    resolve_actor,
     runtime,
     sign_in_from_sso,
+    sign_in_url,
     sign_out,
+    sso_logged_in,
 )
 
-LAST_SEEN_KEY = "last_seen"
-
+ICON = Path(__file__).with_name("assets") / "icon.png"
 started = time.perf_counter()
-st.set_page_config(page_title="sos-workforce", page_icon=":material/diversity_3:", layout="wide")
+# The favicon is a file served by the app itself: a :material/…: icon would be fetched from
+# Google's font servers (and refused by the Content-Security-Policy, asgi.py).
+st.set_page_config(page_title="sos-workforce", page_icon=str(ICON), layout="wide")
 context = runtime()
-actor = current_actor() or sign_in_from_sso(context)
-
-# Sign out after a period without interaction.
-now = time.monotonic()
-timeout = context.settings.session_timeout_minutes * 60
-if actor is not None and now - st.session_state.get(LAST_SEEN_KEY, now) > timeout:
-    from_sso = st.session_state.get(SSO_SIGNED_IN_KEY)
-    st.session_state.clear()
-    st.session_state["signed_out_reason"] = "You were signed out after a period of inactivity."
-    if from_sso:
-        st.logout()  # drops the identity cookie; the next session starts signed out
-    actor = None
-st.session_state[LAST_SEEN_KEY] = now
+# Every run checks the server-side session again (the account's state, role and
+# organisations, the idle and absolute timeouts); fragments do the same on their own reruns
+# (ui.guarded_fragment).
+actor = resolve_actor(context) or sign_in_from_sso(context)
 
 survey_page = st.Page(
     SURVEY_PAGE, title="Staff survey", icon=":material/edit_note:", url_path=LinkPage.SURVEY.value
@@ -68,6 +66,26 @@ feedback_page = st.Page(
 link_pages = [survey_page, rating_page, diary_page, feedback_page]
 # A personal, organisation or standing link (?t=, ?d=, ?o=, ?f=) carries its own authority.
 link_visit = any(key in st.query_params for key in ("t", "d", "o", "f"))
+
+if actor is None and not link_visit:
+    if (
+        context.settings.sso_enabled
+        and st.query_params.get("sso") == "start"
+        and not sso_logged_in()
+    ):
+        st.login(PROVIDER)  # from the sign-in form's single-sign-on button
+        st.stop()
+    ended = st.session_state.get(SIGNED_OUT_KEY)
+    if ended and SSO_REFUSED_KEY not in st.session_state:
+        # The session ended while a signed-in page was open (inactivity, signed out in
+        # another tab, the account changed): say so and load the sign-in form, which
+        # brings the person back here. Only the sign-in page is registered now, so no
+        # "page not found" is drawn over this.
+        st.info(ended)
+        target = sign_in_url(current_path())
+        st.html(f'<p><a href="{target}">Sign in again</a></p>')
+        navigate_to(target)
+        st.stop()
 
 if actor is None:
     # Staff open /survey?t=<token> and /diary?d=<token>, self-profile raters

@@ -1,4 +1,5 @@
-"""Start the Streamlit server for ``app.py`` with its routing decided before any request.
+"""Start the Streamlit server for ``asgi.py`` (``app.py`` inside an ``st.App`` with the
+sign-in routes and the response headers) with its routing decided before any request.
 
 Streamlit treats an app that has a ``pages/`` folder beside its main script as a legacy
 (v1) multipage app until ``st.navigation`` first runs in the process: the very first
@@ -7,7 +8,7 @@ Streamlit has no public switch for this, so the process sets the internal flag o
 before the server starts (``tests/static`` fails if that internal changes). Every page
 still refuses on its own if it is ever run without the router.
 
-Usage (as ``sos-workforce run`` does): ``python serve.py run app.py [streamlit options]``.
+Usage (as ``sos-workforce run`` does): ``python serve.py run asgi.py [streamlit options]``.
 """
 
 from __future__ import annotations

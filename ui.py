@@ -5,36 +5,66 @@ This module is UI code (it imports streamlit); the rules live in ``sos_workforce
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import sos_workforce.reports as reports
-from sos_workforce.access import Actor, actor_for_sso_email, record_export, source_address
+from sos_workforce.access import (
+    SESSION_COOKIE,
+    Actor,
+    EndReason,
+    actor_for_sso_email,
+    record_export,
+    resolve_session,
+    start_sso_session,
+)
+from sos_workforce.access import sign_out as end_sessions
 from sos_workforce.core.config import Settings, get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.errors import (
     PermissionDenied,
+    SessionEnded,
     SignInFailed,
     SosError,
     SsoSignInExpired,
 )
 from sos_workforce.core.tabular import Column
 from sos_workforce.mail import MailOverview, RemindersQueued, send_now, waiting
-from sos_workforce.startup import prepare_database
+from sos_workforce.startup import shared_database
 from sos_workforce.surveys import WaveCounts, load_wave_counts, wave_data_stamp
 
 ACTOR_KEY = "actor"
 ORGANISATION_KEY = "organisation_id"
 SSO_SIGNED_IN_KEY = "sso_signed_in"
 SSO_REFUSED_KEY = "sso_refused"
+# The session token when it did not come in the cookie: set only by server code (single
+# sign-on in this tab, before the cookie is set; tests/support/apptest.py, as AppTest
+# cannot send cookies). No widget has this key, so a browser cannot set it.
+SESSION_TOKEN_KEY = "session_token"  # noqa: S105 - a key's name, not a secret
+SIGNED_OUT_KEY = "signed_out_reason"
+SIGN_IN_PATH = "/auth/sign-in"  # asgi.py's form
+SSO_PATH = "/auth/sso"
+# A session that ended for one of these also drops single sign-on's identity, or the
+# identity would start a new session at once (an expired identity is refused instead).
+_DROPS_IDENTITY = {
+    EndReason.SIGNED_OUT,
+    EndReason.IDLE,
+    EndReason.ACCOUNT_CHANGED,
+    EndReason.INACTIVE,
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +76,7 @@ class Runtime:
 @st.cache_resource(show_spinner="Preparing the database…")
 def _database(url: str, busy_timeout_ms: int, surveys_dir: str) -> Database:
     """Migrate once per process (per database), then hand out one shared engine."""
-    return prepare_database(get_settings())
+    return shared_database(get_settings())
 
 
 def runtime() -> Runtime:
@@ -59,8 +89,87 @@ def runtime() -> Runtime:
 
 
 def current_actor() -> Actor | None:
+    """The actor ``resolve_actor`` found for this run (app.py resolves it on every run)."""
     actor = st.session_state.get(ACTOR_KEY)
     return actor if isinstance(actor, Actor) else None
+
+
+def session_token() -> str | None:
+    """This browser's session token: what server code put in the session state, else the
+    cookie (as it was when the page loaded)."""
+    seam = st.session_state.get(SESSION_TOKEN_KEY)
+    if isinstance(seam, str) and seam:
+        return seam
+    cookie = st.context.cookies.get(SESSION_COOKIE)
+    return cookie if isinstance(cookie, str) and cookie else None
+
+
+def resolve_actor(context: Runtime, *, activity: bool = True) -> Actor | None:
+    """Check the session again (the account's state, role and organisations, the idle and
+    absolute timeouts: ``access.resolve_session``) and keep the actor for this run. When
+    it has ended, the reason is kept for the sign-in page, and a single-sign-on identity
+    is dropped too (``st.logout``) unless it had simply expired."""
+    token = session_token()
+    if token is None:
+        st.session_state.pop(ACTOR_KEY, None)
+        return None
+    try:
+        actor = resolve_session(context.db, token, activity=activity)
+    except SessionEnded as ended:
+        st.session_state.pop(ACTOR_KEY, None)
+        st.session_state.pop(SESSION_TOKEN_KEY, None)
+        st.session_state[SIGNED_OUT_KEY] = str(ended)
+        if ended.reason in _DROPS_IDENTITY and sso_logged_in():
+            st.logout()
+            st.stop()
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    return actor
+
+
+def navigate_to(url: str) -> None:
+    """Send the browser to ``url`` (a same-site path) with a full page load: how the app
+    reaches the HTTP routes that set and clear the session cookie. Streamlit has no public
+    command for it; this is the message ``st.login`` sends (tests/static checks it)."""
+    context = get_script_run_ctx()
+    if context is None:
+        return
+    message = ForwardMsg()
+    message.auth_redirect.url = url
+    context.enqueue(message)
+
+
+def sign_in_url(next_page: str | None = None) -> str:
+    """The sign-in form, bringing the person back to ``next_page`` afterwards."""
+    if not next_page or next_page == "/":
+        return SIGN_IN_PATH
+    return f"{SIGN_IN_PATH}?next={quote(next_page, safe='')}"
+
+
+def current_path() -> str:
+    """The path of the page in the browser (no query: links carry tokens there)."""
+    url = st.context.url
+    return urlsplit(url).path or "/" if url else "/"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded_fragment(function: F | None = None, *, run_every: float | None = None) -> Any:
+    """``st.fragment`` that checks the session again on each of its own reruns (a fragment
+    rerun skips app.py). If the session has ended the whole app reruns, which lands on
+    sign-in. An automatic refresh (``run_every``) does not count as activity."""
+
+    def decorate(body: F) -> Any:
+        @functools.wraps(body)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if resolve_actor(runtime(), activity=run_every is None) is None:
+                st.rerun()
+            return body(*args, **kwargs)
+
+        return st.fragment(guarded, run_every=run_every)
+
+    return decorate if function is None else decorate(function)
 
 
 def sso_logged_in() -> bool:
@@ -89,30 +198,39 @@ def sign_in_from_sso(context: Runtime) -> Actor | None:
     except SignInFailed as error:
         st.session_state[SSO_REFUSED_KEY] = (str(error), False)
         return None
+    expires = st.user.get("exp")
+    started = start_sso_session(
+        context.db,
+        actor,
+        identity_expires_at=dt.datetime.fromtimestamp(expires, dt.UTC)
+        if isinstance(expires, int | float) and not isinstance(expires, bool)
+        else None,
+    )
+    # This tab is signed in at once; a full page load of /auth/sso sets the cookie, so a
+    # reload, a new tab or a bookmark stays signed in.
+    st.session_state[SESSION_TOKEN_KEY] = started.token
     st.session_state[ACTOR_KEY] = actor
     st.session_state[SSO_SIGNED_IN_KEY] = True
+    navigate_to(f"{SSO_PATH}?ticket={started.ticket}")
     return actor
 
 
-def client_source(settings: Settings) -> str:
-    """The address this browser connects from, through a proxy only if it is trusted
-    (``SOS_TRUSTED_PROXIES``): what sign-in failures are counted against."""
-    return source_address(
-        st.context.ip_address,
-        st.context.headers.get("X-Forwarded-For"),
-        settings.trusted_proxy_networks,
-    )
-
-
 def sign_out() -> None:
-    """Forget the actor; with single sign-on also drop Streamlit's identity cookie (which
-    starts a new session), or the next run would sign the same person straight back in."""
+    """End every session of this account (every tab and browser: ``access.sign_out``) and
+    forget the actor; with single sign-on also drop Streamlit's identity cookie (which
+    starts a new session), or the next run would sign the same person straight back in.
+    The rerun lands on sign-in, which loads the form (and so clears the cookie)."""
+    token = session_token()
+    if token is not None:
+        end_sessions(runtime().db, token)
     from_sso = st.session_state.get(SSO_SIGNED_IN_KEY) or sso_logged_in()
     for key in (ACTOR_KEY, ORGANISATION_KEY, SSO_SIGNED_IN_KEY, SSO_REFUSED_KEY):
         st.session_state.pop(key, None)
+    st.session_state.pop(SESSION_TOKEN_KEY, None)
     if from_sso:
         st.logout()
         st.stop()
+    st.session_state[SIGNED_OUT_KEY] = "You are signed out."
     st.rerun()
 
 

@@ -3,8 +3,9 @@
     .venv/bin/python bench/load.py [--sessions 20] [--cycles 1000] [--minutes 3]
 
 1. Seeds the demo authority into a fresh SQLite file and launches a wave with enough
-   single-use links, then starts ``streamlit run app.py`` with ``SOS_RERUN_TIMING_LOG`` set
-   (the app appends each rerun's page and server time; never query strings or answers).
+   single-use links, then starts the app (``serve.py run asgi.py``) with
+   ``SOS_RERUN_TIMING_LOG`` set (the app appends each rerun's page and server time; never
+   query strings or answers).
 2. ``--sessions`` browser sessions at once for ``--minutes``: half are executives browsing
    the dashboard (team picker, workforce and progress pages), half are staff answering the
    survey through their links. Prints p50/p95 server time per rerun (from the app's log)
@@ -136,13 +137,12 @@ async def executive(
     context = await browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
-    await page.goto(base_url)
-    await settled(page)
+    await page.goto(base_url)  # no session: the sign-in form (asgi.py)
     email, password = DEMO_CREDENTIALS[Role.EXECUTIVE]
-    await page.locator(".st-key-email input").fill(email)
-    await page.locator(".st-key-password input").fill(password)
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
     started = time.perf_counter()
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     await page.get_by_role("button", name="Sign out").wait_for()
     await settled(page)
     clicks.append((time.perf_counter() - started) * 1000)

@@ -33,6 +33,7 @@ from sos_workforce.surveys import (
 from ui import (
     audited_download,
     draw_chart,
+    guarded_fragment,
     require_actor,
     require_organisation,
     runtime,
@@ -105,7 +106,7 @@ def _filters(counts: WaveCounts) -> dict[str, str]:
     return chosen
 
 
-@st.fragment
+@guarded_fragment
 def confidence_block(wave: WaveSummary) -> None:
     """Team picker, band table and chart: changing the team reruns only this block."""
     counts: WaveCounts = wave_counts(wave.id)
@@ -301,7 +302,7 @@ st.caption(
 )
 
 
-@st.fragment
+@guarded_fragment
 def comparison_block(wave: WaveSummary) -> None:
     st.subheader(f"How we compare: {WHOLE_AUTHORITY.lower()}")
     comparison = benchmark_wave(context.db, actor, wave.id, k)

@@ -47,7 +47,7 @@ def _serve(port: int, extra_env: dict[str, str] | None = None) -> None:
         sys.executable,
         str(PROJECT_ROOT / "serve.py"),  # decides st.navigation routing before any request
         "run",
-        str(PROJECT_ROOT / "app.py"),
+        str(PROJECT_ROOT / "asgi.py"),  # app.py inside st.App: sign-in routes, headers
         "--server.port",
         str(port),
         "--server.address",

@@ -8,6 +8,7 @@ command line, not in ``core``.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sos_workforce.core.config import Settings
@@ -29,3 +30,17 @@ def prepare_database(settings: Settings) -> Database:
     database = Database.from_settings(settings)
     sync_instruments(database, settings.surveys_dir)
     return database
+
+
+_shared: dict[tuple[str, str], Database] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_database(settings: Settings) -> Database:
+    """``prepare_database`` once per process and database: the app's pages and its HTTP
+    routes (``asgi.py``) share one engine, and two first requests never migrate at once."""
+    key = (settings.resolved_database_url, str(settings.surveys_dir))
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = prepare_database(settings)
+        return _shared[key]

@@ -3,7 +3,7 @@ teams, and the audit log.
 
 Pages and other domains import from here, never from the modules inside."""
 
-from sos_workforce.access import accounts, audit, auth, organisations, sso
+from sos_workforce.access import accounts, audit, auth, organisations, sessions, sso
 from sos_workforce.access.accounts import (
     account_id,
     change_own_password,
@@ -47,6 +47,17 @@ from sos_workforce.access.organisations import (
     set_la_codes,
     team_tree,
 )
+from sos_workforce.access.sessions import (
+    SESSION_COOKIE,
+    EndReason,
+    SsoStart,
+    redeem_ticket,
+    resolve_session,
+    sign_out,
+    sign_out_token,
+    start_session,
+    start_sso_session,
+)
 from sos_workforce.access.sso import PROVIDER, streamlit_arguments
 
 __all__ = [
@@ -89,6 +100,16 @@ __all__ = [
     "set_la_codes",
     "sign_in",
     "source_address",
+    "SESSION_COOKIE",
+    "EndReason",
+    "SsoStart",
+    "redeem_ticket",
+    "resolve_session",
+    "sessions",
+    "sign_out",
+    "sign_out_token",
+    "start_session",
+    "start_sso_session",
     "sso",
     "streamlit_arguments",
     "team_tree",

@@ -1,7 +1,9 @@
 """Account administration: deactivate and reactivate, change a role or the organisations a
 user belongs to, reset a password (administrators) and change one's own. Every change is
-audited without the password; the last active administrator can never be removed, by
-themselves or anyone else, so the service always keeps someone who can administer it.
+audited without the password, and every administrator's change ends the account's sessions
+(``access.sessions``: the person signs in again and sees their new rights at once); the
+last active administrator can never be removed, by themselves or anyone else, so the
+service always keeps someone who can administer it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from sos_workforce.access import audit
 from sos_workforce.access.auth import Actor, require
+from sos_workforce.access.sessions import EndReason, end_sessions_of
 from sos_workforce.core.config import get_settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
@@ -87,6 +90,8 @@ def set_account_active(
         user.is_active = active
         if active:
             _forget_failed_sign_ins(session, user)
+        else:
+            end_sessions_of(session, user.id, EndReason.INACTIVE)
         audit.record_event(
             session,
             actor,
@@ -106,6 +111,7 @@ def change_role(
         if role is not Role.ADMIN:
             _refuse_losing_the_last_admin(session, user)
         before, user.role = user.role, role
+        end_sessions_of(session, user.id, EndReason.ACCOUNT_CHANGED)
         audit.record_event(
             session,
             actor,
@@ -161,6 +167,7 @@ def set_memberships(
             session.delete(session.get_one(Membership, (user.id, organisation_id)))
         session.add_all(Membership(user_id=user.id, organisation_id=o) for o in wanted - current)
         if current != wanted:
+            end_sessions_of(session, user.id, EndReason.ACCOUNT_CHANGED)
             audit.record_event(
                 session,
                 actor,
@@ -184,6 +191,7 @@ def reset_password(
         check_password_policy(new_password, email=user.email)
         user.password_hash = hash_password(new_password)
         _forget_failed_sign_ins(session, user)
+        end_sessions_of(session, user.id, EndReason.ACCOUNT_CHANGED)
         audit.record_event(session, actor, "password_reset", target=f"user:{user.id}")
 
 

@@ -88,6 +88,8 @@ ACTION_WORDS: dict[str, str] = {
     "roster_imported": "Imported a workforce roster",
     "sign_in_failed": "Failed to sign in",
     "signed_in": "Signed in",
+    "signed_out": "Signed out (every session of the account ended)",
+    "session_ended": "A session ended (timed out, or the account changed)",
     "sso_refused": "Refused a single sign-on",
     "survey_links_issued": "Issued survey links",
     "team_created": "Created a team",

@@ -146,6 +146,14 @@ def _actor_for(user: UserAccount, organisation_ids: list[int]) -> Actor:
     )
 
 
+def actor_of(session: Session, user: UserAccount) -> Actor:
+    """The actor for an account as the database holds it now (role and memberships)."""
+    memberships = list(
+        session.scalars(select(Membership.organisation_id).where(Membership.user_id == user.id))
+    )
+    return _actor_for(user, memberships)
+
+
 SIGN_IN_REFUSED = (
     f"Email or password not recognised. After {MAX_FAILED_SIGN_INS} failed attempts, "
     f"signing in from this device is paused for {LOCKOUT.seconds // 60} minutes."

@@ -38,7 +38,12 @@ class Settings(BaseSettings):
         "proxy on the same machine; 0.0.0.0 for every interface.",
     )
     sqlite_busy_timeout_ms: int = 10_000
-    session_timeout_minutes: int = Field(default=60, ge=1)
+    session_timeout_minutes: int = Field(
+        default=60, ge=1, description="A session ends after this long without interaction."
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, description="A session ends this long after signing in, whatever."
+    )
     trusted_proxies: str = Field(
         default="",
         description="Addresses or networks (comma-separated) of reverse proxies whose "

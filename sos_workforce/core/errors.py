@@ -33,3 +33,12 @@ class SignInFailed(SosError):
 
 class SsoSignInExpired(SignInFailed):
     """The identity provider's sign-in is too old; the user should sign in again."""
+
+
+class SessionEnded(SosError):
+    """A browser's session is unknown, ended or timed out: sign in again (the message
+    says why, in plain words; ``reason`` is the stored end reason, if any)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason

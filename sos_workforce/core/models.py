@@ -136,6 +136,27 @@ class SignInFailure(Base):
     last_failed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class UserSession(Base):
+    """A signed-in browser (``access.sessions``). The browser holds a random token in an
+    HttpOnly cookie; only its SHA-256 is kept here, so a copy of the database cannot be
+    used to sign in. A single-sign-on session is first created with a one-time ticket
+    (also hashed, valid a minute) that a full page load exchanges for the token. Ended
+    sessions stay (``ended_at``, ``end_reason``) until a later sign-in clears old rows."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
 class Membership(Base):
     """Which organisations a (non-admin) user may act for."""
 

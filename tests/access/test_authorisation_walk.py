@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 import sos_workforce
 from sos_workforce import diaries, feedback, surveys, training, workforce
+from sos_workforce.access import resolve_session
 from sos_workforce.access.audit_log import AuditFilter
 from sos_workforce.access.auth import Actor
 from sos_workforce.core.config import Settings
@@ -123,6 +124,17 @@ SERVICES: dict[str, Service] = {
         "shared",
         lambda t, own: _one(PASSWORD, "a walk in the long grass"),
         lambda result, t: result is None,
+    ),
+    # A session is only ever the caller's own: B's lead gets a session for B's lead.
+    "access.sessions.start_session": Service(
+        "shared",
+        lambda t, own: _one(),
+        lambda result, t: resolve_session(DB, result).user_id == t.b.lead.user_id,
+    ),
+    "access.sessions.start_sso_session": Service(
+        "shared",
+        lambda t, own: _one(),
+        lambda result, t: resolve_session(DB, result.token).user_id == t.b.lead.user_id,
     ),
     "access.organisations.create_organisation": Service(
         "admin", lambda t, own: _one(f"New {next(t.serial)}", f"new{next(t.serial)}")

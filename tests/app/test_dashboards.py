@@ -31,7 +31,7 @@ from sos_workforce.core.enums import Role
 from sos_workforce.core.models import Wave
 from sos_workforce.profiling import rounds as profiling
 from sos_workforce.surveys import ChoiceItem, InstrumentDefinition, ScaleItem, TextItem
-from tests.support.apptest import APP, DemoApp, sign_in, vega_lite_specs
+from tests.support.apptest import APP, DemoApp, sign_in, sign_in_as, vega_lite_specs
 from tests.support.environment import make_settings
 from tests.support.factories import PASSWORD, World, build_world, token_of, with_links
 
@@ -226,11 +226,7 @@ def new_app(
 
 def _signed_in(at: AppTest, role: Role) -> AppTest:
     """Signed in as the test authority's user of ``role``, on the test authority."""
-    at.run()
-    at.text_input(key="email").input(f"{role.value}@testshire.example")
-    at.text_input(key="password").input(PASSWORD)
-    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
-    assert not at.exception, at.exception
+    at = sign_in_as(at, f"{role.value}@testshire.example", PASSWORD)
     picker = at.selectbox(key="organisation_picker")
     if picker.value != "Testshire Council":  # an administrator sees every authority
         at = picker.select("Testshire Council").run()

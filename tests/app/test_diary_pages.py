@@ -26,7 +26,7 @@ from sos_workforce.core.models import (
 )
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 from sos_workforce.mail import DIARY_INVITATION
-from tests.support.apptest import ROOT, DemoApp, sign_in
+from tests.support.apptest import ROOT, DemoApp, sign_in, sign_in_as
 from tests.support.environment import make_settings
 
 TODAY = dt.date.today()
@@ -412,10 +412,7 @@ def test_executive_sees_time_use_with_numbers_beside_the_charts(demo_app: DemoAp
 
 def test_time_use_has_a_helpful_empty_state(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
-    at = new_app().run()
-    at.text_input(key="email").input("lead@yardley-heath.example")
-    at.text_input(key="password").input("demo-yardley-heath-pass")
-    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    at = sign_in_as(new_app(), "lead@yardley-heath.example", "demo-yardley-heath-pass")
     at.switch_page("pages/time_use.py").run()
     assert not at.exception
     assert "No time diaries yet" in at.info[0].value

@@ -12,7 +12,7 @@ from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import AuditEvent, Instrument
 from sos_workforce.devdata.demo import DEMO_ORG_NAME
-from tests.support.apptest import ROOT, DemoApp, sign_in
+from tests.support.apptest import ROOT, DemoApp, sign_in, sign_in_as
 from tests.support.environment import make_settings
 
 CLIMATE = b"""\
@@ -37,12 +37,7 @@ OTHER_LEAD = ("lead@southmoor.example", "demo-southmoor-pass")  # a comparator a
 
 
 def _sign_in_as(at: AppTest, email: str, password: str) -> AppTest:
-    at.run()
-    at.text_input(key="email").input(email)
-    at.text_input(key="password").input(password)
-    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
-    assert not at.exception
-    return at
+    return sign_in_as(at, email, password)
 
 
 def _offered(at: AppTest) -> dict[str, str]:

@@ -18,7 +18,6 @@ from navigation import (
     SURVEY_PAGE,
     pages_for,
 )
-from sos_workforce.access.auth import SIGN_IN_REFUSED
 from sos_workforce.core.db import Database, make_engine
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import DiaryParticipant, DiaryPeriod, PendingResponse, Response
@@ -53,13 +52,14 @@ def test_anonymous_visitor_sees_only_sign_in(demo_app: DemoApp) -> None:
         at.switch_page("pages/dashboard.py")
 
 
-def test_wrong_password_is_refused_plainly(demo_app: DemoApp) -> None:
+def test_no_password_is_typed_into_the_app_itself(demo_app: DemoApp) -> None:
+    """Passwords go to the HTML form at /auth/sign-in (asgi.py), which can set the session
+    cookie; a wrong one is refused there (tests/access/test_session_routes.py)."""
     new_app, _ = demo_app
     at = new_app().run()
-    at.text_input(key="email").input("lead@northbridge.example")
-    at.text_input(key="password").input("wrong-password")
-    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
-    assert at.error[0].value == SIGN_IN_REFUSED
+    assert not at.exception
+    assert not at.text_input
+    assert "/auth/sign-in" in str(at.get("html")[0].proto)
     assert registered(at) == ANONYMOUS_PAGES
 
 
@@ -266,7 +266,11 @@ def test_sign_out_returns_to_sign_in(demo_app: DemoApp) -> None:
     new_app, _ = demo_app
     at = sign_in(new_app(), Role.EXECUTIVE)
     at.button(key="sign_out").click().run()
-    assert registered(at) == ANONYMOUS_PAGES
+    assert not at.exception
+    assert [info.value for info in at.info] == ["You are signed out."]
+    assert not at.sidebar.button  # no menu, no sign-out: the session has ended
+    at.run()  # and stays ended
+    assert not at.sidebar.button
 
 
 @pytest.mark.parametrize("page", [spec.path for spec in PAGES])
@@ -501,7 +505,7 @@ def test_rerun_timing_log_records_pages_and_never_links(
     assert staff.title[0].value == "Signs of Safety staff confidence"
     reruns = read_reruns(log)
     pages = [page for _, page, _ in reruns]
-    assert pages[:2] == ["Sign in", "Sign in"]  # the form, then the submit
-    assert "Confidence dashboard" in pages and pages[-1] == "Staff survey"
+    # Signed in before the first run (the form is outside the app: asgi.py).
+    assert pages == ["Confidence dashboard", "Staff survey"]
     assert all(milliseconds > 0 for _, _, milliseconds in reruns)
     assert token not in log.read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from sos_workforce import surveys
 from sos_workforce.core.db import Database
 from sos_workforce.training import list_optins, list_sessions
 from sos_workforce.workforce import import_roster
-from tests.support.apptest import APP
+from tests.support.apptest import APP, sign_in_as
 from tests.support.factories import PASSWORD, World, token_of, with_links
 
 ROSTER = "Staff id,Team,Role,Employment type,FTE,Start date\n" + "".join(
@@ -30,10 +30,7 @@ def new_app(db_url: str, app_env: None, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 def _open(at: AppTest, email: str, page: str) -> AppTest:
-    at.run()
-    at.text_input(key="email").input(email)
-    at.text_input(key="password").input(PASSWORD)
-    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    sign_in_as(at, email, PASSWORD)
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at

@@ -16,7 +16,7 @@ from sos_workforce.access import set_la_codes
 from sos_workforce.core.db import Database
 from sos_workforce.dfe import import_dfe_file
 from sos_workforce.workforce import import_roster
-from tests.support.apptest import APP
+from tests.support.apptest import APP, sign_in_as
 from tests.support.dfe import WORKFORCE, real_file
 from tests.support.factories import PASSWORD, World
 from tests.workforce.test_establishment_and_summary import BRENT_DAY, brent_roster
@@ -31,10 +31,7 @@ def new_app(db_url: str, app_env: None, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 def _open(at: AppTest, email: str) -> AppTest:
-    at.run()
-    at.text_input(key="email").input(email)
-    at.text_input(key="password").input(PASSWORD)
-    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
+    sign_in_as(at, email, PASSWORD)
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     return at

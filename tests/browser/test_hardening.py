@@ -46,15 +46,20 @@ def test_nothing_about_the_pages_reaches_a_browser_before_sign_in(server: str, p
         )
 
     page.on("websocket", listen)
+    html = ""
     for address in (server + "/audit", server):
+        # No session: the sign-in form (asgi.py), before the app runs at all.
         page.goto(address)
-        settled(page)
         expect(page.get_by_label("Email")).to_be_visible()
+        html += page.content()
+    # The app itself, as an anonymous visitor sees it: a link page (with a wrong token).
+    page.goto(server + "/survey?t=not-a-token")
+    settled(page)
     expect(page.locator("[data-testid=stSidebarNav]")).to_have_count(0)
     expect(page.locator("[data-testid=stSidebar]")).to_have_count(0)
     assert received, "no websocket messages were seen"
     everything = b"".join(received)
-    assert b"Email" in everything  # the search sees what the sign-in page sends
+    assert b"link" in everything  # the search sees what the link page sends
     leaked = [
         clue
         for spec in PAGES
@@ -63,7 +68,7 @@ def test_nothing_about_the_pages_reaches_a_browser_before_sign_in(server: str, p
     ]
     assert not leaked
     assert b"pages/" not in everything
-    html = page.content()
+    html += page.content()
     assert not [spec.title for spec in PAGES if spec.title in html]
 
 

@@ -91,14 +91,16 @@ def _audit_actions(sso_server: SsoServer) -> list[tuple[str, str | None]]:
 
 
 def _click_sso(page: Page, base_url: str) -> None:
-    page.goto(base_url)
-    settled(page)
+    page.goto(base_url)  # no session: the sign-in form, with the provider's button
+    expect(page.get_by_role("button", name=f"Sign in with {LABEL}")).to_be_visible()
     _through_provider(page)
 
 
 def _through_provider(page: Page) -> None:
-    # The button leads to /auth/login → the provider → /oauth2callback, which redirects
-    # to the app's home page: wait for that last document.
+    # The form's button leads to /auth/sso/start → the app (st.login) → /auth/login → the
+    # provider → /oauth2callback, which redirects to the app's home page: wait for that
+    # document. A matched identity goes on to /auth/sso (the session cookie) and back to
+    # the app; a refused one (a tampered token) is sent on to the sign-in form.
     with page.expect_response(
         lambda r: (
             r.request.resource_type == "document"
@@ -108,7 +110,10 @@ def _through_provider(page: Page) -> None:
     ):
         page.get_by_role("button", name=f"Sign in with {LABEL}").click()
     page.wait_for_load_state()
-    settled(page)
+    app = page.locator("[data-testid=stApp][data-test-script-state=notRunning]")
+    expect(app.or_(page.get_by_label("Password"))).to_be_attached()
+    if app.count():
+        settled(page)
 
 
 def test_a_lead_signs_in_through_the_provider_and_gets_the_lead_menu(
@@ -128,11 +133,12 @@ def test_a_lead_signs_in_through_the_provider_and_gets_the_lead_menu(
     assert {"GET /authorize", "POST /token", "GET /jwks"} <= set(provider.requests)
     assert _audit_actions(sso_server)[-1] == ("signed_in", "single sign-on")
 
-    # Signing out drops Streamlit's identity cookie: a reload stays signed out.
+    # Signing out ends the session and drops Streamlit's identity cookie: a reload stays on
+    # the sign-in form.
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name=f"Sign in with {LABEL}")).to_be_visible()
     page.reload()
-    settled(page)
+    expect(page.get_by_role("button", name=f"Sign in with {LABEL}")).to_be_visible()
     expect(page.get_by_role("button", name=f"Sign in with {LABEL}")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 

@@ -77,8 +77,14 @@ def test_the_first_request_of_a_fresh_server_is_routed_by_app_py(
     decided the routing before it, so no page files are listed and app.py's sign-in shows
     (Streamlit's legacy pages/ mode would list them and could run a page on its own)."""
     page.goto(demo_server["base_url"] + "/waves")
-    settled(page)
+    # No session: the sign-in form (asgi.py), which brings the visitor back afterwards.
     expect(page.get_by_label("Email")).to_be_visible()
+    assert "next=%2Fwaves" in page.url
+    expect(page.locator("[data-testid=stSidebarNav]")).to_have_count(0)
+    expect(page.get_by_role("link", name="Survey waves")).to_have_count(0)
+    # The app's own first run (a link page, anonymous) lists no page files either.
+    page.goto(demo_server["base_url"] + "/survey?t=not-a-token")
+    settled(page)
     expect(page.locator("[data-testid=stSidebarNav]")).to_have_count(0)
     expect(page.get_by_role("link", name="Survey waves")).to_have_count(0)
 

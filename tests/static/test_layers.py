@@ -20,7 +20,14 @@ from tests.support.tools import ROOT, tool
 pytestmark = pytest.mark.lint
 
 PYPROJECT = ROOT / "pyproject.toml"
-TOP_LEVEL_MODULES = ["app.py", "ui.py", "survey_form.py", "navigation.py", "serve.py"]
+TOP_LEVEL_MODULES = [
+    "app.py",
+    "ui.py",
+    "survey_form.py",
+    "navigation.py",
+    "serve.py",
+    "asgi.py",
+]
 DOMAINS = [
     "training",
     "access",
@@ -143,7 +150,7 @@ def _imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", TOP_LEVEL_MODULES)
 def test_top_level_ui_modules_use_only_public_apis(module: str) -> None:
-    """app.py, ui.py, survey_form.py, navigation.py and serve.py: no database access, and
+    """app.py, ui.py, survey_form.py, navigation.py, serve.py and asgi.py: no database access, and
     domains only through their package (core modules are the base every layer may use)."""
     ui_may_import = {"core", "startup", *DOMAINS}  # not the command line or maintenance
     wrong = []
@@ -200,3 +207,51 @@ def test_every_way_of_starting_the_app_goes_through_serve_py() -> None:
     for name, text in launchers.items():
         assert '"serve.py"' in text, name
         assert '"streamlit",\n' not in text, f"{name} starts streamlit directly"
+        # asgi.py: app.py inside st.App, with the sign-in routes and the security headers.
+        assert '"asgi.py"' in text and '"app.py"' not in text, name
+
+
+def test_the_app_is_served_through_st_app_with_the_routes_and_the_middleware() -> None:
+    """``serve.py run asgi.py``: Streamlit finds ``app`` (an ``st.App``) in asgi.py by
+    reading its source, so the name and the call must stay as they are."""
+    import streamlit as st
+
+    import asgi
+
+    assert isinstance(asgi.app, st.App)
+    paths = {route.path for route in asgi.ROUTES}
+    assert {"/auth/sign-in", "/auth/sign-out", "/auth/sso"} <= paths
+    assert Path(asgi.app.script_path).name == "app.py"
+
+
+def test_streamlit_still_redirects_the_browser_as_ui_navigate_to_expects() -> None:
+    """``ui.navigate_to`` sends the message ``st.login`` sends (``auth_redirect``), which
+    Streamlit's frontend answers with a full page load of its URL. If a Streamlit upgrade
+    drops it, this fails rather than leaving people on a page that never moves on."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg()
+    message.auth_redirect.url = "/auth/sign-in"
+    assert message.WhichOneof("type") == "auth_redirect"
+    bundle = Path(st_static_dir()) / "static" / "js"
+    assert any(
+        "authRedirect:e=>" in path.read_text(errors="ignore")
+        and "window.location.href" in path.read_text(errors="ignore")
+        for path in bundle.glob("index.*.js")
+    )
+
+
+def st_static_dir() -> Path:
+    import streamlit
+
+    return Path(streamlit.__file__).parent / "static"
+
+
+def test_every_fragment_checks_the_session_again() -> None:
+    """A fragment's own reruns skip app.py, where the session is checked: every fragment
+    goes through ``ui.guarded_fragment``, which checks it again."""
+    files = [ROOT / name for name in TOP_LEVEL_MODULES if name != "ui.py"]
+    files += sorted((ROOT / "pages").glob("*.py"))
+    unguarded = [path.name for path in files if "st.fragment" in path.read_text(encoding="utf-8")]
+    assert not unguarded, f"use ui.guarded_fragment instead of st.fragment in {unguarded}"
+    assert "guarded_fragment" in (ROOT / "pages" / "dashboard.py").read_text(encoding="utf-8")

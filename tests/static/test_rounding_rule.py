@@ -156,7 +156,7 @@ def _scanned_files() -> list[str]:
     files = [
         *(p.relative_to(ROOT).as_posix() for p in (ROOT / "sos_workforce").rglob("*.py")),
         *(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py")),
-        *(name for name in ("app.py", "ui.py", "survey_form.py", "navigation.py")),
+        *(name for name in ("app.py", "ui.py", "survey_form.py", "navigation.py", "asgi.py")),
     ]
     return sorted(f for f in files if f != RULE_HOME and (ROOT / f).exists())
 

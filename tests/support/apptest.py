@@ -9,9 +9,14 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from sos_workforce.access import sign_in as access_sign_in
+from sos_workforce.access import start_session
+from sos_workforce.core.config import get_settings
+from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.devdata import DEMO_CREDENTIALS
 from sos_workforce.devdata.demo import DemoSummary
+from ui import SESSION_TOKEN_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -39,12 +44,29 @@ def registered(at: AppTest) -> set[str]:
 
 
 def sign_in(at: AppTest, role: Role) -> AppTest:
+    """Sign an AppTest in as the demo account of ``role`` (see ``sign_in_as``)."""
     email, password = DEMO_CREDENTIALS[role]
+    return sign_in_as(at, email, password)
+
+
+def start_test_session(email: str, password: str) -> str:
+    """Check the password and start a real session in the app's database (the one
+    ``get_settings()`` names, as the app under test sees it); return its token."""
+    database = Database.from_settings(get_settings())
+    try:
+        return start_session(database, access_sign_in(database, email, password))
+    finally:
+        database.dispose()
+
+
+def sign_in_as(at: AppTest, email: str, password: str) -> AppTest:
+    """Sign an AppTest in the way the browser is, as far as AppTest can: AppTest cannot send
+    the session cookie, so the token of a real session goes into the session state key only
+    server code sets (``ui.SESSION_TOKEN_KEY``). The browser path (the form, the cookie) is
+    covered by tests/browser/test_sessions.py."""
+    at.session_state[SESSION_TOKEN_KEY] = start_test_session(email, password)
     at.run()
-    at.text_input(key="email").input(email)
-    at.text_input(key="password").input(password)
-    at.button(key="FormSubmitter:sign_in-Sign in").click().run()
-    assert not at.exception
+    assert not at.exception, at.exception
     return at
 
 

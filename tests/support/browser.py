@@ -31,7 +31,7 @@ def free_port() -> int:
 def running_app(
     env: dict[str, str], port: int | None = None, args: Sequence[str] = ()
 ) -> Iterator[str]:
-    """Run ``serve.py run app.py`` (as ``sos-workforce run`` does) with ``env`` (and extra
+    """Run ``serve.py run asgi.py`` (as ``sos-workforce run`` does) with ``env`` (and extra
     ``args``) until the block ends; yield its base URL."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -45,7 +45,7 @@ def running_app(
             sys.executable,
             str(ROOT / "serve.py"),  # st.navigation routing from the first request
             "run",
-            str(ROOT / "app.py"),
+            str(ROOT / "asgi.py"),  # app.py with the sign-in routes and headers
             "--server.port",
             str(port),
             "--server.address",
@@ -101,10 +101,14 @@ def settled(page: Page) -> None:
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
+    """Sign in through the HTML form at /auth/sign-in (the app sends a browser without a
+    session there) and wait for the signed-in app. A session this browser context already
+    holds is dropped first, so the page signs in as ``email`` whoever was signed in."""
+    page.context.clear_cookies(name="sos_session")
     page.goto(base_url)
-    settled(page)
-    page.locator(".st-key-email input").fill(email)
-    page.locator(".st-key-password input").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Email")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     settled(page)
