@@ -21,7 +21,9 @@ from sos_workforce.core.links import LinkPage
 from ui import (
     ORGANISATION_KEY,
     SSO_SIGNED_IN_KEY,
+    close_menu_on_phones,
     current_actor,
+    keyboard_scrollable_tables,
     record_rerun,
     runtime,
     sign_in_from_sso,
@@ -108,6 +110,7 @@ else:
             st.markdown(f"**{section}**")
             for section_page in section_pages:
                 st.page_link(section_page)
+    close_menu_on_phones(navigation.url_path)
 
 # A diary token on the home address (/?d=<token>, e.g. a link shortened by a mail client)
 # opens the diary too.
@@ -157,6 +160,7 @@ if actor is not None and not link_visit:
                     else:
                         st.success("Your password is changed.")
 
+keyboard_scrollable_tables()
 try:
     navigation.run()
 finally:
