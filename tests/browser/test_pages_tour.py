@@ -124,6 +124,7 @@ def _tab_to(page: Page, target: Locator, limit: int = 120) -> None:
 
 def _choose_by_typing(page: Page, box: Locator, text: str) -> None:
     _tab_to(page, box)
+    settled(page)
     page.keyboard.type(text)
     expect(page.get_by_role("option", name=re.compile("^" + re.escape(text)))).to_have_count(1)
     page.keyboard.press("Enter")

@@ -7,6 +7,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
@@ -139,11 +140,24 @@ def serious_violations(page: Page) -> list[str]:
     results = _axe.run(page, context=context).response
     return [
         f"{violation['id']} ({violation['impact']}): "
-        + "; ".join(str(node["target"]) for node in violation["nodes"][:3])
+        + "; ".join(_where(node) for node in violation["nodes"][:3])
         + (f" and {len(violation['nodes']) - 3} more" if len(violation["nodes"]) > 3 else "")
         for violation in results["violations"]
         if violation["impact"] in FAILING_IMPACTS
     ]
+
+
+def _where(node: dict[str, Any]) -> str:
+    """The element (its selector and the start of its markup) and, for contrast, the
+    colours axe measured."""
+    data = [check.get("data") for check in node.get("any", []) if check.get("data")]
+    colours = ""
+    if data and isinstance(data[0], dict) and "contrastRatio" in data[0]:
+        colours = (
+            f" ({data[0].get('fgColor')} on {data[0].get('bgColor')}: "
+            f"{data[0].get('contrastRatio')}:1)"
+        )
+    return f"{node['target']} {node.get('html', '')[:120]}{colours}"
 
 
 def exceptions_shown(page: Page) -> list[str]:
