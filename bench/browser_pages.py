@@ -65,7 +65,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="sos-bench-pages-"))
     url = f"sqlite:///{folder / 'app.db'}"
     upgrade(url)
-    settings = Settings(database_url=url, data_dir=folder)  # type: ignore[call-arg]
+    settings = Settings(database_url=url, data_dir=folder)
     database = Database.from_settings(settings)
     seed_demo(database, settings)
     database.dispose()

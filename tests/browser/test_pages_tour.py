@@ -17,9 +17,10 @@ from navigation import pages_for
 from sos_workforce.core.enums import Role
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 from tests.support.apptest import DemoDatabase
-from tests.support.browser import running_app, settled, sign_in
+from tests.support.browser import running_app, sign_in
 from tests.support.environment import make_settings, require_chromium
 from tests.support.tour import (
+    AT_REST,
     READY,
     SIZES,
     AnonymousPage,
@@ -124,7 +125,7 @@ def _tab_to(page: Page, target: Locator, limit: int = 120) -> None:
 
 def _choose_by_typing(page: Page, box: Locator, text: str) -> None:
     _tab_to(page, box)
-    settled(page)
+    expect(box).to_be_focused()
     page.keyboard.type(text)
     expect(page.get_by_role("option", name=re.compile("^" + re.escape(text)))).to_have_count(1)
     page.keyboard.press("Enter")
@@ -134,7 +135,9 @@ def _choose_by_typing(page: Page, box: Locator, text: str) -> None:
 def _press_button(page: Page, name: str) -> None:
     _tab_to(page, page.get_by_role("button", name=name, exact=True))
     page.keyboard.press("Enter")
-    settled(page)
+    # Until the page is at rest: the press's run may start a moment later, and a run
+    # that follows it (st.rerun) would take the focus from where Tab goes next.
+    page.wait_for_function(AT_REST, polling=100)
 
 
 def _quick_add(page: Page, activity: str, minutes: int) -> None:

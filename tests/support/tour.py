@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from navigation import PageSpec
 from sos_workforce.access import sign_in as check_password
@@ -32,6 +32,16 @@ HEADINGS = {
 }
 
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
+AT_REST = """() => {
+  const quiet = document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')
+    && !document.querySelector('[data-stale=true], [data-testid=stStatusWidget]')
+    && document.getAnimations().every(animation => animation.playState !== 'running'
+      || animation.effect?.getComputedTiming().endTime === Infinity);
+  const now = performance.now();
+  if (!quiet) { window.sosQuietSince = undefined; return false; }
+  window.sosQuietSince ??= now;
+  return now - window.sosQuietSince >= 500;
+}"""
 
 # axe-core impacts that fail the tour (WCAG 2.2 AA floor: issue 19).
 FAILING_IMPACTS = ("serious", "critical")
@@ -117,7 +127,7 @@ def open_menu(page: Page) -> None:
         expect(sidebar).to_have_attribute("data-collapsed", "false")
 
 
-def menu_link(page: Page, spec: PageSpec):  # type: ignore[no-untyped-def]
+def menu_link(page: Page, spec: PageSpec) -> Locator:
     return page.locator("[data-testid=stSidebar]").get_by_role(
         "link", name=re.compile("^" + re.escape(spec.title) + "$")
     )
@@ -134,9 +144,12 @@ def go_to(page: Page, spec: PageSpec) -> None:
 def serious_violations(page: Page) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now, every rule on,
     one line each (rule, impact and where)."""
-    context = (
-        {"exclude": [[selector] for selector in EXCLUDED_SELECTORS]} if EXCLUDED_SELECTORS else None
-    )
+    # Checked at rest, as a person would read the page: no run going on or just starting
+    # (a run may follow another, e.g. after st.rerun), nothing faded as stale, and no
+    # transition half-way (the sidebar slides out on a phone), for half a second.
+    page.wait_for_function(AT_REST, polling=100)
+    excluded = [[selector] for selector in EXCLUDED_SELECTORS]
+    context = {"exclude": excluded} if excluded else None
     results = _axe.run(page, context=context).response
     return [
         f"{violation['id']} ({violation['impact']}): "
