@@ -469,9 +469,9 @@ _SCROLLABLE_TABLES = """<style>
 (() => {
   if (window.sosScrollableTables) return;
   window.sosScrollableTables = true;
-  let pending = false;
+  let timer = null;
   const mark = () => {
-    pending = false;
+    timer = null;
     for (const wrapper of document.querySelectorAll('[data-testid="stTable"] > div')) {
       const scrolls = wrapper.scrollWidth > wrapper.clientWidth + 1
         || wrapper.scrollHeight > wrapper.clientHeight + 1;
@@ -489,8 +489,11 @@ _SCROLLABLE_TABLES = """<style>
       }
     }
   };
+  // Once the page has stopped changing for a moment: measuring a table forces a layout,
+  // which would slow the page down if done while it is still being drawn.
   const soon = () => {
-    if (!pending) { pending = true; window.requestAnimationFrame(mark); }
+    if (timer !== null) window.clearTimeout(timer);
+    timer = window.setTimeout(mark, 150);
   };
   new MutationObserver(soon).observe(document.body, {
     childList: true, subtree: true, attributes: true, attributeFilter: ["open"],

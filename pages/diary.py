@@ -179,6 +179,10 @@ for name in ("Activity", "SoS tool"):
     grid[name] = grid[name].astype("string")
 grid["Minutes"] = grid["Minutes"].astype("float64")
 st.markdown(f"**{day:%A %d %B %Y}**")
+st.caption(
+    "Type into the grid, or on a phone use Quick add below: each entry is listed in full "
+    "under the grid, where you can also remove one."
+)
 edited = st.data_editor(
     grid,
     key=f"diary_grid_{day.isoformat()}_{st.session_state.get(version_key, 0)}",
@@ -232,7 +236,7 @@ def _entry_line(number: int, record: dict[str, Any]) -> dict[str, Any]:
         record.get("Minutes"),
     )
     return {
-        "Entry": number,
+        "Entry": str(number),
         "Activity": _shown(record.get("Activity")),
         "Time": f"{start:%H:%M} to {end:%H:%M}" if start and end else "–",
         "Minutes": "–" if _blank(minutes) else f"{int(float(minutes))}",  # type: ignore[arg-type]
