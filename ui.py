@@ -458,9 +458,11 @@ def close_menu_on_phones(url_path: str) -> None:
 
 
 # A table wider than the screen (a phone) scrolls sideways inside Streamlit's own wrapper,
-# which a keyboard cannot reach (axe: scrollable-region-focusable, WCAG 2.1.1). The wrapper
-# of each table that scrolls is made a focusable, named region, as GOV.UK and Bootstrap do
-# for wide tables. The style hides this element's own (empty) slot in the page.
+# which a keyboard cannot reach (axe: scrollable-region-focusable, WCAG 2.1.1). Each table's
+# wrapper is made a focusable, named region, as GOV.UK and Bootstrap do for wide tables:
+# every table's, since whether one overflows changes with the width of the screen (and
+# measuring each would slow the drawing of a page). The style hides this element's own
+# (empty) slot in the page.
 _SCROLLABLE_TABLES = """<style>
 .stElementContainer:has(.sos-scrollable-tables) { display: none; }
 </style>
@@ -472,33 +474,21 @@ _SCROLLABLE_TABLES = """<style>
   let timer = null;
   const mark = () => {
     timer = null;
-    for (const wrapper of document.querySelectorAll('[data-testid="stTable"] > div')) {
-      const scrolls = wrapper.scrollWidth > wrapper.clientWidth + 1
-        || wrapper.scrollHeight > wrapper.clientHeight + 1;
-      if (scrolls && !wrapper.hasAttribute("tabindex")) {
-        const caption = wrapper.querySelector("caption");
-        wrapper.tabIndex = 0;
-        wrapper.setAttribute("role", "region");
-        wrapper.setAttribute(
-          "aria-label", (caption ? caption.textContent + ": " : "") + "table, scrolls sideways"
-        );
-      } else if (!scrolls && wrapper.getAttribute("role") === "region") {
-        wrapper.removeAttribute("tabindex");
-        wrapper.removeAttribute("role");
-        wrapper.removeAttribute("aria-label");
-      }
+    for (const wrapper of document.querySelectorAll(
+      '[data-testid="stTable"] > div:not([tabindex])'
+    )) {
+      const caption = wrapper.querySelector("caption");
+      wrapper.tabIndex = 0;
+      wrapper.setAttribute("role", "region");
+      wrapper.setAttribute(
+        "aria-label", (caption ? caption.textContent + ": " : "") + "table, may scroll sideways"
+      );
     }
   };
-  // Once the page has stopped changing for a moment: measuring a table forces a layout,
-  // which would slow the page down if done while it is still being drawn.
   const soon = () => {
-    if (timer !== null) window.clearTimeout(timer);
-    timer = window.setTimeout(mark, 150);
+    if (timer === null) timer = window.setTimeout(mark, 100);
   };
-  new MutationObserver(soon).observe(document.body, {
-    childList: true, subtree: true, attributes: true, attributeFilter: ["open"],
-  });
-  window.addEventListener("resize", soon);
+  new MutationObserver(soon).observe(document.body, { childList: true, subtree: true });
   soon();
 })();
 </script>"""
