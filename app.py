@@ -23,7 +23,9 @@ from ui import (
     ORGANISATION_KEY,
     SIGNED_OUT_KEY,
     SSO_REFUSED_KEY,
+    close_menu_on_phones,
     current_path,
+    keyboard_scrollable_tables,
     navigate_to,
     record_rerun,
     resolve_actor,
@@ -126,6 +128,7 @@ else:
             st.markdown(f"**{section}**")
             for section_page in section_pages:
                 st.page_link(section_page)
+    close_menu_on_phones(navigation.url_path)
 
 # A diary token on the home address (/?d=<token>, e.g. a link shortened by a mail client)
 # opens the diary too.
@@ -175,6 +178,7 @@ if actor is not None and not link_visit:
                     else:
                         st.success("Your password is changed.")
 
+keyboard_scrollable_tables()
 try:
     navigation.run()
 finally:

@@ -547,3 +547,71 @@ def read_reruns(log: Path) -> list[tuple[float, str, float]]:
         stamp, page, milliseconds = line.split("\t")
         rows.append((float(stamp), page, float(milliseconds)))
     return rows
+
+
+MENU_PAGE_KEY = "menu_page"
+# Streamlit lays the sidebar over the page at 768 px and below (its "md" breakpoint). Its
+# own page list closes the sidebar there after a choice; page links (our menu) do not.
+_CLOSE_MENU_ON_PHONES = """<script>
+(() => { // change %d
+  if (!window.matchMedia("(max-width: 768px)").matches) return;
+  const sidebar = window.document.querySelector('[data-testid="stSidebar"]');
+  if (!sidebar || sidebar.getAttribute("data-collapsed") === "true") return;
+  const close = sidebar.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (close) close.click();
+})();
+</script>"""
+
+
+def close_menu_on_phones(url_path: str) -> None:
+    """After a page is chosen in the menu, close the sidebar where it covers the page (a
+    phone), as Streamlit's own page list does."""
+    previous, changes = st.session_state.get(MENU_PAGE_KEY, (None, 0))
+    st.session_state[MENU_PAGE_KEY] = (url_path, changes + (previous != url_path))
+    if previous is not None and previous != url_path:
+        with st.sidebar:
+            # Numbered, so that the browser never keeps the last change's element (its
+            # script would not run again).
+            st.html(_CLOSE_MENU_ON_PHONES % changes, unsafe_allow_javascript=True)
+
+
+# A table wider than the screen (a phone) scrolls sideways inside Streamlit's own wrapper,
+# which a keyboard cannot reach (axe: scrollable-region-focusable, WCAG 2.1.1). Each table's
+# wrapper is made a focusable, named region, as GOV.UK and Bootstrap do for wide tables:
+# every table's, since whether one overflows changes with the width of the screen (and
+# measuring each would slow the drawing of a page). The style hides this element's own
+# (empty) slot in the page.
+_SCROLLABLE_TABLES = """<style>
+.stElementContainer:has(.sos-scrollable-tables) { display: none; }
+</style>
+<span class="sos-scrollable-tables"></span>
+<script>
+(() => {
+  if (window.sosScrollableTables) return;
+  window.sosScrollableTables = true;
+  let timer = null;
+  const mark = () => {
+    timer = null;
+    for (const wrapper of document.querySelectorAll(
+      '[data-testid="stTable"] > div:not([tabindex])'
+    )) {
+      const caption = wrapper.querySelector("caption");
+      wrapper.tabIndex = 0;
+      wrapper.setAttribute("role", "region");
+      wrapper.setAttribute(
+        "aria-label", (caption ? caption.textContent + ": " : "") + "table, may scroll sideways"
+      );
+    }
+  };
+  const soon = () => {
+    if (timer === null) timer = window.setTimeout(mark, 100);
+  };
+  new MutationObserver(soon).observe(document.body, { childList: true, subtree: true });
+  soon();
+})();
+</script>"""
+
+
+def keyboard_scrollable_tables() -> None:
+    """Let the keyboard reach (and scroll) every table that scrolls sideways."""
+    st.html(_SCROLLABLE_TABLES, unsafe_allow_javascript=True)

@@ -179,6 +179,10 @@ for name in ("Activity", "SoS tool"):
     grid[name] = grid[name].astype("string")
 grid["Minutes"] = grid["Minutes"].astype("float64")
 st.markdown(f"**{day:%A %d %B %Y}**")
+st.caption(
+    "Type into the grid, or on a phone use Quick add below: each entry is listed in full "
+    "under the grid, where you can also remove one."
+)
 edited = st.data_editor(
     grid,
     key=f"diary_grid_{day.isoformat()}_{st.session_state.get(version_key, 0)}",
@@ -220,6 +224,53 @@ clean, problems = check_day(codes, entries)
 if problems or clean != day_entries(context.db, token, day):
     right.info("Changes not saved yet.")
 
+
+def _shown(value: object) -> str:
+    return "–" if _blank(value) else str(value)
+
+
+def _entry_line(number: int, record: dict[str, Any]) -> dict[str, Any]:
+    start, end, minutes = (
+        _time(record.get("Start")),
+        _time(record.get("End")),
+        record.get("Minutes"),
+    )
+    return {
+        "Entry": str(number),
+        "Activity": _shown(record.get("Activity")),
+        "Time": f"{start:%H:%M} to {end:%H:%M}" if start and end else "–",
+        "Minutes": "–" if _blank(minutes) else f"{int(float(minutes))}",  # type: ignore[arg-type]
+        "SoS tool": _shown(record.get("SoS tool")),
+    }
+
+
+# The entries as a list too, readable on a phone (where the grid shows one column at a
+# time) and by a screen reader (the grid is a canvas), with a way to remove one.
+current = [
+    {column: record.get(column) for column in COLUMNS}
+    for record in edited.to_dict("records")
+    if not all(_blank(record.get(column)) for column in COLUMNS)
+]
+if current:
+    st.table(
+        pd.DataFrame.from_records(
+            [_entry_line(number, record) for number, record in enumerate(current, 1)]
+        ).set_index("Entry")
+    )
+    with st.form("diary_remove", enter_to_submit=False):
+        removed = st.selectbox(
+            "Remove an entry",
+            range(len(current)),
+            index=None,
+            placeholder="Choose an entry to remove",
+            format_func=lambda index: f"{index + 1}. {_shown(current[index]['Activity'])}",
+            key="remove_entry",
+        )
+        if st.form_submit_button("Remove it") and removed is not None:
+            _reset([row for index, row in enumerate(current) if index != removed])
+            st.session_state[FLASH_KEY] = ("info", "Entry removed. Save the day to keep it so.")
+            st.rerun()
+
 with st.form("diary_quick_add", clear_on_submit=True, enter_to_submit=False):
     st.markdown("**Quick add** (handy on a phone)")
     first, second, third = st.columns([3, 1, 2])
@@ -243,33 +294,28 @@ with st.form("diary_quick_add", clear_on_submit=True, enter_to_submit=False):
     quick_tool = third.selectbox(
         "SoS tool (direct work)", [NO_TOOL, *[t.label for t in codes.tools]], key="quick_tool"
     )
+    start_column, end_column, _ = st.columns([1, 1, 2])
+    quick_start = start_column.time_input(
+        "Start (instead of minutes)", value=None, step=300, key="quick_start"
+    )
+    quick_end = end_column.time_input("End", value=None, step=300, key="quick_end")
     added = st.form_submit_button("Add to the day")
 if added:
-    if quick_activity is None or quick_minutes is None:
-        st.error(
-            "Choose an activity and give the minutes spent on it to add it"
-            if quick_activity is None and quick_minutes is None
-            else "Choose an activity to add."
-            if quick_activity is None
-            else "Give the minutes spent on it to add it (or give start and end times in "
-            "the table)."
-        )
+    if quick_activity is None:
+        st.error("Choose an activity to add.")
+    elif quick_minutes is None and (quick_start is None or quick_end is None):
+        st.error("Give the minutes spent on it, or its start and end times, to add it.")
     else:
-        rows = [
-            {column: record.get(column) for column in COLUMNS}
-            for record in edited.to_dict("records")
-            if not all(_blank(record.get(column)) for column in COLUMNS)
-        ]
-        rows.append(
+        current.append(
             {
                 "Activity": quick_activity,
-                "Start": None,
-                "End": None,
-                "Minutes": float(quick_minutes),
+                "Start": quick_start,
+                "End": quick_end,
+                "Minutes": None if quick_minutes is None else float(quick_minutes),
                 "SoS tool": None if quick_tool == NO_TOOL else quick_tool,
             }
         )
-        _reset(rows)
+        _reset(current)
         st.rerun()
 
 copy_column, save_column = st.columns(2)

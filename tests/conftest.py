@@ -62,6 +62,7 @@ def _fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
 # per worker at a time (--dist loadfile, --no-loadscope-reorder), so starting these first
 # keeps one of them from running alone at the end while the other workers sit idle.
 SLOWEST_FIRST = (
+    "tests/browser/test_pages_tour.py",
     "tests/browser/test_tour.py",
     "tests/browser/test_emailed_invitations.py",
     "tests/browser/test_sso.py",
