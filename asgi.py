@@ -60,15 +60,22 @@ SSO_START_PATH = "/auth/sso/start"
 SSO_START_QUERY = "sso=start"  # app.py calls st.login on /?sso=start
 
 
+def _csp_hash(body: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+
+
 def _inline_script_hashes() -> list[str]:
-    """CSP hashes of the inline scripts in Streamlit's own index.html (one line that sets
-    ``window.prerenderReady``), read from the installed Streamlit so an upgrade keeps
-    matching; nothing else inline may run."""
+    """CSP hashes of the inline scripts allowed to run: the one in Streamlit's own
+    index.html (it sets ``window.prerenderReady``), read from the installed Streamlit so an
+    upgrade keeps matching, and the app's own fixed page scripts (``assets/scripts``, run
+    by ``ui.run_page_script``); nothing else inline may run."""
     index = Path(st.__file__).parent / "static" / "index.html"
     text = index.read_text(encoding="utf-8") if index.exists() else ""
+    streamlit_scripts = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", text, re.S)
+    page_scripts = sorted((Path(__file__).with_name("assets") / "scripts").glob("*.js"))
     return [
-        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-        for body in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", text, re.S)
+        _csp_hash(body)
+        for body in [*streamlit_scripts, *(p.read_text(encoding="utf-8") for p in page_scripts)]
     ]
 
 

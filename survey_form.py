@@ -9,7 +9,6 @@ are here too, for the rater form and the conference feedback forms.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from sos_workforce.surveys import (
     offline_definition,
     visible_items,
 )
+from ui import run_page_script
 
 Answers = dict[str, AnswerValue]
 Item = ScaleItem | ChoiceItem | TextItem
@@ -119,11 +119,6 @@ def request_focus() -> None:
     st.session_state[FOCUS_KEY] = st.session_state.get(FOCUS_KEY, 0) + 1
 
 
-def _js(text: str) -> str:
-    """``text`` as a JavaScript string that cannot end the script element it sits in."""
-    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e")
-
-
 def focus_heading(anchor: str, title: str) -> None:
     """If a step changed (``request_focus``), move keyboard and screen-reader focus to the
     heading with id ``anchor`` once it shows ``title`` (made focusable by script only,
@@ -131,34 +126,15 @@ def focus_heading(anchor: str, title: str) -> None:
     must not move it). Call it last on the page: an element that comes and goes must not
     move the others while a run redraws them.
 
-    Streamlit has no focus API, so a tiny script does it (``st.html`` with JavaScript
-    allowed; the script is ours, the title is JSON-encoded). The heading is reused between
-    sections, so the script waits until it shows the new title, and for two seconds puts
-    focus back if redrawing drops it to the page's body; then it stops (after 1.5 s it
-    focuses the heading even if the title never matched)."""
+    Streamlit has no focus API, so a tiny script does it (``assets/scripts/focus_heading.js``
+    through ``ui.run_page_script``; the anchor and title travel as data attributes). The
+    heading is reused between sections, so the script waits until it shows the new title,
+    and for two seconds puts focus back if redrawing drops it to the page's body; then it
+    stops (after 1.5 s it focuses the heading even if the title never matched)."""
     pending = st.session_state.pop(FOCUS_KEY, 0)
     if not pending:
         return
-    script = f"""<script>
-(() => {{
-  const id = {_js(anchor)}, title = {_js(" ".join(title.split()))};
-  const start = Date.now(); let focused = false;  // request {int(pending)}
-  const tick = () => {{
-    const heading = document.getElementById(id);
-    const shown = heading ? heading.textContent.split(/\\s+/).join(" ").trim() : "";
-    const late = Date.now() - start > 1500;
-    const lost = !document.activeElement || document.activeElement === document.body;
-    if (heading && (shown === title || late) && (!focused || lost)) {{
-      heading.setAttribute("tabindex", "-1");
-      heading.focus();
-      focused = true;
-    }}
-    if (Date.now() - start < 2000) setTimeout(tick, 50);
-  }};
-  tick();
-}})();
-</script>"""
-    st.html(script, unsafe_allow_javascript=True)
+    run_page_script("focus_heading", anchor=anchor, title=" ".join(title.split()), request=pending)
 
 
 def answer_widget(item: Item, previous: AnswerValue, key_prefix: str = "q_") -> AnswerValue:

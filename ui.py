@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -550,19 +551,10 @@ def read_reruns(log: Path) -> list[tuple[float, str, float]]:
 
 
 MENU_PAGE_KEY = "menu_page"
+
+
 # Streamlit lays the sidebar over the page at 768 px and below (its "md" breakpoint). Its
 # own page list closes the sidebar there after a choice; page links (our menu) do not.
-_CLOSE_MENU_ON_PHONES = """<script>
-(() => { // change %d
-  if (!window.matchMedia("(max-width: 768px)").matches) return;
-  const sidebar = window.document.querySelector('[data-testid="stSidebar"]');
-  if (!sidebar || sidebar.getAttribute("data-collapsed") === "true") return;
-  const close = sidebar.querySelector('[data-testid="stSidebarCollapseButton"] button');
-  if (close) close.click();
-})();
-</script>"""
-
-
 def close_menu_on_phones(url_path: str) -> None:
     """After a page is chosen in the menu, close the sidebar where it covers the page (a
     phone), as Streamlit's own page list does."""
@@ -572,7 +564,7 @@ def close_menu_on_phones(url_path: str) -> None:
         with st.sidebar:
             # Numbered, so that the browser never keeps the last change's element (its
             # script would not run again).
-            st.html(_CLOSE_MENU_ON_PHONES % changes, unsafe_allow_javascript=True)
+            run_page_script("close_menu_on_phones", change=changes)
 
 
 # A table wider than the screen (a phone) scrolls sideways inside Streamlit's own wrapper,
@@ -581,37 +573,34 @@ def close_menu_on_phones(url_path: str) -> None:
 # every table's, since whether one overflows changes with the width of the screen (and
 # measuring each would slow the drawing of a page). The style hides this element's own
 # (empty) slot in the page.
-_SCROLLABLE_TABLES = """<style>
+_HIDE_OWN_SLOT = """<style>
 .stElementContainer:has(.sos-scrollable-tables) { display: none; }
-</style>
-<span class="sos-scrollable-tables"></span>
-<script>
-(() => {
-  if (window.sosScrollableTables) return;
-  window.sosScrollableTables = true;
-  let timer = null;
-  const mark = () => {
-    timer = null;
-    for (const wrapper of document.querySelectorAll(
-      '[data-testid="stTable"] > div:not([tabindex])'
-    )) {
-      const caption = wrapper.querySelector("caption");
-      wrapper.tabIndex = 0;
-      wrapper.setAttribute("role", "region");
-      wrapper.setAttribute(
-        "aria-label", (caption ? caption.textContent + ": " : "") + "table, may scroll sideways"
-      );
-    }
-  };
-  const soon = () => {
-    if (timer === null) timer = window.setTimeout(mark, 100);
-  };
-  new MutationObserver(soon).observe(document.body, { childList: true, subtree: true });
-  soon();
-})();
-</script>"""
+</style>"""
 
 
 def keyboard_scrollable_tables() -> None:
     """Let the keyboard reach (and scroll) every table that scrolls sideways."""
-    st.html(_SCROLLABLE_TABLES, unsafe_allow_javascript=True)
+    run_page_script("scrollable_tables", before=_HIDE_OWN_SLOT, css_class="sos-scrollable-tables")
+
+
+# The scripts pages run (st.html with JavaScript) are fixed files, so the
+# Content-Security-Policy (asgi.py) allows exactly these by their hashes and nothing else
+# inline; what changes from run to run travels in data attributes of the element before
+# each script.
+PAGE_SCRIPTS = Path(__file__).with_name("assets") / "scripts"
+
+
+def run_page_script(name: str, *, before: str = "", css_class: str = "", **data: object) -> None:
+    """Run ``assets/scripts/<name>.js`` in the page, after a hidden element carrying
+    ``data`` as ``data-*`` attributes (the script reads them from
+    ``document.currentScript.previousElementSibling.dataset``)."""
+    body = (PAGE_SCRIPTS / f"{name}.js").read_text(encoding="utf-8")
+    attributes = "".join(
+        f' data-{key.replace("_", "-")}="{html.escape(str(value), quote=True)}"'
+        for key, value in data.items()
+    )
+    classes = f' class="{css_class}"' if css_class else ""
+    st.html(
+        f"{before}<span hidden{classes}{attributes}></span><script>{body}</script>",
+        unsafe_allow_javascript=True,
+    )

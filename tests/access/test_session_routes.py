@@ -4,6 +4,8 @@ is covered by tests/browser/test_sessions.py."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +25,7 @@ from sos_workforce.core.config import Settings
 from sos_workforce.core.db import Database
 from sos_workforce.core.errors import SessionEnded
 from tests.support.factories import PASSWORD, World
+from tests.support.tools import ROOT
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 
@@ -206,3 +209,23 @@ def test_the_app_and_the_routes_agree_on_the_paths() -> None:
     import ui
 
     assert (ui.SIGN_IN_PATH, ui.SSO_PATH) == (asgi.SIGN_IN_PATH, asgi.SSO_PATH)
+
+
+def test_the_policy_allows_exactly_the_app_s_page_scripts_and_only_they_run_inline() -> None:
+    """Every script a page runs is a fixed file of assets/scripts run through
+    ui.run_page_script (data travels in attributes), and the CSP names each by its hash
+    (read from the files when the server starts); a script written inline anywhere else
+    would be refused by the browser, so none may be."""
+    scripts = sorted((ROOT / "assets" / "scripts").glob("*.js"))
+    assert scripts
+    for script in scripts:
+        digest = hashlib.sha256(script.read_bytes()).digest()
+        assert f"'sha256-{base64.b64encode(digest).decode()}'" in asgi.CONTENT_SECURITY_POLICY
+    inline = [
+        str(path.relative_to(ROOT))
+        for path in [ROOT / "app.py", ROOT / "survey_form.py", *(ROOT / "pages").glob("*.py")]
+        if "unsafe_allow_javascript" in path.read_text(encoding="utf-8")
+        or "components.v1" in path.read_text(encoding="utf-8")
+    ]
+    assert inline == []
+    assert (ROOT / "ui.py").read_text(encoding="utf-8").count("unsafe_allow_javascript") == 1

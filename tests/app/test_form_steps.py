@@ -44,7 +44,7 @@ def _progress(at: AppTest) -> str:
 
 def _focus_scripts(at: AppTest) -> list[str]:
     """The bodies of the scripts that move focus to a section's heading on this run."""
-    return [str(h.proto.body) for h in at.get("html") if "<script" in str(h.proto.body)]
+    return [str(h.proto.body) for h in at.get("html") if "focus_heading" in str(h.proto.body)]
 
 
 def _click(at: AppTest, key: str) -> AppTest:
@@ -69,7 +69,8 @@ def test_a_survey_answer_is_cleared_saved_resumed_in_its_section_and_sent_once(
     at = _click(at, "survey_next")
     assert _progress(at).startswith("Section 2 of 2")
     (script,) = _focus_scripts(at)  # focus goes to the new section's heading ...
-    assert '"form-section"' in script and '"Your confidence with Signs of Safety"' in script
+    assert 'data-anchor="form-section"' in script
+    assert 'data-title="Your confidence with Signs of Safety"' in script
     at = at.button_group(key="q_understanding").set_value(6).run()
     assert not _focus_scripts(at)  # ... once: answering does not move it
     at = at.button_group(key="q_understanding").set_value(None).run()
