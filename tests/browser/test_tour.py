@@ -316,13 +316,14 @@ def _all_teams_cell(page: Page, column: int = 0) -> Locator:
 
 def _pick(page: Page, key: str, text: str) -> None:
     """Choose the option of the selectbox keyed ``key`` that starts with ``text``, by
-    typing it (as a keyboard user would), then clicking the one option left."""
+    typing it and pressing Enter on the one option left, as a keyboard user would (a click
+    on the option raced the list being redrawn when the page was long and busy)."""
     box = page.locator(f".st-key-{key}").get_by_role("combobox")
     box.click()
     box.fill(text)
     option = page.get_by_role("option", name=re.compile("^" + re.escape(text)))
     expect(option).to_have_count(1)
-    option.click()
+    box.press("Enter")
     expect(box).to_have_value(re.compile("^" + re.escape(text)))
 
 
