@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from sos_workforce.core.dates import as_date, as_day
 from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.core.tabular import parse_time
 from sos_workforce.diaries import (
@@ -49,13 +50,13 @@ except LinkRefused as refusal:
 st.title("Time diary")
 st.caption(
     f"{view.organisation} · {view.team} · staff id {view.worker_ref} · {view.title}: "
-    f"{view.starts_on:%d %B} to {view.ends_on:%d %B %Y}"
+    f"{as_date(view.starts_on, long=True)} to {as_date(view.ends_on, long=True)}"
 )
 st.write(
     "Record how you spent your working time each day: the activity and either the minutes "
     "or the start and end times. Please include work done in the evening or at the "
     "weekend. No names or case details: only the kind of activity. You can come back to "
-    f"this link and change any day until {view.open_until:%d %B %Y}, unless the diary "
+    f"this link and change any day until {as_date(view.open_until, long=True)}, unless the diary "
     "period is closed earlier."
 )
 with st.expander("What the activities mean"):
@@ -78,7 +79,7 @@ with st.expander("What the activities mean"):
 
 
 def _day_label(day: dt.date) -> str:
-    return f"{day:%A %d %B}" + (" (today)" if day == dt.date.today() else "")
+    return as_day(day) + (" (today)" if day == dt.date.today() else "")
 
 
 days = [summary.day for summary in view.days]
@@ -178,7 +179,7 @@ for name in ("Start", "End"):
 for name in ("Activity", "SoS tool"):
     grid[name] = grid[name].astype("string")
 grid["Minutes"] = grid["Minutes"].astype("float64")
-st.markdown(f"**{day:%A %d %B %Y}**")
+st.markdown(f"**{as_day(day, year=True)}**")
 st.caption(
     "Type into the grid, or on a phone use Quick add below: each entry is listed in full "
     "under the grid, where you can also remove one."
@@ -330,7 +331,7 @@ if copy_column.button(
         st.session_state[FLASH_KEY] = (
             "info",
             f"Copied {len(copied)} {'entry' if len(copied) == 1 else 'entries'} from "
-            f"{copied_from:%A %d %B}. Check them and save.",
+            f"{as_day(copied_from)}. Check them and save.",
         )
     st.rerun()
 if save_column.button(
@@ -351,7 +352,7 @@ if save_column.button(
         st.session_state[FLASH_KEY] = (
             "success",
             f"Saved {saved.entries} {'entry' if saved.entries == 1 else 'entries'} for "
-            f"{day:%A %d %B} "
+            f"{as_day(day)} "
             f"({hours_and_minutes(saved.minutes)}).",
         )
         st.rerun()
@@ -361,7 +362,7 @@ with st.expander("Your days so far", expanded=True):
         pd.DataFrame.from_records(
             [
                 {
-                    "Day": f"{d.day:%a %d %b}",
+                    "Day": as_day(d.day, short=True),
                     "Entries": d.entries,
                     "Recorded": hours_and_minutes(d.minutes) if d.entries else "–",
                 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sos_workforce.core.dates import as_date
 from sos_workforce.core.errors import InvalidInput, LinkRefused
 from sos_workforce.surveys import (
     AnswerValue,
@@ -142,7 +143,7 @@ except LinkRefused as refusal:
 
 definition = offline_definition(form.definition)  # no images or HTML: nothing fetched
 st.title(definition.title)
-st.caption(f"{form.organisation} · {form.team} · open until {form.closes_on:%d %B %Y}")
+st.caption(f"{form.organisation} · {form.team} · open until {as_date(form.closes_on, long=True)}")
 if definition.intro:
     st.write(definition.intro)
 scope = f"survey-{token[:12]}"

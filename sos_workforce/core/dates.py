@@ -42,6 +42,17 @@ def as_date(value: dt.date | None, missing: str = NOT_RECORDED, *, long: bool = 
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def as_day(value: dt.date, *, year: bool = False, short: bool = False) -> str:
+    """A day as a diary names it: "Wednesday 5 March" (``year``: "Wednesday 5 March 2025";
+    ``short``: "Wed 5 Mar"). No leading zero, whatever the platform."""
+    day = _DAYS[value.weekday()][:3] if short else _DAYS[value.weekday()]
+    month = _MONTHS[value.month - 1] if short else _FULL_MONTHS[value.month - 1]
+    return f"{day} {value.day} {month}" + (f" {value.year}" if year else "")
+
+
 def as_moment(value: dt.datetime | None, missing: str = NOT_RECORDED) -> str:
     """ "25 Nov 2026, 14:05" in UTC (a naive time is taken as UTC, as the database stores
     it); ``missing`` for None."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from sos_workforce.core.dates import as_date
+from sos_workforce.core.dates import as_date, as_day
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import DiaryStatus
 from sos_workforce.core.errors import InvalidInput, LinkRefused
@@ -130,7 +130,7 @@ def _check_day_in_period(period: DiaryPeriod, day: dt.date, today: dt.date) -> N
             f"{period.ends_on:%d/%m/%Y})."
         )
     if day > today:
-        raise InvalidInput(f"{day:%A %d %B} has not happened yet, so it cannot be filled in.")
+        raise InvalidInput(f"{as_day(day)} has not happened yet, so it cannot be filled in.")
 
 
 def _entries(session: Session, participant_id: int, day: dt.date) -> list[Entry]:

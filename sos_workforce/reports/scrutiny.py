@@ -442,7 +442,7 @@ def _time_use_section(db: Database, actor: Actor, organisation_id: int, k: int) 
     report = time_use_report(db, actor, period.id, k)
     overall = report.overall
     section.paragraphs.append(
-        f"From the diary period “{report.title}”, {report.starts_on:%d %B} to "
+        f"From the diary period “{report.title}”, {as_date(report.starts_on, long=True)} to "
         f"{as_date(report.ends_on, long=True)}"
         + ("" if report.status is DiaryStatus.CLOSED else " (still open)")
         + f": {report.participants} people took part"

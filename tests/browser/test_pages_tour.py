@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from navigation import pages_for
+from sos_workforce.core.dates import as_day
 from sos_workforce.core.enums import Role
 from sos_workforce.devdata.demo import DEMO_CREDENTIALS
 from tests.support.apptest import DemoDatabase
@@ -56,7 +57,7 @@ def tour_server(
         # A fresh server's first run imports and checks everything (a minute on a busy
         # machine): done once here, so that every test's pages wait the usual time.
         first = browser.new_page()
-        first.goto(base_url)
+        first.goto(base_url + anonymous[2].path)  # a diary link: a Streamlit run, no account
         expect(first.locator(READY)).to_be_attached(timeout=180_000)
         first.close()
         yield {
@@ -107,7 +108,7 @@ def test_every_page_reached_without_an_account_renders_and_passes_axe(
     problems: list[str] = []
     for anonymous in tour_server["anonymous"]:
         page.goto(tour_server["base_url"] + anonymous.path)
-        wait_ready(page, anonymous.heading)
+        wait_ready(page, anonymous.heading, streamlit=anonymous.streamlit)
         expect(page.get_by_text("Page not found")).to_have_count(0)
         problems += _problems(page, anonymous.name)
     context.close()
@@ -133,6 +134,8 @@ def _choose_by_typing(page: Page, box: Locator, text: str) -> None:
 
 
 def _press_button(page: Page, name: str) -> None:
+    # From a page at rest: a press while a run redraws the button can be lost.
+    page.wait_for_function(AT_REST, polling=100)
     _tab_to(page, page.get_by_role("button", name=name, exact=True))
     page.keyboard.press("Enter")
     # Until the page is at rest: the press's run may start a moment later, and a run
@@ -177,7 +180,7 @@ def test_a_worker_records_a_day_with_the_keyboard_only(
     expect(page.get_by_text("3 h 30 min")).to_be_visible()
 
     _press_button(page, "Save this day")
-    expect(page.get_by_text(f"Saved 2 entries for {today:%A %d %B}")).to_be_visible()
+    expect(page.get_by_text(f"Saved 2 entries for {as_day(today)}")).to_be_visible()
     expect(page.get_by_text("Saved for this day: 3 h 30 min in 2 entries.")).to_be_visible()
     problems = _problems(page, "diary after saving")
     context.close()

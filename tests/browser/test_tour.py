@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import func, select
 
 from sos_workforce.core.config import Settings
+from sos_workforce.core.dates import as_day
 from sos_workforce.core.db import Database
 from sos_workforce.core.enums import Role
 from sos_workforce.core.models import PendingResponse, Response, ResponseDraft
@@ -388,17 +389,17 @@ def test_a_worker_fills_in_two_days_and_the_lead_time_use_changes(
 
     # Day one (the latest day is chosen first): direct work and recording.
     day_picker = worker.locator(".st-key-diary_day").get_by_role("combobox")
-    expect(day_picker).to_have_value(re.compile(f"^{today:%A %d %B}"))
+    expect(day_picker).to_have_value(re.compile(f"^{as_day(today)}"))
     _quick_add(worker, "Direct work with parents, family or network", 150)
     _quick_add(worker, "Case recording and forms", 240)
     expect(worker.get_by_text("6 h 30 min")).to_be_visible()  # the running total
     worker.get_by_role("button", name="Save this day").click()
     settled(worker)
-    expect(worker.get_by_text(f"Saved 2 entries for {today:%A %d %B}")).to_be_visible()
+    expect(worker.get_by_text(f"Saved 2 entries for {as_day(today)}")).to_be_visible()
 
     # Day two: choose yesterday and type into the day grid itself: liaison from 09:00 to
     # 14:00, then travel through the quick add.
-    _pick(worker, "diary_day", f"{yesterday:%A %d %B}")
+    _pick(worker, "diary_day", f"{as_day(yesterday)}")
     settled(worker)
     grid = worker.locator("[data-testid=stDataFrame]").first
     grid.hover()
@@ -412,10 +413,12 @@ def test_a_worker_fills_in_two_days_and_the_lead_time_use_changes(
     expect(worker.get_by_text("6 h", exact=True)).to_be_visible()
     worker.get_by_role("button", name="Save this day").click()
     settled(worker)
-    expect(worker.get_by_text(f"Saved 2 entries for {yesterday:%A %d %B}")).to_be_visible()
+    expect(worker.get_by_text(f"Saved 2 entries for {as_day(yesterday)}")).to_be_visible()
     expect(worker.get_by_text("Saved for this day: 6 h in 2 entries.")).to_be_visible()
     days = worker.locator("[data-testid=stTable]").filter(has_text="Recorded")
-    expect(days.locator("tr").filter(has_text=f"{today:%a %d %b}")).to_contain_text("6 h 30 min")
+    expect(days.locator("tr").filter(has_text=f"{as_day(today, short=True)}")).to_contain_text(
+        "6 h 30 min"
+    )
 
     lead.get_by_role("button", name="Refresh").click()
     settled(lead)

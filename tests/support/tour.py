@@ -33,7 +33,9 @@ HEADINGS = {
 
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 AT_REST = """() => {
-  const quiet = document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')
+  // The sign-in form is the app's own HTML page: no Streamlit run to wait for.
+  const streamlit = document.querySelector('[data-testid=stApp]');
+  const quiet = (!streamlit || streamlit.matches('[data-test-script-state=notRunning]'))
     && !document.querySelector('[data-stale=true], [data-testid=stStatusWidget]')
     && document.getAnimations().every(animation => animation.playState !== 'running'
       || animation.effect?.getComputedTiming().endTime === Infinity);
@@ -57,6 +59,7 @@ class AnonymousPage:
     name: str
     path: str  # with its query string
     heading: str
+    streamlit: bool = True  # a Streamlit page (not the HTML sign-in form)
 
 
 def heading_of(spec: PageSpec) -> str:
@@ -82,7 +85,8 @@ def demo_links(summary: DemoSummary, settings: Settings) -> list[AnonymousPage]:
     rater = summary.profile_rater_links[-1].rsplit("t=", 1)[1]
     diary = summary.diary_links[-1].rsplit("d=", 1)[1]
     return [
-        AnonymousPage("sign-in", "/", "sos-workforce"),
+        # The sign-in form is the app's own HTML page (asgi.py), not a Streamlit run.
+        AnonymousPage("sign-in", "/auth/sign-in", "Sign in to sos-workforce", streamlit=False),
         AnonymousPage("staff survey", f"/survey?t={survey}", "Signs of Safety staff confidence"),
         AnonymousPage("time diary", f"/diary?d={diary}", "Time diary"),
         AnonymousPage(
@@ -105,9 +109,12 @@ def copy_database(source: str | Path, folder: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def wait_ready(page: Page, heading: str) -> None:
+def wait_ready(page: Page, heading: str, *, streamlit: bool = True) -> None:
     """The run has finished and the page's own heading shows (the previous page's
     elements, kept stale while a run goes on, are gone)."""
+    if not streamlit:
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        return
     expect(page.locator(READY)).to_be_attached()
     expect(page.locator("[data-testid=stStatusWidget]")).to_have_count(0)
     expect(page.get_by_role("heading", name=heading, exact=True).first).to_be_visible()
