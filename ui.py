@@ -395,6 +395,7 @@ def email_delivery(
             ]
         ),
         hide_index=True,
+        placeholder="—",
     )
     queued = waiting(context.db, actor, organisation_id)
     if queued and st.button(
@@ -412,6 +413,7 @@ def email_delivery(
     st.dataframe(
         pd.DataFrame([{"Address": f.address, "Why": f.error} for f in mail.failures]),
         hide_index=True,
+        placeholder="—",
     )
     with st.form(f"resend_{key_prefix}invitation", enter_to_submit=False):
         failure = st.selectbox(
@@ -472,6 +474,7 @@ def send_reminders(
                     ]
                 ),
                 hide_index=True,
+                placeholder="—",
             )
     if no.button("Not now", key=f"cancel_{key_prefix}reminders"):
         st.session_state.pop(confirm_key, None)

@@ -89,6 +89,7 @@ st.dataframe(
     ),
     hide_index=True,
     key="audit_events",
+    placeholder="—",
 )
 st.caption(f"{result.total} events · page {result.page} of {result.pages}, newest first.")
 audited_download(

@@ -169,7 +169,10 @@ else:
             if report.comments:
                 # A dataframe shows text exactly as typed; nothing is rendered as HTML.
                 st.dataframe(
-                    pd.DataFrame({"Comment": report.comments}), hide_index=True, width="stretch"
+                    pd.DataFrame({"Comment": report.comments}),
+                    hide_index=True,
+                    width="stretch",
+                    placeholder="—",
                 )
             else:
                 st.write("Nobody wrote a comment in this period.")

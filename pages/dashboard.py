@@ -225,6 +225,7 @@ if any(item.kind == "text" for item in wave_counts(wave.id).definition.items):
                     pd.DataFrame({"Comment": comments.comments}),
                     hide_index=True,
                     width="stretch",
+                    placeholder="—",
                 )
 
 st.subheader("Team by team")

@@ -175,6 +175,7 @@ with launch_tab:
                     ),
                     "Email": st.column_config.TextColumn("Email"),
                 },
+                placeholder="",
             )
         emailed = (
             st.radio(

@@ -210,6 +210,7 @@ edited = st.data_editor(
             help="Only for direct work: the Signs of Safety tool you used, if any.",
         ),
     },
+    placeholder="",
 )
 entries, labels = _inputs(edited)
 total = provisional_total(entries)

@@ -86,6 +86,7 @@ with installed_tab:
                 ]
             ),
             hide_index=True,
+            placeholder="—",
         )
 
 with preview_tab:

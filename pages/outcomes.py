@@ -71,7 +71,7 @@ def draw_indicator(series: IndicatorSeries, report: OutcomeReport) -> None:
         if not draw_chart("outcome_chart", series, report.timeline):
             st.info("No figures to draw yet.")
     with table_column:
-        st.dataframe(series.table(), key=f"outcome_table_{definition.id}")
+        st.dataframe(series.table(), key=f"outcome_table_{definition.id}", placeholder="—")
     st.markdown(series.sentence())
     for sentence in series.comparison_sentences():
         st.markdown(sentence)
@@ -83,7 +83,9 @@ def draw_indicator(series: IndicatorSeries, report: OutcomeReport) -> None:
         st.caption(note)
     if series.neighbour_names:
         with st.expander("Each statistical neighbour's figures"):
-            st.dataframe(series.neighbour_table(), key=f"outcome_neighbours_{definition.id}")
+            st.dataframe(
+                series.neighbour_table(), key=f"outcome_neighbours_{definition.id}", placeholder="—"
+            )
 
 
 def draw_directions(report: OutcomeReport, organisation_id: int) -> None:
@@ -152,6 +154,7 @@ def draw_import() -> None:
             ),
             hide_index=True,
             key="dfe_files_table",
+            placeholder="—",
         )
     uploads = st.file_uploader(
         "DfE files (CSV)",
@@ -217,7 +220,7 @@ def draw_outcomes(organisation_id: int) -> None:
             else ""
         )
     )
-    st.dataframe(summary(report), key="outcome_summary")
+    st.dataframe(summary(report), key="outcome_summary", placeholder="—")
     if actor.role is not Role.EXECUTIVE:
         draw_directions(report, organisation_id)
     for series in report.indicators:

@@ -314,6 +314,7 @@ with agree_tab:
         ),
         hide_index=True,
         key="rounds_table",
+        placeholder="—",
     )
     chosen = st.selectbox("Round", rounds, format_func=lambda r: r.label, key="profile_round")
     st.button("Refresh scores", icon=":material/refresh:", key="refresh_round")
@@ -336,7 +337,7 @@ with agree_tab:
             "no one's scores can be picked out."
         )
     frame = consolidation_frame(consolidation)
-    st.dataframe(frame, hide_index=True, key="consolidation_table")
+    st.dataframe(frame, hide_index=True, key="consolidation_table", placeholder="—")
     st.caption(
         "Median and the middle half (inter-quartile range) of raters' scores; range is "
         f"lowest–highest. A role's median shows only when at least {k} of that role "

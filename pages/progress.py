@@ -102,7 +102,9 @@ with progress_tab:
                     "Shaded bands are the implementation phases; dashed lines are milestones."
                 )
         with table_column:
-            st.dataframe(one_decimal(report.wide().loc[chosen]), key="domain_scores_table")
+            st.dataframe(
+                one_decimal(report.wide().loc[chosen]), key="domain_scores_table", placeholder="—"
+            )
 
         progress_column, weakest_column = st.columns(2)
         with progress_column:
@@ -138,7 +140,12 @@ with progress_tab:
                 if dot_chart is not None:
                     st.altair_chart(dot_chart, width="stretch")
             with dot_table:
-                st.dataframe(one_decimal(dots), hide_index=True, key="latest_vs_previous_table")
+                st.dataframe(
+                    one_decimal(dots),
+                    hide_index=True,
+                    key="latest_vs_previous_table",
+                    placeholder="—",
+                )
 
 with readiness_tab:
     st.write(
@@ -160,7 +167,7 @@ with readiness_tab:
         teams_column, profile_column = st.columns([3, 2])
         with teams_column:
             st.markdown("**Staff confidence by team** (% of those answering in each band)")
-            st.dataframe(result.teams, hide_index=True, key="readiness_teams")
+            st.dataframe(result.teams, hide_index=True, key="readiness_teams", placeholder="—")
             st.caption(
                 f"Teams with fewer than {k} respondents, and statements answered by fewer "
                 f"than {k}, show “too few responses”."
@@ -170,7 +177,12 @@ with readiness_tab:
                 st.info("No closed self-profiling round yet.")
             else:
                 st.markdown(f"**Organisation profile** ({result.profile_round})")
-                st.dataframe(one_decimal(result.profile), hide_index=True, key="readiness_profile")
+                st.dataframe(
+                    one_decimal(result.profile),
+                    hide_index=True,
+                    key="readiness_profile",
+                    placeholder="—",
+                )
 
 with comparison_tab:
     comparison = experience_comparison(context.db, actor, organisation_id)

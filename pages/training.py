@@ -86,6 +86,7 @@ def draw_coverage() -> None:
             ]
         ),
         hide_index=True,
+        placeholder="—",
     )
     st.markdown(
         "**Managers with the advanced course:** "
@@ -109,6 +110,7 @@ def draw_coverage() -> None:
                     ]
                 ),
                 hide_index=True,
+                placeholder="—",
             )
     for title, groups in (("By team", report.teams), ("By role", report.roles)):
         st.subheader(title)
@@ -124,6 +126,7 @@ def draw_coverage() -> None:
                 ]
             ),
             hide_index=True,
+            placeholder="—",
         )
     if report.people:
         with st.expander(f"Staff ({len(report.people)}) and their training"):
@@ -136,6 +139,7 @@ def draw_coverage() -> None:
                     ]
                 ),
                 hide_index=True,
+                placeholder="—",
             )
 
 
@@ -193,6 +197,7 @@ def draw_entry() -> None:
             ]
         ),
         hide_index=True,
+        placeholder="—",
     )
     labels = {s.id: f"{as_date(s.held_on)} · {s.course_title}" for s in sessions}
     chosen = st.selectbox(

@@ -48,6 +48,7 @@ else:
             ]
         ),
         hide_index=True,
+        placeholder="—",
     )
 
     def share(value: float | None, people: int | None, who: str) -> str:
@@ -77,6 +78,7 @@ else:
                 ]
             ),
             hide_index=True,
+            placeholder="—",
         )
     st.subheader("By team, beside confidence")
     beside = coverage_beside_confidence(context.db, actor, organisation_id, k)
@@ -111,6 +113,7 @@ else:
             ]
         ),
         hide_index=True,
+        placeholder="—",
     )
 
 st.subheader("In-house trainers")
@@ -133,4 +136,5 @@ st.dataframe(
         ]
     ),
     hide_index=True,
+    placeholder="—",
 )

@@ -151,6 +151,7 @@ with users_tab:
             ]
         ),
         hide_index=True,
+        placeholder="—",
     )
     organisations = list_organisations(context.db, actor)
     with st.form("add_user", clear_on_submit=True):
@@ -249,7 +250,11 @@ with organisations_tab:
         teams = list_teams(context.db, actor, organisation_id)
         st.subheader("Teams of the selected organisation")
         if teams:
-            st.dataframe(pd.DataFrame({"Team": [t.indented_name for t in teams]}), hide_index=True)
+            st.dataframe(
+                pd.DataFrame({"Team": [t.indented_name for t in teams]}),
+                hide_index=True,
+                placeholder="—",
+            )
         with st.form("add_team", clear_on_submit=True):
             team_name = st.text_input("Team name", key="new_team_name")
             parent = st.selectbox(

@@ -87,6 +87,7 @@ def _by_channel(wave_id: int) -> None:
             ]
         ),
         hide_index=True,
+        placeholder="—",
     )
     over = [r.team for r in counts.teams if r.over_headcount]
     if over:
@@ -192,6 +193,7 @@ with launch_tab:
                             {"Team": list(preview.per_team), "People": preview.per_team.values()}
                         ),
                         hide_index=True,
+                        placeholder="—",
                     )
                     st.caption(
                         "Role and employment type are not stored: respondents answer those "
@@ -557,6 +559,7 @@ with waves_tab:
                 ]
             ),
             hide_index=True,
+            placeholder="—",
         )
         chosen = st.selectbox(
             "Response rates for", waves, format_func=lambda w: w.label, key="rates_wave"
@@ -584,6 +587,7 @@ with waves_tab:
                 ]
             ),
             hide_index=True,
+            placeholder="—",
         )
         st.caption(
             f"Counts under {k} are shown as a band so that no one can be singled out. "

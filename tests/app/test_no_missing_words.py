@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -116,3 +117,24 @@ def test_the_walk_finds_what_it_looks_for() -> None:
         assert MISSING.search(text) or UNROUNDED.search(text) or ISO_DATE.search(text), text
     for text in ("Nonetheless", "Financial", "12.8%", "25 Nov 2026", "audit-log-2026-11-25.csv"):
         assert not (MISSING.search(text) or UNROUNDED.search(text)), text
+
+
+def test_every_table_and_grid_says_what_a_missing_cell_shows() -> None:
+    """Streamlit's grid draws a missing cell as "None" unless told otherwise (its
+    ``placeholder``): every table the pages draw names its own ("—", or blank in a grid
+    people type into). The walk above reads the data, not the drawn grid, so this looks
+    at each call."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    missing = []
+    for path in [root / "ui.py", *sorted((root / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"dataframe", "data_editor"}
+                and not any(keyword.arg == "placeholder" for keyword in node.keywords)
+            ):
+                missing.append(f"{path.name}:{node.lineno}")
+    assert not missing, f"tables without a placeholder for missing cells: {missing}"
