@@ -11,6 +11,7 @@ from typing import TypedDict
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import func, select
 
 from sos_workforce.core.config import Settings
@@ -319,12 +320,13 @@ def _pick(page: Page, key: str, text: str) -> None:
     """Choose the option of the selectbox keyed ``key`` that starts with ``text``, by
     typing it and pressing Enter on the one option left, as a keyboard user would (a click
     on the option raced the list being redrawn when the page was long and busy)."""
+    settled(page)  # a run still to come (after a grid edit) would redraw the list
     box = page.locator(f".st-key-{key}").get_by_role("combobox")
     box.click()
-    box.fill(text)
+    page.keyboard.type(text)
     option = page.get_by_role("option", name=re.compile("^" + re.escape(text)))
     expect(option).to_have_count(1)
-    box.press("Enter")
+    page.keyboard.press("Enter")
     expect(box).to_have_value(re.compile("^" + re.escape(text)))
 
 
@@ -352,9 +354,28 @@ def _grid_edit(page: Page, grid: Locator, column: float, text: str, row: int = 0
     settled(page)
 
 
+def _add_row(grid: Locator) -> None:
+    """Press the grid toolbar's "Add row" as a person does: point at the grid, then click
+    the button once the toolbar has faded in (while it fades, the grid's own scroller
+    still lies over it and takes the click, so point again and retry)."""
+    button = grid.get_by_role("button", name=re.compile("add row", re.I))
+    for _ in range(10):
+        grid.hover()
+        try:
+            button.click(timeout=3_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    button.click()
+
+
 def _quick_add(page: Page, activity: str, minutes: int) -> None:
     _pick(page, "quick_activity", activity)
-    page.locator(".st-key-quick_minutes input").fill(str(minutes))
+    minutes_box = page.locator(".st-key-quick_minutes input")
+    minutes_box.fill(str(minutes))
+    # Tab out first, as a person moves on: the box commits its number when it loses focus,
+    # and a click on the button straight after typing could send the form without it.
+    minutes_box.press("Tab")
     page.get_by_role("button", name="Add to the day").click()
     settled(page)
 
@@ -402,8 +423,7 @@ def test_a_worker_fills_in_two_days_and_the_lead_time_use_changes(
     _pick(worker, "diary_day", f"{as_day(yesterday)}")
     settled(worker)
     grid = worker.locator("[data-testid=stDataFrame]").first
-    grid.hover()
-    grid.get_by_role("button", name=re.compile("add row", re.I)).click()
+    _add_row(grid)
     settled(worker)
     _grid_edit(worker, grid, ACTIVITY_COLUMN, "Liaison with")
     _grid_edit(worker, grid, START_COLUMN, "09:00")
