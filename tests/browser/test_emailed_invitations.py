@@ -144,8 +144,12 @@ def _respondents_shown(page: Page) -> int | None:
     table, or None when it says there are too few to show."""
     page.get_by_role("link", name="Confidence dashboard").click()
     settled(page)
-    page.locator(".st-key-dashboard_wave").get_by_role("combobox").click()
+    wave = page.locator(".st-key-dashboard_wave").get_by_role("combobox")
+    wave.click()
     page.get_by_role("option", name="Emailed spring survey", exact=False).click()
+    # The dashboard opens on the newest wave with results (the demo's): wait until the
+    # choice has taken, or the demo wave's figures would be read.
+    expect(wave).to_have_value(re.compile("^Emailed spring survey"))
     settled(page)
     expect(page.get_by_text("Results update after every 5 new answers in a team")).to_be_visible()
     shown = page.get_by_text(re.compile(r"^\d+ respondents\.$"))

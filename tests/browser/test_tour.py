@@ -318,16 +318,24 @@ def _all_teams_cell(page: Page, column: int = 0) -> Locator:
 
 def _pick(page: Page, key: str, text: str) -> None:
     """Choose the option of the selectbox keyed ``key`` that starts with ``text``, by
-    typing it and pressing Enter on the one option left, as a keyboard user would (a click
-    on the option raced the list being redrawn when the page was long and busy)."""
-    settled(page)  # a run still to come (after a grid edit) would redraw the list
+    typing it and pressing Enter on the one option left, as a keyboard user would. A
+    person whose click landed while the page was still redrawing (the list did not open,
+    or closed again) simply tries again: so does this, up to three times."""
     box = page.locator(f".st-key-{key}").get_by_role("combobox")
-    box.click()
-    page.keyboard.type(text)
     option = page.get_by_role("option", name=re.compile("^" + re.escape(text)))
-    expect(option).to_have_count(1)
-    page.keyboard.press("Enter")
-    expect(box).to_have_value(re.compile("^" + re.escape(text)))
+    chosen = re.compile("^" + re.escape(text))
+    for _ in range(3):
+        settled(page)
+        box.click()
+        box.fill(text)
+        try:
+            expect(option).to_have_count(1, timeout=5_000)
+            box.press("Enter")
+            expect(box).to_have_value(chosen, timeout=5_000)
+            return
+        except AssertionError:
+            page.keyboard.press("Escape")
+    expect(box).to_have_value(chosen)
 
 
 # Where the diary grid's columns are, as fractions of its width, at the 1200-pixel-wide
